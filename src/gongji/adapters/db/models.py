@@ -1,0 +1,229 @@
+"""Tables (SQLAlchemy 2 declarative), the same on SQLite and PostgreSQL.
+
+Money columns are BIGINT fen. The ledger tables are append-only: ``ledger_txn`` and
+``ledger_posting`` rows are never updated or deleted; only ``ledger_account.balance_fen`` is
+updated, by the ledger service, under a CHECK that non-negative accounts stay ≥ 0.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite autoincrements only INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Employer(Base):
+    """单位: employees enroll through their employer."""
+
+    __tablename__ = "employer"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    name: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+
+
+class Person(Base):
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("cert_type", "cert_no", name="cert"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    cert_type: Mapped[str] = mapped_column(String(6), default="01")
+    cert_no: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    sex: Mapped[str] = mapped_column(String(1))  # 1 male, 2 female, 9 not stated
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    hukou_region: Mapped[str | None] = mapped_column(String(6))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Enrollment(Base):
+    """参保: one insurance type in one pooling region."""
+
+    __tablename__ = "enrollment"
+    __table_args__ = (
+        # At most one live enrollment per person and insurance type.
+        Index(
+            "uq_enrollment_live",
+            "person_id",
+            "insutype",
+            unique=True,
+            sqlite_where=text("status <> 'terminated'"),
+            postgresql_where=text("status <> 'terminated'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    insutype: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    psn_type: Mapped[str] = mapped_column(String(10))
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class EnrollmentEvent(Base):
+    """Append-only history of every enrollment change."""
+
+    __tablename__ = "enrollment_event"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), index=True)
+    action: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    from_region: Mapped[str | None] = mapped_column(String(6))
+    to_region: Mapped[str] = mapped_column(String(6))
+    effective_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PersonalAccount(Base):
+    """个人账户 (employees only); its money lives in two ledger accounts (current, past years)."""
+
+    __tablename__ = "personal_account"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="normal")  # normal / frozen
+    opened_on: Mapped[date] = mapped_column(Date)
+
+
+class Household(Base):
+    __tablename__ = "household"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+
+
+class HouseholdMember(Base):
+    """Who lives together in the demo registry, and their relation to the head (户主)."""
+
+    __tablename__ = "household_member"
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
+    relation: Mapped[str] = mapped_column(String(24))
+
+
+class Institution(Base):
+    """定点医药机构: designated hospitals and pharmacies."""
+
+    __tablename__ = "institution"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # hospital / pharmacy
+    level: Mapped[int] = mapped_column(Integer)  # 1..3 for hospitals, 0 for pharmacies
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+
+
+class LedgerAccount(Base):
+    __tablename__ = "ledger_account"
+    __table_args__ = (
+        CheckConstraint("NOT non_negative OR balance_fen >= 0", name="non_negative"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    non_negative: Mapped[bool] = mapped_column(Boolean)
+    opening_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerTxn(Base):
+    __tablename__ = "ledger_txn"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    narration: Mapped[str] = mapped_column(String(200))
+    reverses_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    result_json: Mapped[str] = mapped_column(Text)
+
+
+class LedgerPosting(Base):
+    __tablename__ = "ledger_posting"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    txn_id: Mapped[int] = mapped_column(ForeignKey("ledger_txn.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class AppUser(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(12))  # citizen/staff/institution/tax/auditor
+    display_name: Mapped[str] = mapped_column(String(50))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    fixmedins_code: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UserRegion(Base):
+    __tablename__ = "user_region"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+
+
+class AuthToken(Base):
+    """Opaque bearer tokens; only their SHA-256 is stored."""
+
+    __tablename__ = "auth_token"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditLog(Base):
+    """Who did what, when, from which channel; details are masked before they get here."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str | None] = mapped_column(String(50))
+    role: Mapped[str | None] = mapped_column(String(12))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))  # api / web / cli / system
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")

@@ -1,0 +1,28 @@
+"""Settings from the environment (12-factor); defaults suit `make run` on a laptop."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    log_file: Path
+    token_ttl_minutes: int
+    province: str  # the policy profile this deployment runs: gansu / zhejiang / henan
+    profiles_dir: Path | None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        var = Path(os.environ.get("GONGJI_VAR_DIR", "var"))
+        profiles = os.environ.get("GONGJI_PROFILES_DIR")
+        return cls(
+            database_url=os.environ.get("GONGJI_DATABASE_URL", f"sqlite:///{var}/gongji.sqlite3"),
+            log_file=Path(os.environ.get("GONGJI_LOG_FILE", str(var / "log" / "gongji.log"))),
+            token_ttl_minutes=int(os.environ.get("GONGJI_TOKEN_TTL_MINUTES", "120")),
+            province=os.environ.get("GONGJI_PROVINCE", "gansu"),
+            profiles_dir=Path(profiles) if profiles else None,
+        )

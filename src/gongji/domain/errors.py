@@ -1,0 +1,230 @@
+"""Every error a Gongji client can receive: one code, a Chinese message and an English one.
+
+Entrypoints turn these into answers (HTTP status + JSON body, or a CLI message); domain code
+and use cases only raise them. A client sees::
+
+    {"code": "E_ID_CHECKSUM", "message": "身份证号码校验位错误", "message_en": "...", "detail": {...}}
+
+The hierarchy (HTTP status in brackets)::
+
+    GongjiError
+    ├── InvalidInput [422]                  bad input; nothing was written
+    │   ├── InvalidIdNumber                 E_ID_FORMAT
+    │   │   ├── IdChecksumMismatch          E_ID_CHECKSUM
+    │   │   ├── IdBirthDateInvalid          E_ID_BIRTHDATE
+    │   │   └── IdRegionUnknown             E_ID_REGION
+    │   ├── InvalidAmount                   E_AMOUNT (not a positive whole number of fen, too large)
+    │   ├── UnknownCode                     E_UNKNOWN_CODE (region, insutype, person type, ...)
+    │   ├── InvalidRequest                  E_VALIDATION (schema: missing/oversize/wrong type)
+    │   └── UnsupportedMediaType [415]      E_CONTENT_TYPE
+    ├── AuthError [401]                     E_AUTH_REQUIRED
+    │   ├── BadCredentials                  E_AUTH_INVALID
+    │   └── TokenExpired                    E_TOKEN_EXPIRED
+    ├── Forbidden [403]                     E_FORBIDDEN
+    │   └── OutOfRegion                     E_OUT_OF_REGION
+    ├── NotFound [404]                      E_NOT_FOUND
+    ├── Conflict [409]
+    │   ├── IdempotencyConflict             E_IDEMPOTENCY_MISMATCH (same key, different body)
+    │   ├── DuplicateRecord                 E_DUPLICATE (e.g. a person already registered)
+    │   └── InvalidStateTransition          E_STATE (e.g. resume an enrollment that is normal)
+    └── LedgerError [422]
+        ├── UnbalancedTransaction           E_LEDGER_UNBALANCED
+        ├── InsufficientBalance             E_INSUFFICIENT_BALANCE
+        └── AccountFrozen                   E_ACCOUNT_FROZEN
+
+The codes are stable API: clients switch on ``code``; the messages may be reworded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GongjiError(Exception):
+    """Base of every error a client can receive."""
+
+    http_status = 400
+    code = "E_GONGJI"
+    message_zh = "请求无法处理"
+    message_en = "The request cannot be processed"
+
+    def __init__(
+        self,
+        message_zh: str | None = None,
+        message_en: str | None = None,
+        *,
+        code: str | None = None,
+        **detail: Any,
+    ) -> None:
+        self.message_zh = message_zh or type(self).message_zh
+        self.message_en = message_en or type(self).message_en
+        if code is not None:
+            self.code = code
+        self.detail = detail
+        super().__init__(f"{self.code}: {self.message_zh} / {self.message_en}")
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message_zh,
+            "message_en": self.message_en,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        return body
+
+
+class InvalidInput(GongjiError):
+    http_status = 422
+    code = "E_INPUT"
+    message_zh = "输入有误"
+    message_en = "Invalid input"
+
+
+class InvalidIdNumber(InvalidInput):
+    code = "E_ID_FORMAT"
+    message_zh = "身份证号码格式错误，应为18位（最后一位可为X）"
+    message_en = "Malformed identity number: 18 characters, the last may be X"
+
+
+class IdChecksumMismatch(InvalidIdNumber):
+    code = "E_ID_CHECKSUM"
+    message_zh = "身份证号码校验位错误"
+    message_en = "Identity number check digit is wrong"
+
+
+class IdBirthDateInvalid(InvalidIdNumber):
+    code = "E_ID_BIRTHDATE"
+    message_zh = "身份证号码中的出生日期不存在或晚于今天"
+    message_en = "Birth date in the identity number does not exist or is in the future"
+
+
+class IdRegionUnknown(InvalidIdNumber):
+    code = "E_ID_REGION"
+    message_zh = "身份证号码前六位不是有效的行政区划代码"
+    message_en = "The first six digits are not a known administrative division code"
+
+
+class InvalidAmount(InvalidInput):
+    code = "E_AMOUNT"
+    message_zh = "金额必须是正整数（单位：分）"
+    message_en = "Amount must be a positive whole number of fen"
+
+
+class UnknownCode(InvalidInput):
+    code = "E_UNKNOWN_CODE"
+    message_zh = "代码不存在"
+    message_en = "Unknown code"
+
+
+class InvalidRequest(InvalidInput):
+    code = "E_VALIDATION"
+    message_zh = "请求参数校验失败"
+    message_en = "Request validation failed"
+
+
+class UnsupportedMediaType(InvalidInput):
+    http_status = 415
+    code = "E_CONTENT_TYPE"
+    message_zh = "请求内容类型不支持，请使用 application/json"
+    message_en = "Unsupported content type; send application/json"
+
+
+class AuthError(GongjiError):
+    http_status = 401
+    code = "E_AUTH_REQUIRED"
+    message_zh = "请先登录"
+    message_en = "Authentication required"
+
+
+class Forbidden(GongjiError):
+    http_status = 403
+    code = "E_FORBIDDEN"
+    message_zh = "无权进行此操作"
+    message_en = "Not allowed"
+
+
+class BadCredentials(AuthError):
+    code = "E_AUTH_INVALID"
+    message_zh = "用户名或密码错误"
+    message_en = "Wrong user name or password"
+
+
+class TokenExpired(AuthError):
+    code = "E_TOKEN_EXPIRED"
+    message_zh = "登录已过期，请重新登录"
+    message_en = "Session expired; log in again"
+
+
+class OutOfRegion(Forbidden):
+    code = "E_OUT_OF_REGION"
+    message_zh = "该人员不在您的经办区域内"
+    message_en = "This person is outside your regions"
+
+
+class NotFound(GongjiError):
+    http_status = 404
+    code = "E_NOT_FOUND"
+    message_zh = "记录不存在"
+    message_en = "Not found"
+
+
+class Conflict(GongjiError):
+    http_status = 409
+    code = "E_CONFLICT"
+    message_zh = "与现有记录冲突"
+    message_en = "Conflicts with an existing record"
+
+
+class IdempotencyConflict(Conflict):
+    code = "E_IDEMPOTENCY_MISMATCH"
+    message_zh = "同一幂等键已用于内容不同的请求"
+    message_en = "This idempotency key was already used with a different request body"
+
+
+class DuplicateRecord(Conflict):
+    code = "E_DUPLICATE"
+    message_zh = "记录已存在"
+    message_en = "Record already exists"
+
+
+class InvalidStateTransition(Conflict):
+    code = "E_STATE"
+    message_zh = "当前状态下不能进行此操作"
+    message_en = "Not allowed in the current state"
+
+
+class LedgerError(GongjiError):
+    http_status = 422
+    code = "E_LEDGER"
+    message_zh = "记账失败"
+    message_en = "Ledger posting failed"
+
+
+class UnbalancedTransaction(LedgerError):
+    code = "E_LEDGER_UNBALANCED"
+    message_zh = "借贷不平衡"
+    message_en = "Postings do not sum to zero"
+
+
+class InsufficientBalance(LedgerError):
+    code = "E_INSUFFICIENT_BALANCE"
+    message_zh = "账户余额不足"
+    message_en = "Insufficient balance"
+
+
+class AccountFrozen(LedgerError):
+    code = "E_ACCOUNT_FROZEN"
+    message_zh = "账户已冻结"
+    message_en = "Account is frozen"
+
+
+def all_error_classes() -> list[type[GongjiError]]:
+    """Every error class, for the documented error list (/api/errors, docs/errors.md)."""
+    seen: list[type[GongjiError]] = []
+    stack: list[type[GongjiError]] = [GongjiError]
+    while stack:
+        cls = stack.pop(0)
+        seen.append(cls)
+        stack.extend(cls.__subclasses__())
+    return seen

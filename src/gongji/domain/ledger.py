@@ -1,0 +1,102 @@
+"""The ledger's core: immutable postings and the rule that every transaction balances.
+
+A transaction is a list of postings of signed integer fen; its postings sum to zero
+(借=贷). An account's balance is its opening balance plus the sum of its postings, and an
+account that may not go negative (every personal and family account) is checked by the
+database at write time, not here. Mistakes are fixed by a reversing transaction, never by
+editing: ``reversal_of`` builds one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from gongji.domain.errors import UnbalancedTransaction
+from gongji.domain.money import MAX_AMOUNT_FEN
+
+MAX_POSTINGS = 64
+
+
+class AccountKind(StrEnum):
+    PERSONAL = "personal"  # 个人账户 (current year or past years), never negative
+    FAMILY = "family"  # 家庭共济账户 (allocation model), never negative
+    FUND = "fund"  # 统筹基金 / pools; never negative
+    CLEARING = "clearing"  # 清算 between pooling regions; may be negative
+    EXTERNAL = "external"  # the world outside the ledger (employers, banks, opening); may be negative
+
+
+NON_NEGATIVE_KINDS = frozenset({AccountKind.PERSONAL, AccountKind.FAMILY, AccountKind.FUND})
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account_code: str
+    amount_fen: int  # + increases the account's balance, − decreases it
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionDraft:
+    """What a use case asks the ledger to record."""
+
+    idempotency_key: str
+    kind: str
+    narration: str
+    postings: tuple[Posting, ...]
+    reverses_txn_id: int | None = None
+
+
+def validate_postings(postings: Iterable[Posting]) -> tuple[Posting, ...]:
+    """Reject empty, oversize, zero-amount or unbalanced posting lists ("cannot be skipped")."""
+    items = tuple(postings)
+    if not 2 <= len(items) <= MAX_POSTINGS:
+        raise UnbalancedTransaction(reason="a transaction needs 2..64 postings")
+    for p in items:
+        if isinstance(p.amount_fen, bool) or not isinstance(p.amount_fen, int):
+            raise UnbalancedTransaction(reason="amounts are whole fen")
+        if p.amount_fen == 0 or abs(p.amount_fen) > MAX_AMOUNT_FEN:
+            raise UnbalancedTransaction(reason="zero or oversize posting")
+    if sum(p.amount_fen for p in items) != 0:
+        raise UnbalancedTransaction(reason="postings do not sum to zero")
+    return items
+
+
+def transfer(source: str, target: str, amount_fen: int) -> tuple[Posting, Posting]:
+    """The common two-posting case: ``amount_fen`` leaves ``source`` and reaches ``target``."""
+    return (Posting(source, -amount_fen), Posting(target, amount_fen))
+
+
+def reversal_of(postings: Iterable[Posting]) -> tuple[Posting, ...]:
+    """The postings that undo ``postings`` exactly."""
+    return tuple(Posting(p.account_code, -p.amount_fen) for p in postings)
+
+
+def request_hash(body: Mapping[str, Any]) -> str:
+    """A stable digest of a request body, to tell a replay from a different request."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Account codes: one obvious name per account, readable in journals and exports.
+def personal_current(person_id: int) -> str:
+    return f"personal:{person_id}:current"
+
+
+def personal_past(person_id: int) -> str:
+    return f"personal:{person_id}:past"
+
+
+def employee_contribution_source(region: str) -> str:
+    """Where monthly employee contributions come from (the employer remits them)."""
+    return f"external:contrib:{region}"
+
+
+def pool_fund(region: str, insutype: str) -> str:
+    return f"fund:{region}:{insutype}"
+
+
+OPENING_ACCOUNT = "external:opening"

@@ -1,0 +1,119 @@
+"""Registry rules: enrollment statuses and their transitions, person types, staff scope.
+
+An enrollment (参保) is one insurance type in one pooling region. Staff move it between
+normal 正常参保, suspended 暂停, interrupted 断缴 and terminated 终止; a transfer changes its
+pooling region and keeps everything else (seed 003: bindings survive an in-province move).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from gongji.domain.errors import InvalidStateTransition
+
+
+class EnrollmentStatus(StrEnum):
+    NORMAL = "normal"  # 正常参保
+    SUSPENDED = "suspended"  # 暂停参保
+    INTERRUPTED = "interrupted"  # 断缴
+    TERMINATED = "terminated"  # 终止参保
+
+
+STATUS_ZH = {
+    EnrollmentStatus.NORMAL: "正常参保",
+    EnrollmentStatus.SUSPENDED: "暂停参保",
+    EnrollmentStatus.INTERRUPTED: "断缴",
+    EnrollmentStatus.TERMINATED: "终止参保",
+}
+
+# NHSA psn_insu_stas for answers to hospitals (1101): 1 normal, 2 suspended, 4 terminated.
+STATUS_NHSA = {
+    EnrollmentStatus.NORMAL: "1",
+    EnrollmentStatus.SUSPENDED: "2",
+    EnrollmentStatus.INTERRUPTED: "2",
+    EnrollmentStatus.TERMINATED: "4",
+}
+
+
+class EnrollmentAction(StrEnum):
+    SUSPEND = "suspend"
+    INTERRUPT = "interrupt"
+    RESUME = "resume"
+    END = "end"
+    TRANSFER = "transfer"
+
+
+_ALLOWED: dict[EnrollmentAction, tuple[frozenset[EnrollmentStatus], EnrollmentStatus | None]] = {
+    EnrollmentAction.SUSPEND: (frozenset({EnrollmentStatus.NORMAL}), EnrollmentStatus.SUSPENDED),
+    EnrollmentAction.INTERRUPT: (
+        frozenset({EnrollmentStatus.NORMAL}),
+        EnrollmentStatus.INTERRUPTED,
+    ),
+    EnrollmentAction.RESUME: (
+        frozenset({EnrollmentStatus.SUSPENDED, EnrollmentStatus.INTERRUPTED}),
+        EnrollmentStatus.NORMAL,
+    ),
+    EnrollmentAction.END: (
+        frozenset(
+            {EnrollmentStatus.NORMAL, EnrollmentStatus.SUSPENDED, EnrollmentStatus.INTERRUPTED}
+        ),
+        EnrollmentStatus.TERMINATED,
+    ),
+    # A transfer keeps the status; only a normal enrollment can move.
+    EnrollmentAction.TRANSFER: (frozenset({EnrollmentStatus.NORMAL}), None),
+}
+
+
+def next_status(current: EnrollmentStatus, action: EnrollmentAction) -> EnrollmentStatus:
+    """The status after ``action``, or InvalidStateTransition naming both."""
+    allowed_from, target = _ALLOWED[action]
+    if current not in allowed_from:
+        raise InvalidStateTransition(
+            f"参保状态为「{STATUS_ZH[current]}」，不能执行该操作",
+            f"Cannot {action.value} an enrollment that is {current.value}",
+            status=current.value,
+            action=action.value,
+        )
+    return current if target is None else target
+
+
+# insutype codes this registry enrolls (NHSA code table 险种类型).
+EMPLOYEE_BASIC = "310"
+RESIDENT_BASIC = "390"
+RESIDENT_CRITICAL = "392"
+INSUTYPES = {
+    EMPLOYEE_BASIC: "职工基本医疗保险",
+    RESIDENT_BASIC: "城乡居民基本医疗保险",
+    RESIDENT_CRITICAL: "城乡居民大病医疗保险",
+}
+EMPLOYEE_INSUTYPES = frozenset({EMPLOYEE_BASIC})
+
+# Person types (NHSA 人员类别) accepted per insurance family.
+EMPLOYEE_PSN_TYPES = {"11": "在职", "12": "退休"}
+RESIDENT_PSN_TYPES = {
+    "1401": "新生儿",
+    "1402": "学龄前儿童",
+    "1403": "中小学生",
+    "1404": "大学生",
+    "1405": "未成年（未入学）",
+    "15": "居民（成年）",
+    "16": "居民（老年）",
+}
+RETIRED = "12"
+
+
+def region_in_scope(region_code: str, scopes: list[str]) -> bool:
+    """Whether a staff member scoped to ``scopes`` may act on ``region_code``.
+
+    A scope of 620000 covers the whole province, 620700 the city and its counties, a county
+    code only itself (trailing ``00`` pairs are wildcards, GB/T 2260 levels).
+    """
+    return any(region_code.startswith(scope_prefix(scope)) for scope in scopes)
+
+
+def scope_prefix(scope: str) -> str:
+    """``620000`` → ``62``, ``620700`` → ``6207``, ``620702`` → ``620702``."""
+    prefix = scope
+    while prefix.endswith("00") and len(prefix) > 2:
+        prefix = prefix[:-2]
+    return prefix

@@ -1,0 +1,623 @@
+"""Schema of a policy profile: the per-province, per-year rules of Gongji as checked data.
+
+A profile (``profiles/<code>.toml``) holds everything that differs between provinces — who may
+bind whom, how the family fund is financed and what it may pay, resident premiums by benefit
+year, subsidies, waiting periods, refunds, collection targets, benefit parameters and account
+credits — so that no code ever branches on the province (SPEC §3).
+
+Conventions:
+- money is integer fen (``*_fen``), ratios are integer per-mille (``*_permille``, 850 = 85 %);
+  floats and booleans are rejected where an integer is expected;
+- every group that carries figures has ``source`` (a seed id such as ``"002 §三"``, ``"notes
+  §1.2"`` or ``"demo"``) and ``demo``; a figure not found in a source is demo — either the whole
+  group (``demo = true``) or the single field, listed in ``demo_keys``;
+- all models are frozen and reject unknown keys, so a typo in a profile is an error, not a
+  silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# --------------------------------------------------------------------------------------------
+# Scalar types
+
+Fen = Annotated[int, Field(strict=True, ge=0)]
+"""Money in fen (分), never negative, never a float."""
+
+Permille = Annotated[int, Field(strict=True, ge=0, le=1000)]
+"""A ratio in per-mille: 0 … 1000."""
+
+Count = Annotated[int, Field(strict=True, ge=0)]
+PositiveCount = Annotated[int, Field(strict=True, ge=1)]
+
+InsutypeCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{3,5}$")]
+"""National 险种类型 code: 310 employee basic, 390 resident basic, 392 resident critical illness."""
+
+MedTypeCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,6}$")]
+"""National 医疗类别 code: 11 普通门诊, 14 门诊慢特病, 21 普通住院, 41 定点药店购药."""
+
+InstitutionLevel = Annotated[int, Field(strict=True, ge=0, le=3)]
+"""Institution level 1/2/3; 0 means any level (pharmacies, ungraded institutions)."""
+
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+MonthDay = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}-[0-9]{2}$")]
+"""A yearly recurring date, ``"MM-DD"``."""
+
+RelationKind = Literal[
+    "spouse",  # 配偶
+    "parent",  # 父母
+    "child",  # 子女
+    "sibling",  # 兄弟姐妹
+    "paternal_grandparent",  # 祖父母
+    "maternal_grandparent",  # 外祖父母
+    "grandchild",  # 孙子女
+    "maternal_grandchild",  # 外孙子女
+]
+RELATION_KINDS: tuple[RelationKind, ...] = (
+    "spouse",
+    "parent",
+    "child",
+    "sibling",
+    "paternal_grandparent",
+    "maternal_grandparent",
+    "grandchild",
+    "maternal_grandchild",
+)
+
+MedicalUseKind = Literal[
+    "outpatient",  # 门诊 政策范围内自付
+    "inpatient",  # 住院 政策范围内自付
+    "pharmacy_drugs",  # 定点药店 药品
+    "pharmacy_devices",  # 定点药店 医疗器械
+    "pharmacy_consumables",  # 定点药店 医用耗材
+]
+MEDICAL_USE_KINDS: tuple[MedicalUseKind, ...] = (
+    "outpatient",
+    "inpatient",
+    "pharmacy_drugs",
+    "pharmacy_devices",
+    "pharmacy_consumables",
+)
+VACCINES = "vaccines"
+"""Use kind for vaccines outside the national immunization programme (Zhejiang [003])."""
+
+FundingModel = Literal["direct", "allocation"]
+DrawFrom = Literal["past_years", "family_account"]
+AccountBalance = Literal["past_years", "current_year"]
+PaymentOrder = Literal["binding_time", "largest_balance_first"]
+PremiumPaymentMode = Literal["requires_binding", "commitment_at_payment"]
+SubsidyKind = Literal["full", "fixed"]
+DeductibleBasis = Literal["per_year", "per_admission"]
+RefundReason = Literal[
+    "cross_province_duplicate",  # 跨省重复缴费
+    "death",  # 死亡
+    "missing",  # 失踪
+    "emigration",  # 出国定居
+    "joined_employee_insurance",  # 参加职工医保
+    "joined_other_region_resident",  # 参加其他统筹地区居民医保
+]
+
+
+class PolicyLookupError(LookupError):
+    """A profile has no entry for what was asked (a benefit year, a rule, a subsidy code)."""
+
+
+def _month_day_ok(value: str) -> str:
+    month, day = (int(part) for part in value.split("-"))
+    try:
+        dt.date(2024, month, day)  # a leap year, so 02-29 is a valid recurring date
+    except ValueError:
+        raise ValueError(f"'{value}' is not a valid month-day (MM-DD)") from None
+    return value
+
+
+def _unique(values: tuple[Any, ...], what: str) -> None:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Base classes
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sourced(_Frozen):
+    """A group of figures with its provenance.
+
+    ``demo = true`` marks the whole group as demo; ``demo_keys`` names single demo fields in an
+    otherwise sourced group.
+    """
+
+    source: NonEmptyText
+    demo: bool
+    demo_keys: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _demo_keys_name_own_fields(self) -> Sourced:
+        own = set(type(self).model_fields) - {"source", "demo", "demo_keys"}
+        unknown = [key for key in self.demo_keys if key not in own]
+        if unknown:
+            raise ValueError(f"demo_keys names unknown fields {unknown}; fields: {sorted(own)}")
+        if self.demo and self.demo_keys:
+            raise ValueError("demo_keys is only for a group with demo = false")
+        _unique(self.demo_keys, "demo key")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# [profile]
+
+
+class ProfileInfo(_Frozen):
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: NonEmptyText
+    province_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
+    """医保区划 prefix of the province: 62 Gansu, 33 Zhejiang, 41 Henan."""
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100)]
+    version: NonEmptyText
+    sources: tuple[NonEmptyText, ...] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------------------------
+# [family] and [family.uses]
+
+
+class FamilyUses(Sourced):
+    """What the family fund may pay for a bound relative (SPEC §4 'Use', §6 代缴)."""
+
+    medical_kinds: tuple[MedicalUseKind, ...]
+    vaccines_outside_nip: bool
+    """Vaccines outside the national immunization programme (国家扩大免疫规划以外)."""
+    premium_insutypes: tuple[InsutypeCode, ...]
+    """Resident premiums the fund may pay: 390; Zhejiang also 392."""
+    in_province_institutions_only: bool
+    """Medical use only at designated institutions inside the province."""
+
+    @field_validator("medical_kinds", "premium_insutypes")
+    @classmethod
+    def _no_duplicates(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        _unique(value, info.field_name or "value")
+        return value
+
+
+class Family(Sourced):
+    """Family mutual aid of the employee personal account (家庭共济, SPEC §4)."""
+
+    authorizer_insutypes: tuple[InsutypeCode, ...] = Field(min_length=1)
+    relative_insutypes: tuple[InsutypeCode, ...] = Field(min_length=1)
+    relation_kinds: tuple[RelationKind, ...] = Field(min_length=1)
+    relatives_in_province_only: bool
+    """Binding only with relatives insured in the same province."""
+
+    max_active_relatives: PositiveCount | None = None
+    """Relatives bound at one time per authorizer; absent = no limit."""
+    max_lifetime_relatives: PositiveCount | None = None
+    """Distinct relatives ever bound per authorizer; re-binding the same person takes no slot."""
+    relative_may_have_several_authorizers: bool
+    authorizer_payment_order: PaymentOrder | None = None
+    """Which authorizer pays first when a relative has several."""
+
+    funding_model: FundingModel
+    """direct: costs draw on the authorizer's balance; allocation: via a family account."""
+    draw_from: DrawFrom
+    """direct → past_years (历年结余); allocation → family_account (共济账户)."""
+    allocation_draw_order: tuple[AccountBalance, ...] | None = None
+    """allocation only: the authorizer's balances an allocation (共济账户划拨) draws on, in order."""
+
+    premium_payment_mode: PremiumPaymentMode
+    """requires_binding: premium payment needs an existing binding; commitment_at_payment: the
+    commitment is signed while paying (Henan tax flow)."""
+
+    max_failed_name_matches: PositiveCount
+    """Failed name/ID matches per authorizer within the window before binding is refused."""
+    name_match_window_minutes: PositiveCount
+
+    spouse_min_age_male: Annotated[int, Field(strict=True, ge=0, le=100)]
+    spouse_min_age_female: Annotated[int, Field(strict=True, ge=0, le=100)]
+    """Minimum marriage ages, used to flag an implausible spouse binding."""
+
+    uses: FamilyUses
+
+    @field_validator("authorizer_insutypes", "relative_insutypes", "relation_kinds")
+    @classmethod
+    def _no_duplicates(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        _unique(value, info.field_name or "value")
+        return value
+
+    @field_validator("max_lifetime_relatives")
+    @classmethod
+    def _lifetime_not_below_active(cls, value: int | None, info: ValidationInfo) -> int | None:
+        active = info.data.get("max_active_relatives")
+        if value is not None and active is not None and value < active:
+            raise ValueError(f"must be ≥ max_active_relatives ({active})")
+        return value
+
+    @field_validator("authorizer_payment_order")
+    @classmethod
+    def _order_when_several(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("relative_may_have_several_authorizers") and value is None:
+            raise ValueError("required when relative_may_have_several_authorizers is true")
+        return value
+
+    @field_validator("draw_from")
+    @classmethod
+    def _draw_from_fits_model(cls, value: str, info: ValidationInfo) -> str:
+        expected = {"direct": "past_years", "allocation": "family_account"}
+        model = info.data.get("funding_model")
+        if model is not None and value != expected[model]:
+            raise ValueError(f"funding_model '{model}' needs draw_from = '{expected[model]}'")
+        return value
+
+    @field_validator("allocation_draw_order")
+    @classmethod
+    def _allocation_order_fits_model(
+        cls, value: tuple[str, ...] | None, info: ValidationInfo
+    ) -> tuple[str, ...] | None:
+        model = info.data.get("funding_model")
+        if model == "allocation" and not value:
+            raise ValueError("required (non-empty) when funding_model is 'allocation'")
+        if model == "direct" and value is not None:
+            raise ValueError("only for funding_model 'allocation'")
+        if value:
+            _unique(value, "balance")
+        return value
+
+    @property
+    def premium_payment_requires_binding(self) -> bool:
+        return self.premium_payment_mode == "requires_binding"
+
+
+# --------------------------------------------------------------------------------------------
+# [resident]
+
+
+class PremiumStandard(Sourced):
+    """Resident premium for one benefit year, with its collection window kept apart (SPEC §3)."""
+
+    benefit_year: Annotated[int, Field(strict=True, ge=2000, le=2100)]
+    insutype: InsutypeCode = "390"
+    individual_fen: Fen
+    fiscal_fen: Fen
+    """Fiscal subsidy per person (各级财政补助), for reports; the person pays individual_fen."""
+    collection_start: dt.date | None = None
+    """First day of collection; absent when the source gives only the deadline."""
+    collection_end: dt.date
+
+    @field_validator("collection_end")
+    @classmethod
+    def _window_ordered(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("collection_start")
+        if start is not None and value < start:
+            raise ValueError(f"collection_end {value} is before collection_start {start}")
+        year = info.data.get("benefit_year")
+        if year is not None and value > dt.date(year, 12, 31):
+            raise ValueError(f"collection_end {value} is after benefit year {year}")
+        return value
+
+    @property
+    def key(self) -> str:
+        return f"{self.benefit_year}:{self.insutype}"
+
+    @property
+    def benefit_start(self) -> dt.date:
+        return dt.date(self.benefit_year, 1, 1)
+
+    @property
+    def benefit_end(self) -> dt.date:
+        return dt.date(self.benefit_year, 12, 31)
+
+    def is_collecting(self, day: dt.date) -> bool:
+        """True when ``day`` lies in this benefit year's collection window."""
+        after_start = self.collection_start is None or day >= self.collection_start
+        return after_start and day <= self.collection_end
+
+
+class SubsidyCategory(Sourced):
+    """A hardship category whose resident premium is subsidized (参保资助, SPEC §6)."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: NonEmptyText
+    kind: SubsidyKind
+    """full: paid in full from the medical-assistance fund; fixed: pay first, subsidy later."""
+    amount_fen: Fen | None = None
+    """For kind = fixed only."""
+
+    @field_validator("amount_fen")
+    @classmethod
+    def _amount_fits_kind(cls, value: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")
+        if kind == "fixed" and value is None:
+            raise ValueError("required when kind is 'fixed'")
+        if kind == "full" and value is not None:
+            raise ValueError("only for kind 'fixed' (a full subsidy is the whole premium)")
+        return value
+
+    @property
+    def key(self) -> str:
+        return self.code
+
+
+class WaitingPeriod(Sourced):
+    """Waiting period for late or broken resident enrollment (待遇等待期, notes §1.2)."""
+
+    effective_benefit_year: Annotated[int, Field(strict=True, ge=2000, le=2100)]
+    fixed_months: Count
+    """For enrolling outside the window or after a break."""
+    extra_months_per_break_year: Count
+    free_break_years: Count
+    """Break years that add no variable months ('每多断保1年' → the first year is free)."""
+    long_break_years: PositiveCount
+    long_break_min_months: Count
+    """After a break of long_break_years or more, the total after buy-back is at least this."""
+    buyback_premium_years_per_month: Count
+    """Individual premiums (current standard) paid to remove one variable month."""
+    newborns_exempt: bool
+
+    @field_validator("long_break_min_months")
+    @classmethod
+    def _min_not_below_fixed(cls, value: int, info: ValidationInfo) -> int:
+        fixed = info.data.get("fixed_months")
+        if fixed is not None and value < fixed:
+            raise ValueError(f"must be ≥ fixed_months ({fixed})")
+        return value
+
+
+class Refund(Sourced):
+    """Refund of a resident premium already paid for the next benefit year (SPEC §6)."""
+
+    reasons: tuple[RefundReason, ...] = Field(min_length=1)
+    deadline_month_day: MonthDay
+    """Last day to apply, in the collection year (002: 2022-12-30)."""
+    subsidized_refund_own_share_only: bool
+    refund_after_benefit_start: bool
+    family_paid_refund_to_family_account: bool
+    """A premium paid from the family fund goes back there by the original route (003)."""
+
+    @field_validator("reasons")
+    @classmethod
+    def _no_duplicates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _unique(value, "reason")
+        return value
+
+    @field_validator("deadline_month_day")
+    @classmethod
+    def _valid_month_day(cls, value: str) -> str:
+        return _month_day_ok(value)
+
+    def deadline_for(self, collection_year: int) -> dt.date:
+        month, day = (int(part) for part in self.deadline_month_day.split("-"))
+        return dt.date(collection_year, month, day)
+
+
+class Resident(_Frozen):
+    premium: tuple[PremiumStandard, ...] = Field(min_length=1)
+    subsidy: tuple[SubsidyCategory, ...] = ()
+    waiting_period: WaitingPeriod
+    refund: Refund
+
+    @field_validator("premium")
+    @classmethod
+    def _premium_keys_unique(
+        cls, value: tuple[PremiumStandard, ...]
+    ) -> tuple[PremiumStandard, ...]:
+        _unique(tuple(item.key for item in value), "benefit_year:insutype")
+        return value
+
+    @field_validator("subsidy")
+    @classmethod
+    def _subsidy_codes_unique(
+        cls, value: tuple[SubsidyCategory, ...]
+    ) -> tuple[SubsidyCategory, ...]:
+        _unique(tuple(item.code for item in value), "subsidy code")
+        return value
+
+
+# --------------------------------------------------------------------------------------------
+# [collection]
+
+
+class CollectionTarget(Sourced):
+    """Share of the township's enrollment task to be paid by a date of the collection year."""
+
+    by_month_day: MonthDay
+    share_permille: Permille
+
+    @field_validator("by_month_day")
+    @classmethod
+    def _valid_month_day(cls, value: str) -> str:
+        return _month_day_ok(value)
+
+    @property
+    def key(self) -> str:
+        return self.by_month_day
+
+    def due_date(self, collection_year: int) -> dt.date:
+        month, day = (int(part) for part in self.by_month_day.split("-"))
+        return dt.date(collection_year, month, day)
+
+
+class Remittance(Sourced):
+    """双限报解: remit cash once it reaches a threshold or after some working days."""
+
+    threshold_fen: Annotated[int, Field(strict=True, ge=1)]
+    max_working_days: PositiveCount
+
+
+class Collection(_Frozen):
+    target: tuple[CollectionTarget, ...] = Field(min_length=1)
+    remittance: Remittance
+
+    @field_validator("target")
+    @classmethod
+    def _targets_ascend(cls, value: tuple[CollectionTarget, ...]) -> tuple[CollectionTarget, ...]:
+        for earlier, later in zip(value, value[1:], strict=False):
+            if later.by_month_day <= earlier.by_month_day:
+                raise ValueError(
+                    f"dates must ascend: {later.by_month_day} after {earlier.by_month_day}"
+                )
+            if later.share_permille < earlier.share_permille:
+                raise ValueError(
+                    f"shares must not fall: {later.share_permille} after {earlier.share_permille}"
+                )
+        return value
+
+
+# --------------------------------------------------------------------------------------------
+# [benefit]
+
+
+class BenefitRule(Sourced):
+    """Fund payment parameters for insutype × med_type × institution level (SPEC §5)."""
+
+    insutype: InsutypeCode
+    med_type: MedTypeCode
+    level: InstitutionLevel
+    deductible_fen: Fen
+    """起付线."""
+    deductible_basis: DeductibleBasis
+    fund_ratio_permille: Permille
+    """Share of the in-scope amount above the deductible that the fund pays."""
+    annual_cap_fen: Fen
+    """封顶线: the fund pays at most this per person and year for this rule's accumulator."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.insutype}:{self.med_type}:{self.level}"
+
+
+class Benefit(_Frozen):
+    rule: tuple[BenefitRule, ...] = Field(min_length=1)
+
+    @field_validator("rule")
+    @classmethod
+    def _keys_unique(cls, value: tuple[BenefitRule, ...]) -> tuple[BenefitRule, ...]:
+        _unique(tuple(item.key for item in value), "insutype:med_type:level")
+        return value
+
+
+# --------------------------------------------------------------------------------------------
+# [accounts]
+
+
+class Accounts(Sourced):
+    """Crediting of the employee personal account (notes §1.1)."""
+
+    employee_personal_rate_permille: Permille
+    """Employee's own contribution into the personal account, per-mille of the base (2 %)."""
+    retiree_monthly_credit_fen: Fen
+    """Fixed monthly credit from the pooled fund for a retiree."""
+
+
+# --------------------------------------------------------------------------------------------
+# The profile
+
+
+class Profile(_Frozen):
+    profile: ProfileInfo
+    family: Family
+    resident: Resident
+    collection: Collection
+    benefit: Benefit
+    accounts: Accounts
+
+    @property
+    def code(self) -> str:
+        return self.profile.code
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    def premium_for(self, benefit_year: int, insutype: str = "390") -> PremiumStandard:
+        """The resident premium standard for a benefit year (not the year it is collected)."""
+        for item in self.resident.premium:
+            if item.benefit_year == benefit_year and item.insutype == insutype:
+                return item
+        raise PolicyLookupError(
+            f"{self.code}: no resident premium for benefit year {benefit_year}, "
+            f"insutype {insutype}"
+        )
+
+    def premiums_collecting(self, day: dt.date) -> tuple[PremiumStandard, ...]:
+        """Premium standards whose collection window contains ``day``."""
+        return tuple(item for item in self.resident.premium if item.is_collecting(day))
+
+    def benefit_rule(self, insutype: str, med_type: str, level: int) -> BenefitRule:
+        """The rule for the exact level, else the rule for any level (level 0)."""
+        by_key = {item.key: item for item in self.benefit.rule}
+        for candidate in (level, 0):
+            rule = by_key.get(f"{insutype}:{med_type}:{candidate}")
+            if rule is not None:
+                return rule
+        raise PolicyLookupError(
+            f"{self.code}: no benefit rule for insutype {insutype}, med_type {med_type}, "
+            f"level {level}"
+        )
+
+    def subsidy(self, code: str) -> SubsidyCategory:
+        for item in self.resident.subsidy:
+            if item.code == code:
+                return item
+        raise PolicyLookupError(f"{self.code}: no subsidy category {code!r}")
+
+    def allows_family_use(self, kind: str) -> bool:
+        """May the family fund pay this medical kind (or ``"vaccines"``)?
+
+        Unknown kinds raise ValueError, so a typo is not read as "not allowed".
+        """
+        uses = self.family.uses
+        if kind == VACCINES:
+            return uses.vaccines_outside_nip
+        if kind not in MEDICAL_USE_KINDS:
+            raise ValueError(
+                f"unknown family use kind {kind!r}; one of {(*MEDICAL_USE_KINDS, VACCINES)}"
+            )
+        return kind in uses.medical_kinds
+
+    def allows_family_premium(self, insutype: str) -> bool:
+        """May the family fund pay a relative's premium of this insurance type?"""
+        return insutype in self.family.uses.premium_insutypes
+
+    def allows_relation(self, kind: str) -> bool:
+        return kind in self.family.relation_kinds
+
+    def demo_fields(self) -> list[str]:
+        """Dotted paths of demo figures: whole groups (``demo = true``) and single fields
+        (``demo_keys``), e.g. ``resident.premium[2026:390]``, ``family.max_active_relatives``."""
+        groups: list[tuple[str, Sourced]] = [
+            ("family", self.family),
+            ("family.uses", self.family.uses),
+            *((f"resident.premium[{p.key}]", p) for p in self.resident.premium),
+            *((f"resident.subsidy[{s.key}]", s) for s in self.resident.subsidy),
+            ("resident.waiting_period", self.resident.waiting_period),
+            ("resident.refund", self.resident.refund),
+            *((f"collection.target[{t.key}]", t) for t in self.collection.target),
+            ("collection.remittance", self.collection.remittance),
+            *((f"benefit.rule[{r.key}]", r) for r in self.benefit.rule),
+            ("accounts", self.accounts),
+        ]
+        paths: list[str] = []
+        for path, group in groups:
+            if group.demo:
+                paths.append(path)
+            paths.extend(f"{path}.{key}" for key in group.demo_keys)
+        return paths

@@ -1,0 +1,269 @@
+"""Posting ledger transactions: balanced, append-only, idempotent, never below zero.
+
+``post`` is the only way money moves. It runs inside the caller's unit of work so a use
+case's registry change and its money move commit together. Its steps:
+
+1. the idempotency key is looked up: a stored transaction with the same request hash is
+   replayed (its stored answer, nothing moves); a different hash is IdempotencyConflict;
+2. postings are validated (Σ = 0, 2..64 postings, whole fen);
+3. the transaction row is inserted (a concurrent twin hits the unique key and the unit of
+   work retries, then replays);
+4. each account is changed by one conditional UPDATE, in account-id order (no deadlocks):
+   ``balance_fen = balance_fen + Δ WHERE id = ? AND (NOT non_negative OR balance_fen + Δ >= 0)``.
+   No row updated means the balance would go negative: InsufficientBalance, and the whole
+   unit of work rolls back. The database serializes concurrent debits of one account
+   (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE), so no update is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from gongji.adapters.db.models import LedgerAccount, LedgerPosting, LedgerTxn, PersonalAccount
+from gongji.adapters.db.unit_of_work import UnitOfWork
+from gongji.domain.errors import (
+    AccountFrozen,
+    IdempotencyConflict,
+    InsufficientBalance,
+    InvalidRequest,
+    NotFound,
+)
+from gongji.domain.ledger import (
+    NON_NEGATIVE_KINDS,
+    AccountKind,
+    TransactionDraft,
+    request_hash,
+    validate_postings,
+)
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class PostResult:
+    body: dict[str, Any]
+    replayed: bool
+
+
+def ensure_account(
+    uow: UnitOfWork,
+    *,
+    code: str,
+    kind: AccountKind,
+    now: datetime,
+    person_id: int | None = None,
+    region_code: str | None = None,
+) -> LedgerAccount:
+    """Return the account with ``code``, creating it (balance 0) if it does not exist."""
+    account = uow.session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    if account is None:
+        account = LedgerAccount(
+            code=code,
+            kind=kind.value,
+            person_id=person_id,
+            region_code=region_code,
+            non_negative=kind in NON_NEGATIVE_KINDS,
+            opening_fen=0,
+            balance_fen=0,
+            created_at=now,
+        )
+        uow.session.add(account)
+        uow.session.flush()
+    return account
+
+
+def post(
+    uow: UnitOfWork,
+    draft: TransactionDraft,
+    *,
+    request: Mapping[str, Any],
+    now: datetime,
+    user_id: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> PostResult:
+    """Record ``draft`` (or replay it); see the module docstring for the guarantees."""
+    key = draft.idempotency_key
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidRequest(
+            "幂等键（Idempotency-Key）必填，且不超过255个字符",
+            "An idempotency key of 1..255 characters is required",
+            field="idempotency_key",
+        )
+    digest = request_hash(request)
+    session = uow.session
+    existing = session.scalar(select(LedgerTxn).where(LedgerTxn.idempotency_key == key))
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise IdempotencyConflict(idempotency_key=key)
+        return PostResult(json.loads(existing.result_json), replayed=True)
+
+    postings = validate_postings(draft.postings)
+    codes = sorted({p.account_code for p in postings})
+    accounts = {
+        a.code: a
+        for a in session.scalars(select(LedgerAccount).where(LedgerAccount.code.in_(codes)))
+    }
+    missing = [c for c in codes if c not in accounts]
+    if missing:
+        raise NotFound("账户不存在", "Ledger account not found", accounts=missing)
+    _refuse_frozen(uow, [accounts[p.account_code] for p in postings if p.amount_fen < 0])
+
+    txn = LedgerTxn(
+        idempotency_key=key,
+        request_hash=digest,
+        kind=draft.kind,
+        narration=draft.narration[:200],
+        reverses_txn_id=draft.reverses_txn_id,
+        user_id=user_id,
+        created_at=now,
+        result_json="{}",
+    )
+    session.add(txn)
+    session.flush()
+
+    deltas: dict[int, int] = {}
+    for p in postings:
+        account_id = accounts[p.account_code].id
+        deltas[account_id] = deltas.get(account_id, 0) + p.amount_fen
+    balances: dict[int, int] = {}
+    for account_id in sorted(deltas):
+        balances[account_id] = _apply_delta(uow, account_id, deltas[account_id])
+
+    running: dict[int, int] = {}
+    lines = []
+    for p in postings:
+        account = accounts[p.account_code]
+        # balance_after for each posting, in posting order, ending at the stored balance.
+        before = running.get(account.id, balances[account.id] - deltas[account.id])
+        after = before + p.amount_fen
+        running[account.id] = after
+        session.add(
+            LedgerPosting(
+                txn_id=txn.id,
+                account_id=account.id,
+                amount_fen=p.amount_fen,
+                balance_after_fen=after,
+            )
+        )
+        lines.append({"account": p.account_code, "amount_fen": p.amount_fen, "balance_fen": after})
+
+    body: dict[str, Any] = {
+        "txn_id": txn.id,
+        "idempotency_key": key,
+        "kind": draft.kind,
+        "narration": draft.narration,
+        "created_at": now.isoformat(),
+        "postings": lines,
+    }
+    if draft.reverses_txn_id is not None:
+        body["reverses_txn_id"] = draft.reverses_txn_id
+    if extra:
+        body.update(extra)
+    txn.result_json = json.dumps(body, ensure_ascii=False, sort_keys=True)
+    session.flush()
+    return PostResult(body, replayed=False)
+
+
+def _apply_delta(uow: UnitOfWork, account_id: int, delta: int) -> int:
+    new_balance = LedgerAccount.balance_fen + delta
+    stmt = (
+        update(LedgerAccount)
+        .where(LedgerAccount.id == account_id)
+        .where((LedgerAccount.non_negative.is_(False)) | (new_balance >= 0))
+        .values(balance_fen=new_balance)
+        .returning(LedgerAccount.balance_fen, LedgerAccount.code)
+        .execution_options(synchronize_session=False)
+    )
+    row = uow.session.execute(stmt).first()
+    if row is None:
+        code = uow.session.scalar(select(LedgerAccount.code).where(LedgerAccount.id == account_id))
+        raise InsufficientBalance(account=code, requested_fen=-delta)
+    return int(row[0])
+
+
+def _refuse_frozen(uow: UnitOfWork, debited: list[LedgerAccount]) -> None:
+    person_ids = {a.person_id for a in debited if a.person_id is not None}
+    if not person_ids:
+        return
+    frozen = uow.session.scalar(
+        select(func.count())
+        .select_from(PersonalAccount)
+        .where(PersonalAccount.person_id.in_(person_ids), PersonalAccount.status == "frozen")
+    )
+    if frozen:
+        raise AccountFrozen()
+
+
+def balances_of(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
+    rows = uow.session.execute(
+        select(LedgerAccount.code, LedgerAccount.balance_fen).where(LedgerAccount.code.in_(codes))
+    )
+    found = {code: int(balance) for code, balance in rows}
+    return {code: found.get(code, 0) for code in codes}
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """The result of checking the whole ledger; ``ok`` when every list is empty."""
+
+    transactions: int
+    postings: int
+    total_fen: int
+    unbalanced_txns: list[int]
+    drifted_accounts: list[tuple[str, int, int]]  # code, stored balance, opening + postings
+    negative_accounts: list[tuple[str, int]]
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.total_fen == 0
+            and not self.unbalanced_txns
+            and not self.drifted_accounts
+            and not self.negative_accounts
+        )
+
+
+def check_ledger(uow: UnitOfWork, *, limit: int = 100) -> LedgerCheck:
+    """Σ postings = 0 overall and per transaction; balance = opening + Σ postings; none < 0."""
+    s = uow.session
+    txns = s.scalar(select(func.count()).select_from(LedgerTxn)) or 0
+    n_postings = s.scalar(select(func.count()).select_from(LedgerPosting)) or 0
+    total = s.scalar(select(func.coalesce(func.sum(LedgerPosting.amount_fen), 0))) or 0
+    unbalanced = list(
+        s.scalars(
+            select(LedgerPosting.txn_id)
+            .group_by(LedgerPosting.txn_id)
+            .having(func.sum(LedgerPosting.amount_fen) != 0)
+            .limit(limit)
+        )
+    )
+    sums = (
+        select(LedgerPosting.account_id, func.sum(LedgerPosting.amount_fen).label("total"))
+        .group_by(LedgerPosting.account_id)
+        .subquery()
+    )
+    expected = LedgerAccount.opening_fen + func.coalesce(sums.c.total, 0)
+    drifted = [
+        (code, int(bal), int(exp))
+        for code, bal, exp in s.execute(
+            select(LedgerAccount.code, LedgerAccount.balance_fen, expected)
+            .outerjoin(sums, sums.c.account_id == LedgerAccount.id)
+            .where(LedgerAccount.balance_fen != expected)
+            .limit(limit)
+        )
+    ]
+    negative = [
+        (code, int(bal))
+        for code, bal in s.execute(
+            select(LedgerAccount.code, LedgerAccount.balance_fen)
+            .where(LedgerAccount.non_negative.is_(True), LedgerAccount.balance_fen < 0)
+            .limit(limit)
+        )
+    ]
+    return LedgerCheck(int(txns), int(n_postings), int(total), unbalanced, drifted, negative)
