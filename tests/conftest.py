@@ -102,6 +102,23 @@ def gj(db_url: str, clock: FixedClock) -> Iterator[Gongji]:
     app.engine.dispose()
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No whole identity number may appear in the log file after a test run (SPEC §9)."""
+    import logging
+    import re
+
+    from gongji.domain.ids import check_char
+
+    logging.shutdown()
+    if not LOG_FILE.exists():
+        return
+    text = LOG_FILE.read_text(encoding="utf-8", errors="replace")
+    leaked = [m for m in re.findall(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])", text) if check_char(m[:17]) == m[17]]
+    if leaked:
+        print(f"\nPII LEAK: {len(leaked)} whole identity numbers in {LOG_FILE}, e.g. {leaked[0][:4]}…")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     """Under CI=true a skipped test is a failed test: nothing may be skipped there."""

@@ -14,6 +14,7 @@ from gongji.adapters.db.unit_of_work import UnitOfWork, run
 from gongji.config import Settings
 from gongji.domain.clock import Clock, SystemClock
 from gongji.domain.masking import mask_text
+from gongji.policy import Profile, ProfileError, load_profiles
 
 T = TypeVar("T")
 
@@ -57,11 +58,12 @@ class Gongji:
     def run(self, use_case: Callable[[UnitOfWork], T]) -> T:
         return run(self.uow, use_case)
 
-    @property
-    def profile(self):  # type: ignore[no-untyped-def]
-        from gongji.policy.loader import load_profiles
+    profiles: dict[str, Profile] = field(default_factory=dict)
 
-        return load_profiles(self.settings.profiles_dir)[self.settings.province]
+    @property
+    def profile(self) -> Profile:
+        """The policy profile of the province this deployment runs."""
+        return self.profiles[self.settings.province]
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Gongji:
@@ -71,4 +73,16 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
 
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     configure_logging(settings)
-    return Gongji(settings=settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
+    # Every shipped profile is validated at start: an invalid one stops start-up (ProfileError
+    # names the file and the field).
+    profiles = load_profiles(settings.profiles_dir)
+    if settings.province not in profiles:
+        raise ProfileError(
+            f"{settings.province}.toml", [("<file>", f"no profile {settings.province!r}; have {sorted(profiles)}")]
+        )
+    return Gongji(
+        settings=settings,
+        engine=make_engine(settings.database_url),
+        clock=clock or SystemClock(),
+        profiles=profiles,
+    )

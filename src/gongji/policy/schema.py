@@ -39,6 +39,9 @@ Fen = Annotated[int, Field(strict=True, ge=0)]
 Permille = Annotated[int, Field(strict=True, ge=0, le=1000)]
 """A ratio in per-mille: 0 … 1000."""
 
+Flag = Annotated[bool, Field(strict=True)]
+"""A true/false setting; 1 or "yes" are rejected."""
+
 Count = Annotated[int, Field(strict=True, ge=0)]
 PositiveCount = Annotated[int, Field(strict=True, ge=1)]
 
@@ -148,7 +151,7 @@ class Sourced(_Frozen):
     """
 
     source: NonEmptyText
-    demo: bool
+    demo: Flag
     demo_keys: tuple[str, ...] = ()
 
     @model_validator(mode="after")
@@ -185,11 +188,11 @@ class FamilyUses(Sourced):
     """What the family fund may pay for a bound relative (SPEC §4 'Use', §6 代缴)."""
 
     medical_kinds: tuple[MedicalUseKind, ...]
-    vaccines_outside_nip: bool
+    vaccines_outside_nip: Flag
     """Vaccines outside the national immunization programme (国家扩大免疫规划以外)."""
     premium_insutypes: tuple[InsutypeCode, ...]
     """Resident premiums the fund may pay: 390; Zhejiang also 392."""
-    in_province_institutions_only: bool
+    in_province_institutions_only: Flag
     """Medical use only at designated institutions inside the province."""
 
     @field_validator("medical_kinds", "premium_insutypes")
@@ -205,14 +208,14 @@ class Family(Sourced):
     authorizer_insutypes: tuple[InsutypeCode, ...] = Field(min_length=1)
     relative_insutypes: tuple[InsutypeCode, ...] = Field(min_length=1)
     relation_kinds: tuple[RelationKind, ...] = Field(min_length=1)
-    relatives_in_province_only: bool
+    relatives_in_province_only: Flag
     """Binding only with relatives insured in the same province."""
 
     max_active_relatives: PositiveCount | None = None
     """Relatives bound at one time per authorizer; absent = no limit."""
     max_lifetime_relatives: PositiveCount | None = None
     """Distinct relatives ever bound per authorizer; re-binding the same person takes no slot."""
-    relative_may_have_several_authorizers: bool
+    relative_may_have_several_authorizers: Flag
     authorizer_payment_order: PaymentOrder | None = None
     """Which authorizer pays first when a relative has several."""
 
@@ -221,7 +224,7 @@ class Family(Sourced):
     draw_from: DrawFrom
     """direct → past_years (历年结余); allocation → family_account (共济账户)."""
     allocation_draw_order: tuple[AccountBalance, ...] | None = None
-    """allocation only: the authorizer's balances an allocation (共济账户划拨) draws on, in order."""
+    """allocation only: the authorizer's balances that 共济账户划拨 draws on, in order."""
 
     premium_payment_mode: PremiumPaymentMode
     """requires_binding: premium payment needs an existing binding; commitment_at_payment: the
@@ -370,7 +373,7 @@ class WaitingPeriod(Sourced):
     """After a break of long_break_years or more, the total after buy-back is at least this."""
     buyback_premium_years_per_month: Count
     """Individual premiums (current standard) paid to remove one variable month."""
-    newborns_exempt: bool
+    newborns_exempt: Flag
 
     @field_validator("long_break_min_months")
     @classmethod
@@ -387,9 +390,9 @@ class Refund(Sourced):
     reasons: tuple[RefundReason, ...] = Field(min_length=1)
     deadline_month_day: MonthDay
     """Last day to apply, in the collection year (002: 2022-12-30)."""
-    subsidized_refund_own_share_only: bool
-    refund_after_benefit_start: bool
-    family_paid_refund_to_family_account: bool
+    subsidized_refund_own_share_only: Flag
+    refund_after_benefit_start: Flag
+    family_paid_refund_to_family_account: Flag
     """A premium paid from the family fund goes back there by the original route (003)."""
 
     @field_validator("reasons")
@@ -553,8 +556,7 @@ class Profile(_Frozen):
             if item.benefit_year == benefit_year and item.insutype == insutype:
                 return item
         raise PolicyLookupError(
-            f"{self.code}: no resident premium for benefit year {benefit_year}, "
-            f"insutype {insutype}"
+            f"{self.code}: no resident premium for benefit year {benefit_year}, insutype {insutype}"
         )
 
     def premiums_collecting(self, day: dt.date) -> tuple[PremiumStandard, ...]:

@@ -448,16 +448,10 @@ def person_record(uow: UnitOfWork, ctx: Ctx, *, person_id: int, audit_read: bool
     ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
     enrollments = list(uow.session.scalars(select(Enrollment).where(Enrollment.person_id == person_id).order_by(Enrollment.id)))
     account = uow.session.scalar(select(PersonalAccount).where(PersonalAccount.person_id == person_id))
-    record = {
-        "person_id": person.id,
-        "cert_type": person.cert_type,
+    record = person_view(person) | {
         "cert_no": person.cert_no,
-        "cert_no_masked": mask_id_number(person.cert_no),
         "name": person.name,
-        "sex": person.sex,
-        "birth_date": person.birth_date.isoformat() if person.birth_date else None,
         "phone": person.phone,
-        "hukou_region": person.hukou_region,
         "enrollments": [enrollment_view(e) for e in enrollments],
         "account": None
         if account is None
@@ -466,6 +460,21 @@ def person_record(uow: UnitOfWork, ctx: Ctx, *, person_id: int, audit_read: bool
     if audit_read and ctx.principal.role is not Role.CITIZEN:
         _audit(uow, ctx, "person.read", "person", person_id)
     return record
+
+
+def person_view(person: Person) -> dict[str, Any]:
+    """A person with name, ID number and phone masked: for lists and write answers."""
+    return {
+        "person_id": person.id,
+        "cert_type": person.cert_type,
+        "cert_no": mask_id_number(person.cert_no),
+        "cert_no_masked": mask_id_number(person.cert_no),
+        "name": mask_name(person.name),
+        "sex": person.sex,
+        "birth_date": person.birth_date.isoformat() if person.birth_date else None,
+        "phone": mask_phone(person.phone),
+        "hukou_region": person.hukou_region,
+    }
 
 
 def enrollment_view(e: Enrollment) -> dict[str, Any]:
@@ -519,3 +528,7 @@ def search_persons(uow: UnitOfWork, ctx: Ctx, *, query: str, limit: int = 50) ->
 
 def count_persons(uow: UnitOfWork) -> int:
     return int(uow.session.scalar(select(func.count()).select_from(Person)) or 0)
+
+
+def count_personal_accounts(uow: UnitOfWork) -> int:
+    return int(uow.session.scalar(select(func.count()).select_from(PersonalAccount)) or 0)

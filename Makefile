@@ -1,0 +1,43 @@
+# 共济 Gongji — two commands do everything on a fresh Debian machine with Python 3.11:
+#   make run    set up, migrate, load the demo province (if empty), serve on 127.0.0.1:$(PORT)
+#   make test   set up, install/start PostgreSQL 15 and Chromium if missing, run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PROVINCE ?= gansu
+PERSONS ?= 2000
+export GONGJI_PROVINCE ?= $(PROVINCE)
+
+.PHONY: run test bench setup services lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Debian packages the tests need: PostgreSQL 15 (server + pgbench), Chromium with a CJK font,
+# poppler for reading PDFs back. Installed only when missing; needs root (or sudo).
+services:
+	@bash scripts/ensure_services.sh
+
+run: setup
+	$(VENV)/bin/gongji migrate
+	$(VENV)/bin/gongji demo --province $(PROVINCE) --persons $(PERSONS) --seed 1 --if-empty
+	$(VENV)/bin/gongji serve --port $(PORT)
+
+test: setup services
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: setup services
+	$(PY) bench/ledger_bench.py
+
+lint: setup
+	$(PY) -m ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) var test-output

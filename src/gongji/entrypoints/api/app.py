@@ -1,0 +1,33 @@
+"""The FastAPI application: JSON API under /api, pages for citizens and staff, /docs, /healthz."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from gongji import __version__
+from gongji.bootstrap import Gongji, bootstrap
+from gongji.entrypoints.api import errors
+from gongji.entrypoints.api.routes import auth, meta, registry
+
+WEB = Path(__file__).parent.parent / "web"
+
+
+def create_app(gj: Gongji | None = None) -> FastAPI:
+    gj = gj or bootstrap()
+    app = FastAPI(
+        title="共济 Gongji API",
+        version=__version__,
+        description="基本医疗保险：个人账户家庭共济、居民参保缴费、两定结算、后台清算。错误码列表见 /api/errors。",
+    )
+    app.state.gj = gj
+    errors.install(app)
+    for module in (meta, auth, registry):
+        app.include_router(module.router)
+    from gongji.entrypoints.web import pages
+
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    return app

@@ -1,0 +1,232 @@
+"""The ``gongji`` command: serve, migrate, demo, users, check-profiles, check-ledger, rollover."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from gongji.config import Settings
+
+app = typer.Typer(help="共济 Gongji — basic medical insurance platform", no_args_is_help=True)
+users_app = typer.Typer(help="用户管理 Users", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+console = Console()
+
+
+def _gj():  # type: ignore[no-untyped-def]
+    from gongji.bootstrap import bootstrap
+    from gongji.policy import ProfileError
+
+    try:
+        return bootstrap()
+    except ProfileError as err:
+        console.print(f"[red]策略配置无效 Invalid policy profile[/red]\n{err}")
+        raise typer.Exit(2) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+    )
+
+
+def _system_ctx(gj: Any):  # type: ignore[no-untyped-def]
+    from gongji.services.audit import Channel
+    from gongji.services.auth import Principal, Role
+    from gongji.services.registry import Ctx
+
+    system = Principal(user_id=0, username="system", role=Role.STAFF, display_name="系统", regions=("100000",))
+    return Ctx(principal=system, channel=Channel("cli"), clock=gj.clock)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    from gongji.adapters.db.migrate import upgrade
+
+    settings = Settings.from_env()
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    console.print(f"[green]数据库已迁移到最新版本[/green] {settings.database_url.split('@')[-1]}")
+
+
+@app.command("check-profiles")
+def check_profiles(directory: Annotated[Path | None, typer.Option(help="profiles folder")] = None) -> None:
+    """Validate every policy profile against the schema; list the demo (unsourced) figures."""
+    from gongji.policy import ProfileError, load_profiles
+
+    try:
+        profiles = load_profiles(directory)
+    except ProfileError as err:
+        console.print(f"[red]策略配置无效 Invalid policy profile[/red]\n{err}")
+        raise typer.Exit(2) from None
+    table = Table("code", "名称", "funding", "demo figures (未找到来源的演示数值)")
+    for code, p in sorted(profiles.items()):
+        demo = p.demo_fields()
+        table.add_row(code, p.name, p.family.funding_model, f"{len(demo)}: " + ", ".join(demo[:4]) + (" …" if len(demo) > 4 else ""))
+    console.print(table)
+
+
+@app.command("check-ledger")
+def check_ledger() -> None:
+    """Check the whole ledger: Σ postings = 0, balance = opening + postings, none negative."""
+    from gongji.services import ledger
+
+    gj = _gj()
+    with gj.uow() as uow:
+        result = ledger.check_ledger(uow)
+    console.print(f"transactions {result.transactions:,}  postings {result.postings:,}  Σ {result.total_fen}")
+    for txn in result.unbalanced_txns:
+        console.print(f"[red]unbalanced transaction {txn}[/red]")
+    for code, stored, expected in result.drifted_accounts:
+        console.print(f"[red]{code}: balance {stored} ≠ opening + postings {expected}[/red]")
+    for code, balance in result.negative_accounts:
+        console.print(f"[red]{code}: negative balance {balance}[/red]")
+    if not result.ok:
+        raise typer.Exit(1)
+    console.print("[green]账本平衡 Ledger OK[/green]")
+
+
+@app.command()
+def demo(
+    province: Annotated[str, typer.Option(help="gansu | zhejiang | henan")] = "gansu",
+    persons: Annotated[int, typer.Option(min=10, max=5_000_000)] = 2000,
+    seed: Annotated[int, typer.Option()] = 1,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing if persons exist")] = False,
+) -> None:
+    """Load a reproducible synthetic demo province (streamed batches, bounded memory)."""
+    from gongji.services import demo as demo_service
+    from gongji.services import registry
+
+    gj = _gj()
+    with gj.uow() as uow:
+        existing = registry.count_persons(uow)
+    if existing:
+        if if_empty:
+            console.print(f"数据库已有 {existing:,} 名人员，跳过演示数据。Demo data already loaded.")
+            _print_logins(demo_service.demo_logins_from_db(gj))
+            return
+        console.print("[red]数据库不是空的；演示数据只能载入空库。The database is not empty.[/red]")
+        raise typer.Exit(1)
+    with _progress() as progress:
+        task = progress.add_task(f"生成演示数据 {province}", total=persons)
+        summary = demo_service.generate(
+            gj, province=province, persons=persons, seed=seed,
+            progress=lambda n: progress.update(task, completed=n),
+        )
+    console.print(f"[green]演示数据已载入[/green] {summary.persons:,} 人, {summary.households:,} 户, "
+                  f"{summary.institutions} 家定点机构, {summary.elapsed_s:.1f} s")
+    _print_logins(demo_service.demo_logins(summary))
+
+
+def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
+    table = Table("角色 role", "用户名 username", "密码 password", "说明")
+    for role, username, password, what in logins:
+        table.add_row(role, username, password, what)
+    console.print(table)
+
+
+@app.command()
+def rollover(year: Annotated[int, typer.Option(help="the year being closed")]) -> None:
+    """Year-end rollover: move every current-year balance into past years (历年结余)."""
+    from gongji.services import registry
+
+    gj = _gj()
+    ctx = _system_ctx(gj)
+    with gj.uow() as uow:
+        total = registry.count_personal_accounts(uow)
+    moved, after = 0, 0
+    with _progress() as progress:
+        task = progress.add_task(f"{year} 年度结转", total=total)
+        while True:
+            with gj.uow() as uow:
+                batch = registry.persons_with_accounts(uow, after_id=after, limit=1000)
+            if not batch:
+                break
+
+            def go(uow: Any, batch: list[int] = batch) -> int:
+                n = registry.year_end_rollover(uow, ctx, year=year, person_ids=batch)
+                uow.commit()
+                return n
+
+            moved += gj.run(go)
+            after = batch[-1]
+            progress.advance(task, len(batch))
+    console.print(f"[green]结转完成[/green] {moved:,} 个账户")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
+    workers: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """Serve the site and the API (uvicorn)."""
+    import uvicorn
+
+    _gj()  # fail early on a bad profile or database
+    console.print(f"共济 Gongji: http://{host}:{port}/  ·  API docs http://{host}:{port}/docs")
+    uvicorn.run("gongji.entrypoints.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="citizen | staff | institution | tax | auditor")],
+    display_name: Annotated[str, typer.Option()] = "",
+    regions: Annotated[str, typer.Option(help="comma-separated region codes (staff)")] = "",
+    person_id: Annotated[int | None, typer.Option()] = None,
+    fixmedins_code: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """Create a user."""
+    from gongji.domain.errors import GongjiError
+    from gongji.services import audit, auth
+
+    gj = _gj()
+
+    def go(uow: Any) -> int:
+        user = auth.create_user(
+            uow, username=username, password=password, role=auth.Role(role), display_name=display_name or username,
+            person_id=person_id, fixmedins_code=fixmedins_code, regions=[r for r in regions.split(",") if r],
+        )
+        ctx = _system_ctx(gj)
+        audit.record(uow, actor=ctx.principal, action="user.create", entity="user", entity_id=user.id, now=gj.clock.now(), channel=ctx.channel, detail={"role": role})
+        uow.commit()
+        return user.id
+
+    try:
+        user_id = gj.run(go)
+    except (GongjiError, ValueError) as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]用户已创建[/green] {username} (id {user_id})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users (no passwords, person ids only)."""
+    from sqlalchemy import select
+
+    from gongji.adapters.db.models import AppUser, UserRegion
+
+    gj = _gj()
+    table = Table("id", "username", "role", "name", "scope")
+    with gj.uow() as uow:
+        for user in uow.session.scalars(select(AppUser).order_by(AppUser.id)):
+            regions = ",".join(uow.session.scalars(select(UserRegion.region_code).where(UserRegion.user_id == user.id)))
+            scope = regions or user.fixmedins_code or (f"person {user.person_id}" if user.person_id else "")
+            table.add_row(str(user.id), user.username, user.role, user.display_name, scope)
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())
