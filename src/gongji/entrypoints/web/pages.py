@@ -363,7 +363,17 @@ def my_home(request: Request) -> Response:
 
 
 @router.get("/staff")
-def staff_home(request: Request, q: str = "") -> Response:
+def staff_home(request: Request) -> Response:
+    return _staff_home(request, "")
+
+
+@router.post("/staff")
+def staff_search(request: Request, q: Annotated[str, Form()] = "") -> Response:
+    """The search is a POST so that an ID number never lands in a URL or the browser history."""
+    return _staff_home(request, q)
+
+
+def _staff_home(request: Request, q: str) -> Response:
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
