@@ -56,9 +56,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(web_gj: Gongji) -> Iterator[str]:
+    yield from serve(web_gj)
+
+
+def serve(gj: Gongji) -> Iterator[str]:
+    """Run the app on ``gj`` in uvicorn on a free loopback port until the generator closes."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(web_gj),
+        create_app(gj),
         host="127.0.0.1",
         port=port,
         log_config=None,

@@ -128,9 +128,19 @@ def demo(
 
 
 def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
-    table = Table("角色 role", "用户名 username", "密码 password", "说明")
+    """The demo logins, one row per kind: per-city staff and hospitals are collapsed."""
+    table = Table("角色 role", "用户名 username", "密码 password", "说明", title="演示账号 Demo logins")
+    shown: dict[str, int] = {}
     for role, username, password, what in logins:
+        group = "staff_city" if username.startswith("staff_") and username != "staff_province" else role
+        group = "institution" if role == "institution" else group
+        shown[group] = shown.get(group, 0) + 1
+        if group in {"staff_city", "institution"} and shown[group] > 1:
+            continue
         table.add_row(role, username, password, what)
+    for group, label in (("staff_city", "staff_<市代码> 每市一个 one per city"), ("institution", "his_<机构编码> 每市一家医院 one hospital per city")):
+        if shown.get(group, 0) > 1:
+            table.add_row("", f"… {shown[group] - 1} more", "", label)
     console.print(table)
 
 
@@ -173,7 +183,11 @@ def serve(
     import uvicorn
 
     _gj()  # fail early on a bad profile or database
-    console.print(f"共济 Gongji: http://{host}:{port}/  ·  API docs http://{host}:{port}/docs")
+    console.print(
+        f"[bold]共济 Gongji[/bold]\n  登录 Log in:   http://{host}:{port}/login\n"
+        f"  API 文档 docs: http://{host}:{port}/docs\n  错误码 errors: http://{host}:{port}/api/errors\n"
+        f"  健康检查:      http://{host}:{port}/healthz\n  Ctrl+C 停止 to stop"
+    )
     uvicorn.run("gongji.entrypoints.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
 

@@ -47,6 +47,7 @@ from gongji.bootstrap import Gongji
 from gongji.domain import ledger as L
 from gongji.domain.errors import Conflict, InvalidRequest, UnknownCode
 from gongji.domain.ids import make_id_number
+from gongji.domain.masking import mask_name
 from gongji.services import audit, auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
@@ -132,7 +133,10 @@ def demo_logins_from_db(gj: Gongji) -> list[tuple[str, str, str, str]]:
             select(AppUser.role, AppUser.username, AppUser.display_name).order_by(AppUser.id)
         ).all()
     demo = [r for r in rows if r.username.startswith(("citizen", "staff_", "his_", "auditor1", "tax1"))]
-    return [(r.role, r.username, DEMO_PASSWORD, r.display_name) for r in demo]
+    return [
+        (r.role, r.username, DEMO_PASSWORD, mask_name(r.display_name) if r.role == "citizen" else r.display_name)
+        for r in demo
+    ]
 
 
 def generate(
