@@ -6,13 +6,13 @@ case's registry change and its money move commit together. Its steps:
 1. the idempotency key is looked up: a stored transaction with the same request hash is
    replayed (its stored answer, nothing moves); a different hash is IdempotencyConflict;
 2. postings are validated (Σ = 0, 2..64 postings, whole fen);
-3. the transaction row is inserted (a concurrent twin hits the unique key and the unit of
-   work retries, then replays);
-4. each account is changed by one conditional UPDATE, in account-id order (no deadlocks):
+3. each account is changed by one conditional UPDATE, in account-id order (no deadlocks):
    ``balance_fen = balance_fen + Δ WHERE id = ? AND (NOT non_negative OR balance_fen + Δ >= 0)``.
    No row updated means the balance would go negative: InsufficientBalance, and the whole
    unit of work rolls back. The database serializes concurrent debits of one account
-   (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE), so no update is lost.
+   (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE), so no update is lost;
+4. the transaction row and its postings are inserted (a concurrent twin of the key hits the
+   unique index; the unit of work reruns it and it replays the first answer).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from gongji.adapters.db.models import LedgerAccount, LedgerPosting, LedgerTxn, PersonalAccount
 from gongji.adapters.db.unit_of_work import UnitOfWork
@@ -101,60 +101,39 @@ def post(
     if existing is not None:
         if existing.request_hash != digest:
             raise IdempotencyConflict(idempotency_key=key)
-        return PostResult(json.loads(existing.result_json), replayed=True)
+        return PostResult(json.loads(existing.result_json) | {"txn_id": existing.id}, replayed=True)
 
     postings = validate_postings(draft.postings)
     codes = sorted({p.account_code for p in postings})
-    accounts = {
-        a.code: a
-        for a in session.scalars(select(LedgerAccount).where(LedgerAccount.code.in_(codes)))
-    }
-    missing = [c for c in codes if c not in accounts]
+    rows = session.execute(
+        select(LedgerAccount.code, LedgerAccount.id, PersonalAccount.status)
+        .outerjoin(PersonalAccount, PersonalAccount.person_id == LedgerAccount.person_id)
+        .where(LedgerAccount.code.in_(codes))
+    ).all()
+    account_ids = {code: account_id for code, account_id, _ in rows}
+    missing = [c for c in codes if c not in account_ids]
     if missing:
         raise NotFound("账户不存在", "Ledger account not found", accounts=missing)
-    _refuse_frozen(uow, [accounts[p.account_code] for p in postings if p.amount_fen < 0])
-
-    txn = LedgerTxn(
-        idempotency_key=key,
-        request_hash=digest,
-        kind=draft.kind,
-        narration=draft.narration[:200],
-        reverses_txn_id=draft.reverses_txn_id,
-        user_id=user_id,
-        created_at=now,
-        result_json="{}",
-    )
-    session.add(txn)
-    session.flush()
+    frozen = {code for code, _, status in rows if status == "frozen"}
+    if any(p.amount_fen < 0 and p.account_code in frozen for p in postings):
+        raise AccountFrozen()
 
     deltas: dict[int, int] = {}
     for p in postings:
-        account_id = accounts[p.account_code].id
+        account_id = account_ids[p.account_code]
         deltas[account_id] = deltas.get(account_id, 0) + p.amount_fen
-    balances: dict[int, int] = {}
-    for account_id in sorted(deltas):
-        balances[account_id] = _apply_delta(uow, account_id, deltas[account_id])
+    balances = {account_id: _apply_delta(uow, account_id, deltas[account_id]) for account_id in sorted(deltas)}
 
     running: dict[int, int] = {}
     lines = []
     for p in postings:
-        account = accounts[p.account_code]
-        # balance_after for each posting, in posting order, ending at the stored balance.
-        before = running.get(account.id, balances[account.id] - deltas[account.id])
-        after = before + p.amount_fen
-        running[account.id] = after
-        session.add(
-            LedgerPosting(
-                txn_id=txn.id,
-                account_id=account.id,
-                amount_fen=p.amount_fen,
-                balance_after_fen=after,
-            )
-        )
-        lines.append({"account": p.account_code, "amount_fen": p.amount_fen, "balance_fen": after})
+        account_id = account_ids[p.account_code]
+        # balance after each posting, in posting order, ending at the stored balance
+        before = running.get(account_id, balances[account_id] - deltas[account_id])
+        running[account_id] = before + p.amount_fen
+        lines.append({"account": p.account_code, "amount_fen": p.amount_fen, "balance_fen": running[account_id]})
 
     body: dict[str, Any] = {
-        "txn_id": txn.id,
         "idempotency_key": key,
         "kind": draft.kind,
         "narration": draft.narration,
@@ -165,9 +144,36 @@ def post(
         body["reverses_txn_id"] = draft.reverses_txn_id
     if extra:
         body.update(extra)
-    txn.result_json = json.dumps(body, ensure_ascii=False, sort_keys=True)
-    session.flush()
-    return PostResult(body, replayed=False)
+    # The stored answer leaves out txn_id (not known before the insert); replays add it back.
+    # A concurrent twin of this key fails on the unique index here and the unit of work
+    # retries it, when it finds this transaction and replays it.
+    txn_id = session.execute(
+        insert(LedgerTxn)
+        .values(
+            idempotency_key=key,
+            request_hash=digest,
+            kind=draft.kind,
+            narration=draft.narration[:200],
+            reverses_txn_id=draft.reverses_txn_id,
+            user_id=user_id,
+            created_at=now,
+            result_json=json.dumps(body, ensure_ascii=False, sort_keys=True),
+        )
+        .returning(LedgerTxn.id)
+    ).scalar_one()
+    session.execute(
+        insert(LedgerPosting),
+        [
+            {
+                "txn_id": txn_id,
+                "account_id": account_ids[line["account"]],
+                "amount_fen": line["amount_fen"],
+                "balance_after_fen": line["balance_fen"],
+            }
+            for line in lines
+        ],
+    )
+    return PostResult(body | {"txn_id": txn_id}, replayed=False)
 
 
 def _apply_delta(uow: UnitOfWork, account_id: int, delta: int) -> int:
@@ -185,19 +191,6 @@ def _apply_delta(uow: UnitOfWork, account_id: int, delta: int) -> int:
         code = uow.session.scalar(select(LedgerAccount.code).where(LedgerAccount.id == account_id))
         raise InsufficientBalance(account=code, requested_fen=-delta)
     return int(row[0])
-
-
-def _refuse_frozen(uow: UnitOfWork, debited: list[LedgerAccount]) -> None:
-    person_ids = {a.person_id for a in debited if a.person_id is not None}
-    if not person_ids:
-        return
-    frozen = uow.session.scalar(
-        select(func.count())
-        .select_from(PersonalAccount)
-        .where(PersonalAccount.person_id.in_(person_ids), PersonalAccount.status == "frozen")
-    )
-    if frozen:
-        raise AccountFrozen()
 
 
 def balances_of(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
