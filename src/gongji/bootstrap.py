@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 
 from gongji.adapters.db.engine import make_engine
-from gongji.adapters.db.unit_of_work import UnitOfWork, run
+from gongji.adapters.db.unit_of_work import UnitOfWork, run, session_factory
 from gongji.config import Settings
 from gongji.domain.clock import Clock, SystemClock
 from gongji.domain.masking import mask_text
@@ -52,8 +52,11 @@ class Gongji:
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
 
+    def __post_init__(self) -> None:
+        self._sessions = session_factory(self.engine)
+
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self._sessions)
 
     def run(self, use_case: Callable[[UnitOfWork], T]) -> T:
         return run(self.uow, use_case)

@@ -10,7 +10,6 @@ concurrent transactions do not deadlock.
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 
 def normalize_url(url: str) -> str:
@@ -24,14 +23,18 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        # A small pool: the PRAGMAs run once per connection, not once per unit of work.
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
-            poolclass=NullPool if ":memory:" not in url else None,
+            pool_size=pool_size,
+            max_overflow=pool_size,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping round trip per checkout: stale connections are recycled, and a failure mid-use
+    # case is retried by the unit of work.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def _configure_sqlite(engine: Engine) -> None:

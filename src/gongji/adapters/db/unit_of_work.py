@@ -21,10 +21,13 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 8
 
 
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
 class UnitOfWork:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._factory = sessionmaker(bind=engine, expire_on_commit=False)
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
