@@ -13,7 +13,7 @@ export GONGJI_PROVINCE ?= $(PROVINCE)
 .PHONY: run test bench setup services lint clean
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { bash scripts/ensure_venv_support.sh && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
