@@ -6,6 +6,7 @@ Load with ``load_profiles()`` (all shipped profiles by code) or ``load_profile(p
 the province in code.
 """
 
+from gongji.domain.relations import RELATION_KINDS
 from gongji.policy.loader import (
     ProfileError,
     default_profiles_dir,
@@ -15,7 +16,6 @@ from gongji.policy.loader import (
 )
 from gongji.policy.schema import (
     MEDICAL_USE_KINDS,
-    RELATION_KINDS,
     VACCINES,
     Accounts,
     Benefit,

@@ -30,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+from gongji.domain.relations import RelationKind
+
 # --------------------------------------------------------------------------------------------
 # Scalar types
 
@@ -59,26 +61,6 @@ NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
 MonthDay = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}-[0-9]{2}$")]
 """A yearly recurring date, ``"MM-DD"``."""
 
-RelationKind = Literal[
-    "spouse",  # 配偶
-    "parent",  # 父母
-    "child",  # 子女
-    "sibling",  # 兄弟姐妹
-    "paternal_grandparent",  # 祖父母
-    "maternal_grandparent",  # 外祖父母
-    "grandchild",  # 孙子女
-    "maternal_grandchild",  # 外孙子女
-]
-RELATION_KINDS: tuple[RelationKind, ...] = (
-    "spouse",
-    "parent",
-    "child",
-    "sibling",
-    "paternal_grandparent",
-    "maternal_grandparent",
-    "grandchild",
-    "maternal_grandchild",
-)
 
 MedicalUseKind = Literal[
     "outpatient",  # 门诊 政策范围内自付

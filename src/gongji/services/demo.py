@@ -48,6 +48,7 @@ from gongji.domain import ledger as L
 from gongji.domain.errors import Conflict, InvalidRequest, UnknownCode
 from gongji.domain.ids import make_id_number
 from gongji.domain.masking import mask_name
+from gongji.domain.relations import RELATION_KINDS
 from gongji.services import audit, auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
@@ -60,16 +61,7 @@ PROVINCES = {"gansu": "62", "zhejiang": "33", "henan": "41"}
 PROVINCE_ZH = {"62": "甘肃省", "33": "浙江省", "41": "河南省"}
 
 HEAD = "self"  # the head's own household_member row; the others carry one of RELATIONS
-RELATIONS = (
-    "spouse",
-    "parent",
-    "child",
-    "sibling",
-    "paternal_grandparent",
-    "maternal_grandparent",
-    "grandchild",
-    "maternal_grandchild",
-)
+RELATIONS = RELATION_KINDS
 
 _YEAR = 365.2425
 _REF = REFERENCE_DATE.toordinal()
