@@ -4,12 +4,9 @@
 # loopback, see src/gongji/devtools/pg_cluster.py); nothing is left running.
 set -euo pipefail
 need=()
-[[ -x /usr/lib/postgresql/15/bin/initdb ]] || need+=(postgresql-15 postgresql-client-15)
-[[ -x /usr/lib/postgresql/15/bin/pgbench ]] || need+=(postgresql-15)
-[[ -x /usr/bin/chromium ]] || need+=(chromium)
-fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || need+=(fonts-wqy-zenhei)
-command -v pdftotext >/dev/null || need+=(poppler-utils)
-[[ -d /usr/share/poppler/cMap ]] || need+=(poppler-data)
+for pkg in postgresql-15 chromium fonts-wqy-zenhei poppler-utils poppler-data; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if ((${#need[@]})); then
   echo "installing Debian packages: ${need[*]}"
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
@@ -17,5 +14,6 @@ if ((${#need[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-id postgres >/dev/null 2>&1 || { echo "user postgres missing after install" >&2; exit 1; }
+[[ -x /usr/lib/postgresql/15/bin/initdb && -x /usr/lib/postgresql/15/bin/pgbench ]] || { echo "PostgreSQL 15 binaries missing" >&2; exit 1; }
+[[ -x /usr/bin/chromium ]] || { echo "Chromium missing" >&2; exit 1; }
 echo "services ready: PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}'), $(/usr/bin/chromium --version 2>/dev/null | head -1)"
