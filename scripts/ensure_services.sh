@@ -12,7 +12,8 @@ if ((${#need[@]})); then
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Chromium with its recommends: the combination proven on this machine kind (SETUP-NOTES §2).
+  $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 [[ -x /usr/lib/postgresql/15/bin/initdb && -x /usr/lib/postgresql/15/bin/pgbench ]] || { echo "PostgreSQL 15 binaries missing" >&2; exit 1; }
 [[ -x /usr/bin/chromium ]] || { echo "Chromium missing" >&2; exit 1; }
