@@ -33,14 +33,17 @@ from gongji.domain.errors import (
     IdempotencyConflict,
     InsufficientBalance,
     InvalidRequest,
+    InvalidStateTransition,
     NotFound,
 )
 from gongji.domain.ledger import (
     MAX_POSTINGS,
     NON_NEGATIVE_KINDS,
     AccountKind,
+    Posting,
     TransactionDraft,
     request_hash,
+    reversal_of,
     validate_postings,
 )
 
@@ -261,3 +264,88 @@ def check_ledger(uow: UnitOfWork, *, limit: int = 100) -> LedgerCheck:
         )
     ]
     return LedgerCheck(int(txns), int(n_postings), int(total), unbalanced, drifted, negative)
+
+
+def reverse(
+    uow: UnitOfWork,
+    *,
+    txn_id: int,
+    idempotency_key: str,
+    reason: str,
+    now: datetime,
+    user_id: int | None = None,
+) -> PostResult:
+    """Undo transaction ``txn_id`` with a reversing transaction; history keeps both.
+
+    A transaction is reversed at most once, and a reversal is not itself reversed (post the
+    original again instead). The reversal needs the money to still be there: a personal
+    account already spent cannot be pushed below zero by it.
+    """
+    original = uow.session.get(LedgerTxn, txn_id)
+    if original is None:
+        raise NotFound("交易不存在", "Transaction not found", txn_id=txn_id)
+    request = {"op": "reverse", "txn_id": txn_id, "reason": reason}
+    replay = uow.session.scalar(select(LedgerTxn).where(LedgerTxn.idempotency_key == idempotency_key))
+    if replay is None:
+        if original.reverses_txn_id is not None:
+            raise InvalidStateTransition("冲正交易不能再冲正", "A reversal cannot be reversed", txn_id=txn_id)
+        if uow.session.scalar(select(LedgerTxn.id).where(LedgerTxn.reverses_txn_id == txn_id)) is not None:
+            raise InvalidStateTransition("该交易已冲正", "This transaction was already reversed", txn_id=txn_id)
+    rows = uow.session.execute(
+        select(LedgerAccount.code, LedgerPosting.amount_fen)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(LedgerPosting.txn_id == txn_id)
+        .order_by(LedgerPosting.id)
+    ).all()
+    return post(
+        uow,
+        TransactionDraft(
+            idempotency_key=idempotency_key,
+            kind=f"reversal.{original.kind}"[:40],
+            narration=f"冲正：{reason}"[:200],
+            postings=reversal_of(Posting(code, int(amount)) for code, amount in rows),
+            reverses_txn_id=txn_id,
+        ),
+        request=request,
+        now=now,
+        user_id=user_id,
+    )
+
+
+def account_codes_of(uow: UnitOfWork, txn_id: int) -> list[tuple[str, str | None, int | None]]:
+    """(code, region, person) of every account a transaction touched, for scope checks."""
+    return [
+        (code, region, person)
+        for code, region, person in uow.session.execute(
+            select(LedgerAccount.code, LedgerAccount.region_code, LedgerAccount.person_id)
+            .join(LedgerPosting, LedgerPosting.account_id == LedgerAccount.id)
+            .where(LedgerPosting.txn_id == txn_id)
+        )
+    ]
+
+
+def movements(
+    uow: UnitOfWork, *, person_id: int, limit: int = 50, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """A person's account movements, newest first (postings on their ledger accounts)."""
+    q = (
+        select(
+            LedgerPosting.id, LedgerTxn.id, LedgerTxn.kind, LedgerTxn.narration, LedgerTxn.created_at,
+            LedgerTxn.reverses_txn_id, LedgerAccount.code, LedgerPosting.amount_fen, LedgerPosting.balance_after_fen,
+        )
+        .join(LedgerTxn, LedgerTxn.id == LedgerPosting.txn_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(LedgerAccount.person_id == person_id)
+        .order_by(LedgerPosting.id.desc())
+        .limit(max(1, min(limit, 200)))
+    )
+    if before_id is not None:
+        q = q.where(LedgerPosting.id < before_id)
+    return [
+        {
+            "posting_id": pid, "txn_id": tid, "kind": kind, "narration": narration,
+            "at": at.isoformat() if at else None, "reverses_txn_id": rev, "account": code,
+            "amount_fen": int(amount), "balance_fen": int(after),
+        }
+        for pid, tid, kind, narration, at, rev, code, amount, after in uow.session.execute(q)
+    ]

@@ -30,6 +30,7 @@ from gongji.domain.errors import (
     InvalidRequest,
     InvalidStateTransition,
     NotFound,
+    OutOfRegion,
     UnknownCode,
 )
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID, parse_id_number
@@ -45,6 +46,7 @@ from gongji.domain.registry import (
     EnrollmentAction,
     EnrollmentStatus,
     next_status,
+    region_in_scope,
     scope_prefix,
 )
 from gongji.services import audit, ledger
@@ -532,3 +534,62 @@ def count_persons(uow: UnitOfWork) -> int:
 
 def count_personal_accounts(uow: UnitOfWork) -> int:
     return int(uow.session.scalar(select(func.count()).select_from(PersonalAccount)) or 0)
+
+
+def _require_reason(reason: str | None) -> str:
+    cleaned = (reason or "").strip()
+    if not 2 <= len(cleaned) <= 200:
+        raise InvalidRequest("请填写原因（2-200字）", "A reason of 2-200 characters is required", field="reason")
+    return cleaned
+
+
+def reverse_transaction(
+    uow: UnitOfWork, ctx: Ctx, *, txn_id: int, reason: str, idempotency_key: str
+) -> ledger.PostResult:
+    """Staff fix a mistaken posting by a reversing entry (never an edit), within their regions."""
+    ctx.principal.require(Role.STAFF)
+    reason = _require_reason(reason)
+    touched = ledger.account_codes_of(uow, txn_id)
+    if not touched:
+        raise NotFound("交易不存在", "Transaction not found", txn_id=txn_id)
+    for _code, region, person_id in touched:
+        if person_id is not None and region is not None:
+            ctx.principal.require_region(region)
+    result = ledger.reverse(
+        uow, txn_id=txn_id, idempotency_key=idempotency_key, reason=reason, now=ctx.clock.now(),
+        user_id=ctx.principal.user_id,
+    )
+    if not result.replayed:
+        _audit(uow, ctx, "ledger.reverse", "ledger_txn", txn_id, reason=reason, reversal_txn_id=result.body["txn_id"])
+    return result
+
+
+def set_account_frozen(uow: UnitOfWork, ctx: Ctx, *, person_id: int, frozen: bool, reason: str) -> PersonalAccount:
+    """Freeze (no debits) or unfreeze a personal account; credits still arrive while frozen."""
+    ctx.principal.require(Role.STAFF)
+    reason = _require_reason(reason)
+    account = uow.session.scalar(select(PersonalAccount).where(PersonalAccount.person_id == person_id))
+    if account is None:
+        raise NotFound("该人员没有个人账户", "This person has no personal account", person_id=person_id)
+    if not any(ctx.principal.regions) or not any(
+        region_in_scope(r, list(ctx.principal.regions)) for r in person_regions(uow, person_id)
+    ):
+        raise OutOfRegion()
+    target = "frozen" if frozen else "normal"
+    if account.status == target:
+        raise InvalidStateTransition("账户已是该状态", f"Account is already {target}", status=target)
+    account.status = target
+    uow.session.flush()
+    _audit(uow, ctx, "account.freeze" if frozen else "account.unfreeze", "person", person_id, reason=reason)
+    return account
+
+
+def account_movements(
+    uow: UnitOfWork, ctx: Ctx, *, person_id: int, limit: int = 50, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """A person's account movements (the citizen themself, or staff in scope: audited)."""
+    _person(uow, person_id)
+    ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
+    if ctx.principal.role is not Role.CITIZEN:
+        _audit(uow, ctx, "account.read", "person", person_id)
+    return ledger.movements(uow, person_id=person_id, limit=limit, before_id=before_id)

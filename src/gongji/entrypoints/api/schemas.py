@@ -58,3 +58,7 @@ class IncomeIn(Body):
 
 class RolloverIn(Body):
     year: int = Field(ge=2000, le=2100)
+
+
+class ReasonIn(Body):
+    reason: str = Field(min_length=2, max_length=200)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from gongji.domain.errors import Forbidden, UnknownCode
 from gongji.domain.registry import EnrollmentAction
 from gongji.entrypoints.api.deps import CtxDep, GjDep, IdempotencyKey
-from gongji.entrypoints.api.schemas import EmployerIn, EnrollmentChangeIn, EnrollmentIn, IncomeIn, PersonIn
+from gongji.entrypoints.api.schemas import EmployerIn, EnrollmentChangeIn, EnrollmentIn, IncomeIn, PersonIn, ReasonIn
 from gongji.services import registry
 from gongji.services.auth import Role
 
@@ -119,5 +119,50 @@ def my_overview(gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
         record = registry.person_record(uow, ctx, person_id=ctx.principal.person_id or 0, audit_read=False)
         record["cert_no"] = record.pop("cert_no_masked")
         return record
+
+    return gj.run(go)
+
+
+@router.get("/persons/{person_id}/account/movements")
+def account_movements(
+    person_id: int, gj: GjDep, ctx: CtxDep, limit: int = Query(50, ge=1, le=200), before_id: int | None = None
+) -> dict[str, Any]:
+    """个人账户明细, newest first; page with ``before_id`` (the last posting_id seen)."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        items = registry.account_movements(uow, ctx, person_id=person_id, limit=limit, before_id=before_id)
+        uow.commit()  # the audit row of a staff read
+        return {"items": items, "count": len(items)}
+
+    return gj.run(go)
+
+
+@router.post("/persons/{person_id}/account/{action}")
+def freeze_account(person_id: int, action: str, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """冻结 freeze / 解冻 unfreeze a personal account (a frozen account takes no debits)."""
+    if action not in {"freeze", "unfreeze"}:
+        raise UnknownCode("操作不存在", "Unknown action", field="action", value=action)
+
+    def go(uow: Any) -> dict[str, Any]:
+        account = registry.set_account_frozen(uow, ctx, person_id=person_id, frozen=action == "freeze", reason=body.reason)
+        uow.commit()
+        return {"person_id": person_id, "status": account.status}
+
+    return gj.run(go)
+
+
+@router.post("/ledger/transactions/{txn_id}/reverse", status_code=201)
+def reverse_transaction(
+    txn_id: int, body: ReasonIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """冲正: undo a mistaken posting by a reversing entry; history keeps both. Needs Idempotency-Key."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        result = registry.reverse_transaction(uow, ctx, txn_id=txn_id, reason=body.reason, idempotency_key=key)
+        uow.commit()
+        if result.replayed:
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
+        return result.body
 
     return gj.run(go)
