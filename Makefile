@@ -30,14 +30,15 @@ run: setup
 	$(VENV)/bin/gongji demo --province $(PROVINCE) --persons $(PERSONS) --seed 1 --if-empty
 	$(VENV)/bin/gongji serve --port $(PORT)
 
-test: setup services
+test: setup services lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup services
 	$(PY) bench/ledger_bench.py
 
 lint: setup
-	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff check src tests bench scripts
+	$(PY) -m ruff format --check src tests bench scripts
 
 clean:
 	rm -rf $(VENV) var test-output

@@ -127,17 +127,34 @@ class WorkerStats:
     ended_at: float = 0.0
 
 
-def summarize(name: str, database: str, driver: str, clients: int, processes: int, wall: float,
-              stats: list[WorkerStats], note: str = "") -> RunResult:
+def summarize(
+    name: str,
+    database: str,
+    driver: str,
+    clients: int,
+    processes: int,
+    wall: float,
+    stats: list[WorkerStats],
+    note: str = "",
+) -> RunResult:
     lat = sorted(x for s in stats for x in s.latencies)
     samples = [e for s in stats for e in s.error_samples][:5]
     return RunResult(
-        name=name, database=database, driver=driver, clients=clients, processes=processes,
-        seconds=round(wall, 3), committed=len(lat), refused=sum(s.refused for s in stats),
-        errors=sum(s.errors for s in stats), tps=round(len(lat) / wall, 1) if wall > 0 else 0.0,
+        name=name,
+        database=database,
+        driver=driver,
+        clients=clients,
+        processes=processes,
+        seconds=round(wall, 3),
+        committed=len(lat),
+        refused=sum(s.refused for s in stats),
+        errors=sum(s.errors for s in stats),
+        tps=round(len(lat) / wall, 1) if wall > 0 else 0.0,
         latency_avg_ms=round(1000 * sum(lat) / len(lat), 3) if lat else None,
-        latency_p50_ms=_ms(percentile(lat, 0.50)), latency_p99_ms=_ms(percentile(lat, 0.99)),
-        note=note, error_samples=samples,
+        latency_p50_ms=_ms(percentile(lat, 0.50)),
+        latency_p99_ms=_ms(percentile(lat, 0.99)),
+        note=note,
+        error_samples=samples,
     )
 
 
@@ -150,8 +167,9 @@ def _ms(v: float | None) -> float | None:
 Step = Callable[[], str]  # one debit: "ok" | "refused"; raises on anything else
 
 
-def run_threads(make_step: Callable[[int], Step], nthreads: int, seconds: float,
-                wait_for_start: Callable[[], float] | None = None) -> tuple[float, list[WorkerStats]]:
+def run_threads(
+    make_step: Callable[[int], Step], nthreads: int, seconds: float, wait_for_start: Callable[[], float] | None = None
+) -> tuple[float, list[WorkerStats]]:
     """Warm up every worker, start them together, run ``seconds``; return (wall, stats)."""
     stats = [WorkerStats() for _ in range(nthreads)]
     ready = threading.Barrier(nthreads + 1)
@@ -246,8 +264,20 @@ def bench_settings(url: str, log_file: Path) -> Settings:
     return Settings(database_url=url, log_file=log_file, token_ttl_minutes=60, province="gansu", profiles_dir=None)
 
 
-def _mp_child(url: str, log_file: str, index: int, threads: int, seconds: float, n_personal: int, n_pools: int,
-              run_tag: str, ready_q: Any, go_event: Any, start_at: Any, out_q: Any) -> None:
+def _mp_child(
+    url: str,
+    log_file: str,
+    index: int,
+    threads: int,
+    seconds: float,
+    n_personal: int,
+    n_pools: int,
+    run_tag: str,
+    ready_q: Any,
+    go_event: Any,
+    start_at: Any,
+    out_q: Any,
+) -> None:
     try:
         gj = bootstrap(bench_settings(url, Path(log_file)))
 
@@ -258,7 +288,9 @@ def _mp_child(url: str, log_file: str, index: int, threads: int, seconds: float,
 
         wall, stats = run_threads(
             lambda i: gongji_step(gj, n_personal, n_pools, f"{run_tag}:p{index}:t{i}", 1000 * index + i),
-            threads, seconds, wait_for_start,
+            threads,
+            seconds,
+            wait_for_start,
         )
         out_q.put((index, [asdict(s) for s in stats], None))
         gj.engine.dispose()
@@ -267,14 +299,30 @@ def _mp_child(url: str, log_file: str, index: int, threads: int, seconds: float,
         out_q.put((index, [], repr(exc)))
 
 
-def run_gongji_processes(url: str, log_file: Path, procs: int, threads: int, seconds: float, n_personal: int,
-                         n_pools: int, run_tag: str) -> tuple[float, list[WorkerStats], list[str]]:
+def run_gongji_processes(
+    url: str, log_file: Path, procs: int, threads: int, seconds: float, n_personal: int, n_pools: int, run_tag: str
+) -> tuple[float, list[WorkerStats], list[str]]:
     ctx = mp.get_context("spawn")
     ready_q, out_q = ctx.Queue(), ctx.Queue()
     go_event, start_at = ctx.Event(), ctx.Value("d", 0.0)
     children = [
-        ctx.Process(target=_mp_child, args=(url, str(log_file), k, threads, seconds, n_personal, n_pools, run_tag,
-                                            ready_q, go_event, start_at, out_q))
+        ctx.Process(
+            target=_mp_child,
+            args=(
+                url,
+                str(log_file),
+                k,
+                threads,
+                seconds,
+                n_personal,
+                n_pools,
+                run_tag,
+                ready_q,
+                go_event,
+                start_at,
+                out_q,
+            ),
+        )
         for k in range(procs)
     ]
     for c in children:
@@ -304,82 +352,192 @@ def seed_ledger(gj: Gongji, n_personal: int, n_pools: int, postgres: bool) -> di
     balanced 2-posting ledger transaction (external → personal), written as bulk rows."""
     now = gj.clock.now()
     persons, personal_accounts, accounts, txns, postings = [], [], [], [], []
-    accounts.append({"id": 1, "code": FUNDING_ACCOUNT, "kind": L.AccountKind.EXTERNAL.value, "person_id": None,
-                     "region_code": REGION, "non_negative": False, "opening_fen": 0, "balance_fen": 0,
-                     "created_at": now})
+    accounts.append(
+        {
+            "id": 1,
+            "code": FUNDING_ACCOUNT,
+            "kind": L.AccountKind.EXTERNAL.value,
+            "person_id": None,
+            "region_code": REGION,
+            "non_negative": False,
+            "opening_fen": 0,
+            "balance_fen": 0,
+            "created_at": now,
+        }
+    )
     running = 0
     for pid in range(1, n_personal + 1):
-        persons.append({"id": pid, "cert_type": "99", "cert_no": f"BENCH{pid:012d}", "name": f"基准{pid}",
-                        "sex": "9", "birth_date": None, "phone": None, "hukou_region": REGION, "created_at": now})
+        persons.append(
+            {
+                "id": pid,
+                "cert_type": "99",
+                "cert_no": f"BENCH{pid:012d}",
+                "name": f"基准{pid}",
+                "sex": "9",
+                "birth_date": None,
+                "phone": None,
+                "hukou_region": REGION,
+                "created_at": now,
+            }
+        )
         personal_accounts.append({"id": pid, "person_id": pid, "status": "normal", "opened_on": now.date()})
         funded = pid % UNFUNDED_EVERY != 0
         amount = FUND_FEN if funded else 0
         code = L.personal_current(pid)
-        accounts.append({"id": personal_id(pid), "code": code, "kind": L.AccountKind.PERSONAL.value,
-                         "person_id": pid, "region_code": REGION, "non_negative": True, "opening_fen": 0,
-                         "balance_fen": amount, "created_at": now})
+        accounts.append(
+            {
+                "id": personal_id(pid),
+                "code": code,
+                "kind": L.AccountKind.PERSONAL.value,
+                "person_id": pid,
+                "region_code": REGION,
+                "non_negative": True,
+                "opening_fen": 0,
+                "balance_fen": amount,
+                "created_at": now,
+            }
+        )
         if not funded:
             continue
         running -= amount
         key = f"bench:fund:{pid}"
         request = {"op": "bench.fund", "person_id": pid, "amount_fen": amount}
-        lines = [{"account": FUNDING_ACCOUNT, "amount_fen": -amount, "balance_fen": running},
-                 {"account": code, "amount_fen": amount, "balance_fen": amount}]
-        body = {"txn_id": pid, "idempotency_key": key, "kind": "bench.fund", "narration": "基准测试注资",
-                "created_at": now.isoformat(), "postings": lines}
-        txns.append({"id": pid, "idempotency_key": key, "request_hash": L.request_hash(request),
-                     "kind": "bench.fund", "narration": "基准测试注资", "reverses_txn_id": None, "user_id": None,
-                     "created_at": now, "result_json": json.dumps(body, ensure_ascii=False, sort_keys=True)})
-        postings.append({"id": 2 * pid - 1, "txn_id": pid, "account_id": 1, "amount_fen": -amount,
-                         "balance_after_fen": running})
-        postings.append({"id": 2 * pid, "txn_id": pid, "account_id": personal_id(pid), "amount_fen": amount,
-                         "balance_after_fen": amount})
+        lines = [
+            {"account": FUNDING_ACCOUNT, "amount_fen": -amount, "balance_fen": running},
+            {"account": code, "amount_fen": amount, "balance_fen": amount},
+        ]
+        body = {
+            "txn_id": pid,
+            "idempotency_key": key,
+            "kind": "bench.fund",
+            "narration": "基准测试注资",
+            "created_at": now.isoformat(),
+            "postings": lines,
+        }
+        txns.append(
+            {
+                "id": pid,
+                "idempotency_key": key,
+                "request_hash": L.request_hash(request),
+                "kind": "bench.fund",
+                "narration": "基准测试注资",
+                "reverses_txn_id": None,
+                "user_id": None,
+                "created_at": now,
+                "result_json": json.dumps(body, ensure_ascii=False, sort_keys=True),
+            }
+        )
+        postings.append(
+            {"id": 2 * pid - 1, "txn_id": pid, "account_id": 1, "amount_fen": -amount, "balance_after_fen": running}
+        )
+        postings.append(
+            {
+                "id": 2 * pid,
+                "txn_id": pid,
+                "account_id": personal_id(pid),
+                "amount_fen": amount,
+                "balance_after_fen": amount,
+            }
+        )
     accounts[0]["balance_fen"] = running
     for j in range(1, n_pools + 1):
-        accounts.append({"id": pool_id(n_personal, j), "code": pool_code(j), "kind": L.AccountKind.FUND.value,
-                         "person_id": None, "region_code": REGION, "non_negative": True, "opening_fen": 0,
-                         "balance_fen": 0, "created_at": now})
+        accounts.append(
+            {
+                "id": pool_id(n_personal, j),
+                "code": pool_code(j),
+                "kind": L.AccountKind.FUND.value,
+                "person_id": None,
+                "region_code": REGION,
+                "non_negative": True,
+                "opening_fen": 0,
+                "balance_fen": 0,
+                "created_at": now,
+            }
+        )
     with gj.engine.begin() as conn:
-        for model, rows in ((Person, persons), (PersonalAccount, personal_accounts), (LedgerAccount, accounts),
-                            (LedgerTxn, txns), (LedgerPosting, postings)):
+        for model, rows in (
+            (Person, persons),
+            (PersonalAccount, personal_accounts),
+            (LedgerAccount, accounts),
+            (LedgerTxn, txns),
+            (LedgerPosting, postings),
+        ):
             for k in range(0, len(rows), 5000):
-                conn.execute(insert(model.__table__), rows[k:k + 5000])
+                conn.execute(insert(model.__table__), rows[k : k + 5000])
         if postgres:
-            for model, rows in ((Person, persons), (PersonalAccount, personal_accounts), (LedgerAccount, accounts),
-                                (LedgerTxn, txns), (LedgerPosting, postings)):
+            for model, rows in (
+                (Person, persons),
+                (PersonalAccount, personal_accounts),
+                (LedgerAccount, accounts),
+                (LedgerTxn, txns),
+                (LedgerPosting, postings),
+            ):
                 name = model.__table__.name
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), :v)"),
-                             {"v": max(r["id"] for r in rows)})
-    return {"persons": len(persons), "accounts": len(accounts), "funding_txns": len(txns),
-            "funding_postings": len(postings), "unfunded_personal": n_personal - len(txns)}
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), :v)"),
+                    {"v": max(r["id"] for r in rows)},
+                )
+    return {
+        "persons": len(persons),
+        "accounts": len(accounts),
+        "funding_txns": len(txns),
+        "funding_postings": len(postings),
+        "unfunded_personal": n_personal - len(txns),
+    }
 
 
 def ledger_check(gj: Gongji) -> dict[str, Any]:
     with gj.uow() as uow:
         c = ledger.check_ledger(uow)
-    return {"ok": c.ok, "transactions": c.transactions, "postings": c.postings, "total_fen": c.total_fen,
-            "unbalanced_txns": c.unbalanced_txns[:5], "drifted_accounts": c.drifted_accounts[:5],
-            "negative_accounts": c.negative_accounts[:5]}
+    return {
+        "ok": c.ok,
+        "transactions": c.transactions,
+        "postings": c.postings,
+        "total_fen": c.total_fen,
+        "unbalanced_txns": c.unbalanced_txns[:5],
+        "drifted_accounts": c.drifted_accounts[:5],
+        "negative_accounts": c.negative_accounts[:5],
+    }
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------------
 
 
 def pgbench(port: int, clients: int, seconds: float, *, db: str = "postgres") -> tuple[RunResult, str]:
-    cmd = ["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c", str(clients),
-           "-j", str(min(2, clients)), "-T", str(int(seconds)), db]
+    cmd = [
+        "pgbench",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-U",
+        "postgres",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(2, clients)),
+        "-T",
+        str(int(seconds)),
+        db,
+    ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
     lat = re.search(r"latency average = ([\d.]+) ms", out)
     processed = re.search(r"number of transactions actually processed: (\d+)", out)
     failed = re.search(r"number of failed transactions: (\d+)", out)
     return RunResult(
-        name=f"pgbench tpcb-like, {clients} client{'s' if clients > 1 else ''}", database="postgresql",
-        driver="pgbench (C, libpq)", clients=clients, processes=1, seconds=seconds,
-        committed=int(processed.group(1)) if processed else 0, errors=int(failed.group(1)) if failed else 0,
-        tps=round(tps, 1), latency_avg_ms=float(lat.group(1)) if lat else None,
+        name=f"pgbench tpcb-like, {clients} client{'s' if clients > 1 else ''}",
+        database="postgresql",
+        driver="pgbench (C, libpq)",
+        clients=clients,
+        processes=1,
+        seconds=seconds,
+        committed=int(processed.group(1)) if processed else 0,
+        errors=int(failed.group(1)) if failed else 0,
+        tps=round(tps, 1),
+        latency_avg_ms=float(lat.group(1)) if lat else None,
         note="built-in TPC-B-like: 3 UPDATE + 1 SELECT + 1 INSERT per transaction; "
-             "pgbench reports only the average latency",
+        "pgbench reports only the average latency",
     ), " ".join(shlex.quote(c) for c in cmd)
 
 
@@ -398,30 +556,40 @@ def raw_pg_step(dsn: str, n_personal: int, n_pools: int, prefix: str, seed: int)
         src, dst = personal_id(pid), pool_id(n_personal, j)
         key = f"{prefix}:{next(counter)}"
         with conn.cursor() as cur:
-            cur.execute("UPDATE ledger_account SET balance_fen = balance_fen - %s "
-                        "WHERE id = %s AND balance_fen >= %s RETURNING balance_fen", (amount, src, amount))
+            cur.execute(
+                "UPDATE ledger_account SET balance_fen = balance_fen - %s "
+                "WHERE id = %s AND balance_fen >= %s RETURNING balance_fen",
+                (amount, src, amount),
+            )
             row = cur.fetchone()
             if row is None:
                 conn.rollback()
                 return "refused"
-            cur.execute("UPDATE ledger_account SET balance_fen = balance_fen + %s WHERE id = %s "
-                        "RETURNING balance_fen", (amount, dst))
+            cur.execute(
+                "UPDATE ledger_account SET balance_fen = balance_fen + %s WHERE id = %s RETURNING balance_fen",
+                (amount, dst),
+            )
             (credit_after,) = cur.fetchone()
-            cur.execute("INSERT INTO ledger_txn (idempotency_key, request_hash, kind, narration, created_at, "
-                        "result_json) VALUES (%s, %s, 'bench.raw', 'raw debit', now(), '{}') RETURNING id",
-                        (key, key))
+            cur.execute(
+                "INSERT INTO ledger_txn (idempotency_key, request_hash, kind, narration, created_at, "
+                "result_json) VALUES (%s, %s, 'bench.raw', 'raw debit', now(), '{}') RETURNING id",
+                (key, key),
+            )
             (txn_id,) = cur.fetchone()
-            cur.execute("INSERT INTO ledger_posting (txn_id, account_id, amount_fen, balance_after_fen) "
-                        "VALUES (%s, %s, %s, %s), (%s, %s, %s, %s)",
-                        (txn_id, src, -amount, row[0], txn_id, dst, amount, credit_after))
+            cur.execute(
+                "INSERT INTO ledger_posting (txn_id, account_id, amount_fen, balance_after_fen) "
+                "VALUES (%s, %s, %s, %s), (%s, %s, %s, %s)",
+                (txn_id, src, -amount, row[0], txn_id, dst, amount, credit_after),
+            )
         conn.commit()
         return "ok"
 
     return step
 
 
-def count_pg_statements(cluster: pg_cluster.PgCluster, url: str, log_file: Path, n_personal: int,
-                        n_pools: int) -> dict[str, Any]:
+def count_pg_statements(
+    cluster: pg_cluster.PgCluster, url: str, log_file: Path, n_personal: int, n_pools: int
+) -> dict[str, Any]:
     """Log every statement of one database for a few debits and count them per debit."""
     import psycopg
 
@@ -453,24 +621,41 @@ def count_pg_statements(cluster: pg_cluster.PgCluster, url: str, log_file: Path,
             c.execute("ALTER DATABASE gongji RESET log_statement")
     counts = [len(re.findall(r"LOG:  (?:statement|execute [^:]*): ", log)) for log in logs]
     example = [re.sub(r"\s+", " ", s)[:120] for s in re.findall(r"LOG:  (?:statement|execute [^:]*): (.*)", logs[0])]
-    return {"statements_per_debit": counts[0] if len(set(counts)) == 1 else counts, "debits_logged": len(logs),
-            "example": example}
+    return {
+        "statements_per_debit": counts[0] if len(set(counts)) == 1 else counts,
+        "debits_logged": len(logs),
+        "example": example,
+    }
 
 
 def run_postgres(args: argparse.Namespace, params: dict[str, Any], tmp: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"runs": [], "commands": {}}
     cluster = pg_cluster.start()
     try:
-        out["settings"] = "throwaway cluster from gongji.devtools.pg_cluster: fsync=off, synchronous_commit=off, " \
-                          "full_page_writes=off, shared_buffers default (128MB), loopback TCP"
+        out["settings"] = (
+            "throwaway cluster from gongji.devtools.pg_cluster: fsync=off, synchronous_commit=off, "
+            "full_page_writes=off, shared_buffers default (128MB), loopback TCP"
+        )
         admin = f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres"
         import psycopg
 
         with psycopg.connect(admin) as c:
             out["server_version"] = c.execute("SHOW server_version").fetchone()[0]
         say(f"PostgreSQL {out['server_version']} on port {cluster.port}: pgbench -i -s {params['pgbench_scale']}")
-        init = ["pgbench", "-i", "-q", "-s", str(params["pgbench_scale"]), "-h", "127.0.0.1", "-p",
-                str(cluster.port), "-U", "postgres", "postgres"]
+        init = [
+            "pgbench",
+            "-i",
+            "-q",
+            "-s",
+            str(params["pgbench_scale"]),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cluster.port),
+            "-U",
+            "postgres",
+            "postgres",
+        ]
         t0 = time.time()
         subprocess.run(init, check=True, capture_output=True, text=True)
         out["pgbench_init_seconds"] = round(time.time() - t0, 2)
@@ -501,10 +686,18 @@ def run_postgres(args: argparse.Namespace, params: dict[str, Any], tmp: Path) ->
             checkpoint()
             say(f"gongji ledger.post, {threads} thread(s), 1 process")
             wall, stats = run_threads(
-                lambda i, t=threads: gongji_step(gj, n, p, f"bench:pg:t{t}:w{i}", 100 + i), threads, args.seconds)
-            r = summarize(f"gongji post(), {threads} thread{'s' if threads > 1 else ''} x 1 process", "postgresql",
-                          "gongji (SQLAlchemy ORM, psycopg 3)", threads, 1, wall, stats,
-                          "threads share one GIL; SQLAlchemy pool 10+10")
+                lambda i, t=threads: gongji_step(gj, n, p, f"bench:pg:t{t}:w{i}", 100 + i), threads, args.seconds
+            )
+            r = summarize(
+                f"gongji post(), {threads} thread{'s' if threads > 1 else ''} x 1 process",
+                "postgresql",
+                "gongji (SQLAlchemy ORM, psycopg 3)",
+                threads,
+                1,
+                wall,
+                stats,
+                "threads share one GIL; SQLAlchemy pool 10+10",
+            )
             out["runs"].append(asdict(r))
             say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
         gj.engine.dispose()
@@ -514,9 +707,16 @@ def run_postgres(args: argparse.Namespace, params: dict[str, Any], tmp: Path) ->
         checkpoint()
         say(f"gongji ledger.post, {procs} processes x {per} threads")
         wall, stats, problems = run_gongji_processes(url, log_file, procs, per, args.seconds, n, p, "bench:pg:mp")
-        r = summarize(f"gongji post(), {procs} processes x {per} threads", "postgresql",
-                      "gongji (SQLAlchemy ORM, psycopg 3)", procs * per, procs, wall, stats,
-                      "one GIL per process (multiprocessing, spawn)")
+        r = summarize(
+            f"gongji post(), {procs} processes x {per} threads",
+            "postgresql",
+            "gongji (SQLAlchemy ORM, psycopg 3)",
+            procs * per,
+            procs,
+            wall,
+            stats,
+            "one GIL per process (multiprocessing, spawn)",
+        )
         r.error_samples.extend(problems)
         out["runs"].append(asdict(r))
         say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
@@ -524,11 +724,19 @@ def run_postgres(args: argparse.Namespace, params: dict[str, Any], tmp: Path) ->
         checkpoint()
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
         say(f"raw psycopg debit on the gongji schema, {args.clients} threads")
-        wall, stats = run_threads(lambda i: raw_pg_step(dsn, n, p, f"bench:raw:w{i}", 500 + i), args.clients,
-                                  args.seconds)
-        r = summarize(f"raw psycopg debit, {args.clients} threads x 1 process", "postgresql",
-                      "psycopg 3, hand-written SQL", args.clients, 1, wall, stats,
-                      "reference only: 5 statements + commit, no idempotency lookup, no ORM")
+        wall, stats = run_threads(
+            lambda i: raw_pg_step(dsn, n, p, f"bench:raw:w{i}", 500 + i), args.clients, args.seconds
+        )
+        r = summarize(
+            f"raw psycopg debit, {args.clients} threads x 1 process",
+            "postgresql",
+            "psycopg 3, hand-written SQL",
+            args.clients,
+            1,
+            wall,
+            stats,
+            "reference only: 5 statements + commit, no idempotency lookup, no ORM",
+        )
         out["runs"].append(asdict(r))
         say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
 
@@ -546,8 +754,10 @@ def run_postgres(args: argparse.Namespace, params: dict[str, Any], tmp: Path) ->
         single = next(x for x in out["runs"] if x["driver"].startswith("gongji") and x["clients"] == 1)
         raw = next(x for x in out["runs"] if x["driver"].startswith("psycopg"))
         out["headline"] = {
-            "gongji_run": best["name"], "gongji_tps": best["tps"],
-            "pgbench_run": pgb["name"], "pgbench_tps": pgb["tps"],
+            "gongji_run": best["name"],
+            "gongji_tps": best["tps"],
+            "pgbench_run": pgb["name"],
+            "pgbench_tps": pgb["tps"],
             "ratio": round(best["tps"] / pgb["tps"], 3),
         }
         out["ratios"] = {
@@ -590,8 +800,16 @@ def plain_seed(path: Path, n_personal: int, n_pools: int) -> None:
     # The funding is recorded as opening balances here (the baseline keeps no funding postings).
     funding = -FUND_FEN * sum(1 for p in range(1, n_personal + 1) if p % UNFUNDED_EVERY != 0)
     rows = [(1, FUNDING_ACCOUNT, 0, funding, funding)]
-    rows += [(personal_id(p), L.personal_current(p), 1, 0 if p % UNFUNDED_EVERY == 0 else FUND_FEN,
-              0 if p % UNFUNDED_EVERY == 0 else FUND_FEN) for p in range(1, n_personal + 1)]
+    rows += [
+        (
+            personal_id(p),
+            L.personal_current(p),
+            1,
+            0 if p % UNFUNDED_EVERY == 0 else FUND_FEN,
+            0 if p % UNFUNDED_EVERY == 0 else FUND_FEN,
+        )
+        for p in range(1, n_personal + 1)
+    ]
     rows += [(pool_id(n_personal, j), pool_code(j), 1, 0, 0) for j in range(1, n_pools + 1)]
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO account (id, code, non_negative, opening, balance) VALUES (?, ?, ?, ?, ?)", rows)
@@ -611,17 +829,24 @@ def plain_step(path: Path, n_personal: int, n_pools: int, prefix: str, seed: int
         key = f"{prefix}:{next(counter)}"
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute("UPDATE account SET balance = balance - ? WHERE id = ? AND balance >= ? "
-                               "RETURNING balance", (amount, src, amount)).fetchone()
+            row = conn.execute(
+                "UPDATE account SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance",
+                (amount, src, amount),
+            ).fetchone()
             if row is None:
                 conn.execute("ROLLBACK")
                 return "refused"
-            (credit_after,) = conn.execute("UPDATE account SET balance = balance + ? WHERE id = ? RETURNING balance",
-                                           (amount, dst)).fetchone()
-            conn.execute("INSERT INTO posting (txn_key, account_id, amount, balance_after) VALUES (?, ?, ?, ?)",
-                         (key, src, -amount, row[0]))
-            conn.execute("INSERT INTO posting (txn_key, account_id, amount, balance_after) VALUES (?, ?, ?, ?)",
-                         (key, dst, amount, credit_after))
+            (credit_after,) = conn.execute(
+                "UPDATE account SET balance = balance + ? WHERE id = ? RETURNING balance", (amount, dst)
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO posting (txn_key, account_id, amount, balance_after) VALUES (?, ?, ?, ?)",
+                (key, src, -amount, row[0]),
+            )
+            conn.execute(
+                "INSERT INTO posting (txn_key, account_id, amount, balance_after) VALUES (?, ?, ?, ?)",
+                (key, dst, amount, credit_after),
+            )
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -635,20 +860,31 @@ def plain_step(path: Path, n_personal: int, n_pools: int, prefix: str, seed: int
 def plain_check(path: Path) -> dict[str, Any]:
     conn = plain_connect(path)
     total = conn.execute("SELECT coalesce(sum(amount), 0) FROM posting").fetchone()[0]
-    unbalanced = conn.execute("SELECT count(*) FROM (SELECT txn_key FROM posting GROUP BY txn_key "
-                              "HAVING sum(amount) != 0)").fetchone()[0]
-    drifted = conn.execute("SELECT count(*) FROM account a LEFT JOIN (SELECT account_id, sum(amount) s FROM posting "
-                           "GROUP BY account_id) p ON p.account_id = a.id "
-                           "WHERE a.balance != a.opening + coalesce(p.s, 0)").fetchone()[0]
+    unbalanced = conn.execute(
+        "SELECT count(*) FROM (SELECT txn_key FROM posting GROUP BY txn_key HAVING sum(amount) != 0)"
+    ).fetchone()[0]
+    drifted = conn.execute(
+        "SELECT count(*) FROM account a LEFT JOIN (SELECT account_id, sum(amount) s FROM posting "
+        "GROUP BY account_id) p ON p.account_id = a.id "
+        "WHERE a.balance != a.opening + coalesce(p.s, 0)"
+    ).fetchone()[0]
     negative = conn.execute("SELECT count(*) FROM account WHERE non_negative AND balance < 0").fetchone()[0]
     conn.close()
-    return {"ok": total == 0 and unbalanced == 0 and drifted == 0 and negative == 0, "postings_total": total,
-            "unbalanced": unbalanced, "drifted": drifted, "negative": negative}
+    return {
+        "ok": total == 0 and unbalanced == 0 and drifted == 0 and negative == 0,
+        "postings_total": total,
+        "unbalanced": unbalanced,
+        "drifted": drifted,
+        "negative": negative,
+    }
 
 
 def run_sqlite(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"runs": [], "settings": "file databases, WAL, synchronous=NORMAL, BEGIN IMMEDIATE, "
-                                                   "busy_timeout 30 s; gongji's engine uses NullPool for files"}
+    out: dict[str, Any] = {
+        "runs": [],
+        "settings": "file databases, WAL, synchronous=NORMAL, BEGIN IMMEDIATE, "
+        "busy_timeout 30 s; gongji's engine uses NullPool for files",
+    }
     n, p = args.personal, args.pools
     plain_db, gongji_db = tmp / "plain.sqlite3", tmp / "gongji.sqlite3"
     plain_seed(plain_db, n, p)
@@ -659,20 +895,36 @@ def run_sqlite(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     thread_counts = (1, 4)
     for threads in thread_counts:
         say(f"SQLite plain sqlite3 loop, {threads} thread(s)")
-        wall, stats = run_threads(lambda i, t=threads: plain_step(plain_db, n, p, f"plain:t{t}:w{i}", 900 + i),
-                                  threads, args.seconds)
-        r = summarize(f"plain sqlite3 debit, {threads} thread{'s' if threads > 1 else ''}", "sqlite",
-                      "sqlite3 (stdlib), hand-written SQL", threads, 1, wall, stats,
-                      "BEGIN IMMEDIATE; conditional debit; credit; 2 posting INSERTs; COMMIT")
+        wall, stats = run_threads(
+            lambda i, t=threads: plain_step(plain_db, n, p, f"plain:t{t}:w{i}", 900 + i), threads, args.seconds
+        )
+        r = summarize(
+            f"plain sqlite3 debit, {threads} thread{'s' if threads > 1 else ''}",
+            "sqlite",
+            "sqlite3 (stdlib), hand-written SQL",
+            threads,
+            1,
+            wall,
+            stats,
+            "BEGIN IMMEDIATE; conditional debit; credit; 2 posting INSERTs; COMMIT",
+        )
         out["runs"].append(asdict(r))
         say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
     for threads in thread_counts:
         say(f"SQLite gongji ledger.post, {threads} thread(s)")
-        wall, stats = run_threads(lambda i, t=threads: gongji_step(gj, n, p, f"bench:sqlite:t{t}:w{i}", 300 + i),
-                                  threads, args.seconds)
-        r = summarize(f"gongji post(), {threads} thread{'s' if threads > 1 else ''}", "sqlite",
-                      "gongji (SQLAlchemy ORM, sqlite3)", threads, 1, wall, stats,
-                      "one GIL; a new sqlite3 connection per unit of work (NullPool)")
+        wall, stats = run_threads(
+            lambda i, t=threads: gongji_step(gj, n, p, f"bench:sqlite:t{t}:w{i}", 300 + i), threads, args.seconds
+        )
+        r = summarize(
+            f"gongji post(), {threads} thread{'s' if threads > 1 else ''}",
+            "sqlite",
+            "gongji (SQLAlchemy ORM, sqlite3)",
+            threads,
+            1,
+            wall,
+            stats,
+            "one GIL; a new sqlite3 connection per unit of work (NullPool)",
+        )
         out["runs"].append(asdict(r))
         say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
     out["check_ledger"] = ledger_check(gj)
@@ -681,8 +933,9 @@ def run_sqlite(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     say(f"check_ledger: ok={out['check_ledger']['ok']}; plain check ok={out['plain_check']['ok']}")
     by = {(x["driver"].split()[0], x["clients"]): x for x in out["runs"]}
     out["ratios"] = {
-        f"gongji/plain, {t} thread{'s' if t > 1 else ''}": round(by[("gongji", t)]["tps"] / by[("sqlite3", t)]["tps"],
-                                                                  3)
+        f"gongji/plain, {t} thread{'s' if t > 1 else ''}": round(
+            by[("gongji", t)]["tps"] / by[("sqlite3", t)]["tps"], 3
+        )
         for t in thread_counts
     }
     return out
@@ -717,9 +970,15 @@ def machine_info() -> dict[str, Any]:
             return None
 
     return {
-        "nproc": os.cpu_count(), "cpu_model": cpu, "mem_gib": mem_gib, "platform": platform.platform(),
-        "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version, "sqlalchemy": sqlalchemy.__version__,
-        "psycopg": psycopg.__version__, "libpq": psycopg.pq.version(),
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu,
+        "mem_gib": mem_gib,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "psycopg": psycopg.__version__,
+        "libpq": psycopg.pq.version(),
         "postgres": version([str(pg_cluster.PG_BIN / "postgres"), "--version"]),
         "pgbench": version(["pgbench", "--version"]),
     }
@@ -736,8 +995,11 @@ def code_version() -> dict[str, Any]:
             return None
 
     changed = git("status", "--porcelain", "--", "src")
-    return {"git_commit": git("rev-parse", "HEAD"), "src_uncommitted_changes": bool(changed) if changed is not None
-            else None, "ledger_py_sha256": _sha256(ROOT / "src" / "gongji" / "services" / "ledger.py")}
+    return {
+        "git_commit": git("rev-parse", "HEAD"),
+        "src_uncommitted_changes": bool(changed) if changed is not None else None,
+        "ledger_py_sha256": _sha256(ROOT / "src" / "gongji" / "services" / "ledger.py"),
+    }
 
 
 def _sha256(path: Path) -> str:
@@ -763,11 +1025,21 @@ def print_report(report: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console() if sys.stdout.isatty() else Console(width=150)
-    table = Table(title=f"Ledger debit benchmark ({report['parameters']['seconds']:g} s runs, "
-                        f"{report['machine']['nproc']} cores, {report['machine']['cpu_model']})")
-    for col, just in (("database", "left"), ("run", "left"), ("tps", "right"), ("avg ms", "right"),
-                      ("p50 ms", "right"), ("p99 ms", "right"), ("committed", "right"), ("refused", "right"),
-                      ("errors", "right")):
+    table = Table(
+        title=f"Ledger debit benchmark ({report['parameters']['seconds']:g} s runs, "
+        f"{report['machine']['nproc']} cores, {report['machine']['cpu_model']})"
+    )
+    for col, just in (
+        ("database", "left"),
+        ("run", "left"),
+        ("tps", "right"),
+        ("avg ms", "right"),
+        ("p50 ms", "right"),
+        ("p99 ms", "right"),
+        ("committed", "right"),
+        ("refused", "right"),
+        ("errors", "right"),
+    ):
         table.add_column(col, justify=just)
 
     def fmt(v: float | None) -> str:
@@ -775,16 +1047,27 @@ def print_report(report: dict[str, Any]) -> None:
 
     for db in ("postgresql", "sqlite"):
         for r in report.get(db, {}).get("runs", []):
-            table.add_row(db, r["name"], f"{r['tps']:,.0f}", fmt(r["latency_avg_ms"]), fmt(r["latency_p50_ms"]),
-                          fmt(r["latency_p99_ms"]), f"{r['committed']:,}", f"{r['refused']:,}", f"{r['errors']:,}")
+            table.add_row(
+                db,
+                r["name"],
+                f"{r['tps']:,.0f}",
+                fmt(r["latency_avg_ms"]),
+                fmt(r["latency_p50_ms"]),
+                fmt(r["latency_p99_ms"]),
+                f"{r['committed']:,}",
+                f"{r['refused']:,}",
+                f"{r['errors']:,}",
+            )
     console.print(table)
     ratios = Table(title="Ratios (tps / tps)")
     ratios.add_column("ratio")
     ratios.add_column("value", justify="right")
     if "postgresql" in report:
         h = report["postgresql"]["headline"]
-        ratios.add_row(f"[bold]HEADLINE PostgreSQL: {h['gongji_run']} / {h['pgbench_run']}[/bold]",
-                       f"[bold]{h['ratio']:.3f}[/bold]")
+        ratios.add_row(
+            f"[bold]HEADLINE PostgreSQL: {h['gongji_run']} / {h['pgbench_run']}[/bold]",
+            f"[bold]{h['ratio']:.3f}[/bold]",
+        )
         for k, v in report["postgresql"]["ratios"].items():
             ratios.add_row(f"PostgreSQL: {k}", f"{v:.3f}")
     for k, v in report.get("sqlite", {}).get("ratios", {}).items():
@@ -792,13 +1075,16 @@ def print_report(report: dict[str, Any]) -> None:
     console.print(ratios)
     if "postgresql" in report:
         pg = report["postgresql"]
-        console.print(f"PostgreSQL check_ledger ok: {pg['check_ledger']['ok']} "
-                      f"({pg['check_ledger']['transactions']:,} txns, {pg['check_ledger']['postings']:,} postings); "
-                      f"statements per post() debit: {pg['statement_count']['statements_per_debit']:g}")
+        console.print(
+            f"PostgreSQL check_ledger ok: {pg['check_ledger']['ok']} "
+            f"({pg['check_ledger']['transactions']:,} txns, {pg['check_ledger']['postings']:,} postings); "
+            f"statements per post() debit: {pg['statement_count']['statements_per_debit']:g}"
+        )
     if "sqlite" in report:
         sq = report["sqlite"]
-        console.print(f"SQLite check_ledger ok: {sq['check_ledger']['ok']}; plain baseline check ok: "
-                      f"{sq['plain_check']['ok']}")
+        console.print(
+            f"SQLite check_ledger ok: {sq['check_ledger']['ok']}; plain baseline check ok: {sq['plain_check']['ok']}"
+        )
     console.print(f"Written: {report.get('written')}")
 
 
@@ -819,17 +1105,32 @@ def main(argv: list[str] | None = None) -> int:
         args.personal = min(args.personal, 1_000)
         args.pools = min(args.pools, 20)
     exe = os.path.relpath(sys.executable) if sys.executable.startswith(str(ROOT)) else sys.executable
-    command = " ".join(shlex.quote(a) for a in [exe, "bench/ledger_bench.py",
-                                                 *(argv if argv is not None else sys.argv[1:])])
-    params = {"seconds": args.seconds, "clients": args.clients, "procs": args.procs, "personal_accounts": args.personal,
-              "pool_accounts": args.pools, "quick": args.quick, "pgbench_scale": 10,
-              "debit_amount_fen": f"uniform 1..{MAX_DEBIT_FEN}", "funded_personal_fen": FUND_FEN,
-              "unfunded_personal": f"every {UNFUNDED_EVERY}th personal account (its debits are refused)",
-              "warmup_debits_per_worker": WARMUP_STEPS}
+    command = " ".join(
+        shlex.quote(a) for a in [exe, "bench/ledger_bench.py", *(argv if argv is not None else sys.argv[1:])]
+    )
+    params = {
+        "seconds": args.seconds,
+        "clients": args.clients,
+        "procs": args.procs,
+        "personal_accounts": args.personal,
+        "pool_accounts": args.pools,
+        "quick": args.quick,
+        "pgbench_scale": 10,
+        "debit_amount_fen": f"uniform 1..{MAX_DEBIT_FEN}",
+        "funded_personal_fen": FUND_FEN,
+        "unfunded_personal": f"every {UNFUNDED_EVERY}th personal account (its debits are refused)",
+        "warmup_debits_per_worker": WARMUP_STEPS,
+    }
     started = datetime.now(UTC)
-    report: dict[str, Any] = {"benchmark": "ledger-debit", "started_utc": started.isoformat(timespec="seconds"),
-                              "command": command, "cwd": str(Path.cwd()), "code": code_version(),
-                              "machine": machine_info(), "parameters": params}
+    report: dict[str, Any] = {
+        "benchmark": "ledger-debit",
+        "started_utc": started.isoformat(timespec="seconds"),
+        "command": command,
+        "cwd": str(Path.cwd()),
+        "code": code_version(),
+        "machine": machine_info(),
+        "parameters": params,
+    }
     tmp = Path(tempfile.mkdtemp(prefix="gongji-bench-"))
     try:
         if not args.skip_postgres:

@@ -32,6 +32,7 @@ Output columns: code,name,level,parent_code,current,first_year,last_year
   first_year / last_year  first and last revision years the code appears in
   name         the latest name the code had
 """
+
 from __future__ import annotations
 
 import argparse
@@ -147,11 +148,17 @@ def build_rows(revisions: list[tuple[str, int, dict[str, str]]]) -> list[list[st
         else:
             city = code[:4] + "00"
             parent = city if city in name else province
-        rows.append([
-            code, name[code], level, parent,
-            "1" if code in newest else "0",
-            str(first[code]), str(last[code]),
-        ])
+        rows.append(
+            [
+                code,
+                name[code],
+                level,
+                parent,
+                "1" if code in newest else "0",
+                str(first[code]),
+                str(last[code]),
+            ]
+        )
     return rows
 
 

@@ -113,7 +113,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not LOG_FILE.exists():
         return
     text = LOG_FILE.read_text(encoding="utf-8", errors="replace")
-    leaked = [m for m in re.findall(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])", text) if check_char(m[:17]) == m[17]]
+    leaked = [
+        m for m in re.findall(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])", text) if check_char(m[:17]) == m[17]
+    ]
     if leaked:
         print(f"\nPII LEAK: {len(leaked)} whole identity numbers in {LOG_FILE}, e.g. {leaked[0][:4]}…")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

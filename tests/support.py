@@ -21,7 +21,9 @@ def staff(gj: Gongji, regions: list[str], username: str | None = None) -> Princi
     name = username or f"staff{next(_seq)}"
 
     def create(uow: Any) -> Principal:
-        user = auth.create_user(uow, username=name, password=PASSWORD, role=Role.STAFF, display_name="经办员", regions=regions)
+        user = auth.create_user(
+            uow, username=name, password=PASSWORD, role=Role.STAFF, display_name="经办员", regions=regions
+        )
         p = auth.principal_of(uow, user)
         uow.commit()
         return p
@@ -68,14 +70,24 @@ def employee(
         c = ctx(gj, by)
         person = registry.register_person(uow, c, cert_no=cert, name=name)
         registry.enroll(
-            uow, c, person_id=person.id, insutype="310", region_code=region,
-            psn_type="12" if retired else "11", start_date=date(2020, 1, 1), employer_code=emp,
+            uow,
+            c,
+            person_id=person.id,
+            insutype="310",
+            region_code=region,
+            psn_type="12" if retired else "11",
+            start_date=date(2020, 1, 1),
+            employer_code=emp,
         )
         if income_fen:
             registry.post_account_income(
-                uow, c, person_id=person.id, month="2026-10",
+                uow,
+                c,
+                person_id=person.id,
+                month="2026-10",
                 kind="retiree_credit" if retired else "employee_contribution",
-                amount_fen=income_fen, idempotency_key=f"seed-income-{person.id}",
+                amount_fen=income_fen,
+                idempotency_key=f"seed-income-{person.id}",
             )
         uow.commit()
         return person.id
@@ -83,13 +95,23 @@ def employee(
     return gj.run(go)
 
 
-def resident(gj: Gongji, by: Principal, *, region: str = "620702", name: str = "李四", birth: date = date(2015, 3, 3)) -> int:
+def resident(
+    gj: Gongji, by: Principal, *, region: str = "620702", name: str = "李四", birth: date = date(2015, 3, 3)
+) -> int:
     cert = new_id(region, birth)
 
     def go(uow: Any) -> int:
         c = ctx(gj, by)
         person = registry.register_person(uow, c, cert_no=cert, name=name)
-        registry.enroll(uow, c, person_id=person.id, insutype="390", region_code=region, psn_type="1403", start_date=date(2026, 1, 1))
+        registry.enroll(
+            uow,
+            c,
+            person_id=person.id,
+            insutype="390",
+            region_code=region,
+            psn_type="1403",
+            start_date=date(2026, 1, 1),
+        )
         uow.commit()
         return person.id
 
@@ -100,7 +122,9 @@ def citizen(gj: Gongji, person_id: int, username: str | None = None) -> Principa
     name = username or f"citizen{next(_seq)}"
 
     def go(uow: Any) -> Principal:
-        user = auth.create_user(uow, username=name, password=PASSWORD, role=Role.CITIZEN, display_name="参保人", person_id=person_id)
+        user = auth.create_user(
+            uow, username=name, password=PASSWORD, role=Role.CITIZEN, display_name="参保人", person_id=person_id
+        )
         p = auth.principal_of(uow, user)
         uow.commit()
         return p

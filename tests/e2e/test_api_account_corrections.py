@@ -24,18 +24,21 @@ def test_a_mistaken_income_is_undone_by_a_reversing_entry_once(gj, client):
     wrong = _income(client, headers, pid, 99_999, "typo").json()
     _income(client, headers, pid, 1_000, "right")
     rev = client.post(
-        f"/api/ledger/transactions/{wrong['txn_id']}/reverse", json={"reason": "金额录入错误"},
+        f"/api/ledger/transactions/{wrong['txn_id']}/reverse",
+        json={"reason": "金额录入错误"},
         headers=headers | {"Idempotency-Key": "rev-typo"},
     )
     assert rev.status_code == 201, rev.text
     assert rev.json()["reverses_txn_id"] == wrong["txn_id"]
     replay = client.post(
-        f"/api/ledger/transactions/{wrong['txn_id']}/reverse", json={"reason": "金额录入错误"},
+        f"/api/ledger/transactions/{wrong['txn_id']}/reverse",
+        json={"reason": "金额录入错误"},
         headers=headers | {"Idempotency-Key": "rev-typo"},
     )
     assert replay.status_code == 200 and replay.json() == rev.json()
     twice = client.post(
-        f"/api/ledger/transactions/{wrong['txn_id']}/reverse", json={"reason": "再冲一次"},
+        f"/api/ledger/transactions/{wrong['txn_id']}/reverse",
+        json={"reason": "再冲一次"},
         headers=headers | {"Idempotency-Key": "rev-typo-2"},
     )
     assert twice.status_code == 409 and twice.json()["code"] == "E_STATE"
@@ -53,9 +56,15 @@ def test_a_reversal_is_not_itself_reversed(gj, client):
     headers = login(client, "staff_rev2")
     first = _income(client, headers, pid, 500, "inc").json()
     reverse = {"reason": "重复入账"}
-    ok = client.post(f"/api/ledger/transactions/{first['txn_id']}/reverse", json=reverse, headers=headers | {"Idempotency-Key": "r1"})
+    ok = client.post(
+        f"/api/ledger/transactions/{first['txn_id']}/reverse", json=reverse, headers=headers | {"Idempotency-Key": "r1"}
+    )
     assert ok.status_code == 201
-    again = client.post(f"/api/ledger/transactions/{ok.json()['txn_id']}/reverse", json=reverse, headers=headers | {"Idempotency-Key": "r2"})
+    again = client.post(
+        f"/api/ledger/transactions/{ok.json()['txn_id']}/reverse",
+        json=reverse,
+        headers=headers | {"Idempotency-Key": "r2"},
+    )
     assert again.status_code == 409  # a reversal is not reversed
 
 
@@ -65,7 +74,8 @@ def test_staff_of_another_region_cannot_reverse(gj, client):
     pid = support.employee(gj, owner)
     txn = _income(client, login(client, "staff_owner"), pid, 700, "k").json()["txn_id"]
     r = client.post(
-        f"/api/ledger/transactions/{txn}/reverse", json={"reason": "越权"},
+        f"/api/ledger/transactions/{txn}/reverse",
+        json={"reason": "越权"},
         headers=login(client, "staff_hz") | {"Idempotency-Key": "x"},
     )
     assert r.status_code == 403 and r.json()["code"] == "E_OUT_OF_REGION"
@@ -76,13 +86,23 @@ def test_a_frozen_account_takes_credits_but_no_debits(gj, client):
     pid = support.employee(gj, staff)
     headers = login(client, "staff_frz")
     txn = _income(client, headers, pid, 800, "before").json()["txn_id"]
-    assert client.post(f"/api/persons/{pid}/account/freeze", json={"reason": "司法冻结"}, headers=headers).json()["status"] == "frozen"
+    assert (
+        client.post(f"/api/persons/{pid}/account/freeze", json={"reason": "司法冻结"}, headers=headers).json()["status"]
+        == "frozen"
+    )
     assert _income(client, headers, pid, 200, "while-frozen").status_code == 201
     blocked = client.post(
-        f"/api/ledger/transactions/{txn}/reverse", json={"reason": "冻结期间冲正"}, headers=headers | {"Idempotency-Key": "rf"}
+        f"/api/ledger/transactions/{txn}/reverse",
+        json={"reason": "冻结期间冲正"},
+        headers=headers | {"Idempotency-Key": "rf"},
     )
     assert blocked.status_code == 422 and blocked.json()["code"] == "E_ACCOUNT_FROZEN"
-    assert client.post(f"/api/persons/{pid}/account/unfreeze", json={"reason": "解除冻结"}, headers=headers).json()["status"] == "normal"
+    assert (
+        client.post(f"/api/persons/{pid}/account/unfreeze", json={"reason": "解除冻结"}, headers=headers).json()[
+            "status"
+        ]
+        == "normal"
+    )
     again = client.post(f"/api/persons/{pid}/account/unfreeze", json={"reason": "解除冻结"}, headers=headers)
     assert again.status_code == 409
 
@@ -113,7 +133,9 @@ def test_a_reversal_cannot_push_an_account_below_zero(gj, client):
 
     gj.run(roll)
     r = client.post(
-        f"/api/ledger/transactions/{txn}/reverse", json={"reason": "结转后冲正"}, headers=headers | {"Idempotency-Key": "late"}
+        f"/api/ledger/transactions/{txn}/reverse",
+        json={"reason": "结转后冲正"},
+        headers=headers | {"Idempotency-Key": "late"},
     )
     assert r.status_code == 422 and r.json()["code"] == "E_INSUFFICIENT_BALANCE"
     record = client.get(f"/api/persons/{pid}", headers=headers).json()["account"]

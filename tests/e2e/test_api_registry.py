@@ -31,7 +31,9 @@ def _register(client, headers, cert_no, name="王小明"):
 def test_staff_registers_and_enrolls_an_employee_and_posts_income_once(gj, client, zhangye_staff):
     headers = login(client, "staff_zy")
     employer = client.post(
-        "/api/employers", json={"code": "91620702MA7XXXXX1X", "name": "张掖市某某公司", "region_code": "620702"}, headers=headers
+        "/api/employers",
+        json={"code": "91620702MA7XXXXX1X", "name": "张掖市某某公司", "region_code": "620702"},
+        headers=headers,
     )
     assert employer.status_code == 201, employer.text
     cert = make_id_number("620702", support.date(1980, 1, 2), 123)
@@ -43,18 +45,32 @@ def test_staff_registers_and_enrolls_an_employee_and_posts_income_once(gj, clien
     pid = body["person_id"]
     e = client.post(
         f"/api/persons/{pid}/enrollments",
-        json={"insutype": "310", "region_code": "620702", "psn_type": "11", "start_date": "2024-01-01", "employer_code": "91620702MA7XXXXX1X"},
+        json={
+            "insutype": "310",
+            "region_code": "620702",
+            "psn_type": "11",
+            "start_date": "2024-01-01",
+            "employer_code": "91620702MA7XXXXX1X",
+        },
         headers=headers,
     )
     assert e.status_code == 201, e.text
     income = {"month": "2026-10", "kind": "employee_contribution", "amount_fen": 12_345}
-    first = client.post(f"/api/persons/{pid}/account/income", json=income, headers=headers | {"Idempotency-Key": "inc-1"})
-    again = client.post(f"/api/persons/{pid}/account/income", json=income, headers=headers | {"Idempotency-Key": "inc-1"})
+    first = client.post(
+        f"/api/persons/{pid}/account/income", json=income, headers=headers | {"Idempotency-Key": "inc-1"}
+    )
+    again = client.post(
+        f"/api/persons/{pid}/account/income", json=income, headers=headers | {"Idempotency-Key": "inc-1"}
+    )
     assert first.status_code == 201 and again.status_code == 200
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     record = client.get(f"/api/persons/{pid}", headers=headers).json()
     assert record["account"]["current_fen"] == 12_345 and record["account"]["past_years_fen"] == 0
-    changed = client.post(f"/api/persons/{pid}/account/income", json=income | {"amount_fen": 1}, headers=headers | {"Idempotency-Key": "inc-1"})
+    changed = client.post(
+        f"/api/persons/{pid}/account/income",
+        json=income | {"amount_fen": 1},
+        headers=headers | {"Idempotency-Key": "inc-1"},
+    )
     assert changed.status_code == 409 and changed.json()["code"] == "E_IDEMPOTENCY_MISMATCH"
     with gj.uow() as uow:
         actions = set(uow.session.scalars(select(AuditLog.action)))
@@ -100,8 +116,14 @@ def test_search_results_are_masked(gj, client, zhangye_staff):
         ({"cert_no": "62070219990229" + "0110", "name": "张三"}, None),  # 1999-02-29; check digit computed below
         ({"cert_no": make_id_number("629999", support.date(1990, 1, 1), 3), "name": "张三"}, "E_ID_REGION"),
         ({"cert_no": make_id_number("620702", support.date(1990, 1, 1), 3), "name": "张" * 51}, "E_VALIDATION"),
-        ({"cert_no": make_id_number("620702", support.date(1990, 1, 1), 3), "name": "张三", "extra": 1}, "E_VALIDATION"),
-        ({"cert_no": make_id_number("620702", support.date(1990, 1, 1), 3), "name": "张三", "cert_type": "ZZ"}, "E_UNKNOWN_CODE"),
+        (
+            {"cert_no": make_id_number("620702", support.date(1990, 1, 1), 3), "name": "张三", "extra": 1},
+            "E_VALIDATION",
+        ),
+        (
+            {"cert_no": make_id_number("620702", support.date(1990, 1, 1), 3), "name": "张三", "cert_type": "ZZ"},
+            "E_UNKNOWN_CODE",
+        ),
         ({"cert_type": "08", "cert_no": "E12345678", "name": "Anna Smith"}, "E_VALIDATION"),  # no sex / birth date
     ],
 )
@@ -113,9 +135,15 @@ def test_bad_person_input_gets_a_clear_code_and_writes_nothing(gj, client, zhang
         payload = {"cert_no": first17 + check_char(first17), "name": "张三"}
         code = "E_ID_BIRTHDATE"
     before = _count(gj, Person)
-    r = _register(client, login(client, "staff_zy"), payload.pop("cert_no"), payload.pop("name")) if set(payload) == set() else None
+    r = (
+        _register(client, login(client, "staff_zy"), payload.pop("cert_no"), payload.pop("name"))
+        if set(payload) == set()
+        else None
+    )
     if r is None:
-        r = client.post("/api/persons", json={"cert_no": payload.get("cert_no", ""), **payload}, headers=login(client, "staff_zy"))
+        r = client.post(
+            "/api/persons", json={"cert_no": payload.get("cert_no", ""), **payload}, headers=login(client, "staff_zy")
+        )
     assert 400 <= r.status_code < 500, r.text
     body = r.json()
     assert body["code"] == code and body["message"] and body["message_en"]
@@ -221,7 +249,16 @@ def test_duplicate_enrollment_is_detected(gj, client, zhangye_staff):
 
 def test_error_list_documents_every_code(client):
     codes = {e["code"]: e for e in client.get("/api/errors").json()}
-    for code in ("E_ID_CHECKSUM", "E_ID_BIRTHDATE", "E_ID_REGION", "E_AMOUNT", "E_IDEMPOTENCY_MISMATCH", "E_INSUFFICIENT_BALANCE", "E_OUT_OF_REGION", "E_TOKEN_EXPIRED"):
+    for code in (
+        "E_ID_CHECKSUM",
+        "E_ID_BIRTHDATE",
+        "E_ID_REGION",
+        "E_AMOUNT",
+        "E_IDEMPOTENCY_MISMATCH",
+        "E_INSUFFICIENT_BALANCE",
+        "E_OUT_OF_REGION",
+        "E_TOKEN_EXPIRED",
+    ):
         assert codes[code]["message"] and codes[code]["message_en"]
 
 

@@ -39,7 +39,8 @@ def test_check_profiles_names_the_file_and_field_of_a_broken_profile(tmp_path: P
 
 def test_check_ledger_passes_on_a_consistent_ledger_and_users_can_be_created(env):
     created = runner.invoke(
-        app, ["users", "create", "clerk01", "--role", "staff", "--regions", "620100"],
+        app,
+        ["users", "create", "clerk01", "--role", "staff", "--regions", "620100"],
         input="S3cret-pass\nS3cret-pass\n",
     )
     assert created.exit_code == 0, created.output
@@ -58,7 +59,9 @@ def test_check_ledger_fails_when_a_balance_was_edited_behind_the_ledgers_back(en
     staff = support.staff(gj, ["620700"])
     support.employee(gj, staff, income_fen=1_000)
     with gj.engine.begin() as c:  # a lost update / manual edit the ledger did not record
-        c.execute(update(LedgerAccount).where(LedgerAccount.code.like("personal:%:current")).values(balance_fen=999_999))
+        c.execute(
+            update(LedgerAccount).where(LedgerAccount.code.like("personal:%:current")).values(balance_fen=999_999)
+        )
     result = runner.invoke(app, ["check-ledger"])
     assert result.exit_code == 1
     assert "≠ opening + postings" in result.output

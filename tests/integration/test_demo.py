@@ -83,8 +83,9 @@ def test_households_hold_all_eight_relations_with_plausible_ages(loaded):
     gj, _ = loaded
     with gj.engine.connect() as c:
         rows = c.execute(
-            select(HouseholdMember.household_id, HouseholdMember.relation, Person.birth_date, Person.sex)
-            .join(Person, Person.id == HouseholdMember.person_id)
+            select(HouseholdMember.household_id, HouseholdMember.relation, Person.birth_date, Person.sex).join(
+                Person, Person.id == HouseholdMember.person_id
+            )
         ).all()
     counts: dict[str, int] = {}
     head: dict[int, tuple[date, str]] = {}
@@ -135,7 +136,8 @@ def test_enrollments_follow_age_and_employees_have_accounts_funded_by_a_balanced
         statuses = set(s.scalars(select(Enrollment.status).distinct()))
         personal = s.scalar(select(func.count()).select_from(LedgerAccount).where(LedgerAccount.kind == "personal"))
         mismatched = s.scalar(
-            select(func.count()).select_from(Enrollment)
+            select(func.count())
+            .select_from(Enrollment)
             .where(Enrollment.psn_type == "11", Enrollment.employer_id.is_(None))
         )
         regions = set(s.scalars(select(Enrollment.region_code).distinct()))
@@ -171,7 +173,9 @@ def test_demo_users_are_linked_and_scoped(loaded):
         citizen1 = users["citizen1"].person_id
         balances = registry.account_balances(uow, citizen1)
         relatives = s.scalar(
-            select(func.count()).select_from(HouseholdMember).where(
+            select(func.count())
+            .select_from(HouseholdMember)
+            .where(
                 HouseholdMember.household_id
                 == select(HouseholdMember.household_id).where(HouseholdMember.person_id == citizen1).scalar_subquery(),
                 HouseholdMember.person_id != citizen1,

@@ -28,7 +28,9 @@ def _open_accounts(gj, opening_fen: int = 10_000) -> None:
         for code in ACCOUNTS[:3]:
             ledger.post(
                 uow,
-                L.TransactionDraft(f"open-{code}", "opening", "opening", L.transfer("external:world", code, opening_fen)),
+                L.TransactionDraft(
+                    f"open-{code}", "opening", "opening", L.transfer("external:world", code, opening_fen)
+                ),
                 request={"open": code},
                 now=now,
             )
@@ -57,7 +59,9 @@ def _check(gj) -> ledger.LedgerCheck:
 
 
 moves = st.lists(
-    st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(ACCOUNTS), st.integers(1, 15_000)).filter(lambda m: m[0] != m[1]),
+    st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(ACCOUNTS), st.integers(1, 15_000)).filter(
+        lambda m: m[0] != m[1]
+    ),
     min_size=1,
     max_size=25,
 )
@@ -98,7 +102,10 @@ def test_replay_with_the_same_key_returns_the_same_body_and_moves_nothing(gj):
     assert again.body == first.body
     with gj.uow() as uow:
         assert ledger.balances_of(uow, ["personal:1:current"])["personal:1:current"] == 10_000 - 700
-        assert uow.session.scalar(select(func.count()).select_from(LedgerTxn).where(LedgerTxn.idempotency_key == "pay-1")) == 1
+        assert (
+            uow.session.scalar(select(func.count()).select_from(LedgerTxn).where(LedgerTxn.idempotency_key == "pay-1"))
+            == 1
+        )
 
 
 def test_same_key_with_a_different_body_is_a_conflict_and_writes_nothing(gj):
@@ -117,7 +124,12 @@ def test_a_debit_beyond_the_balance_is_refused_and_nothing_is_written(gj):
     with pytest.raises(InsufficientBalance):
         _transfer(gj, "too-much", "personal:1:current", "personal:2:current", 10_001)
     with gj.uow() as uow:
-        assert uow.session.scalar(select(func.count()).select_from(LedgerTxn).where(LedgerTxn.idempotency_key == "too-much")) == 0
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(LedgerTxn).where(LedgerTxn.idempotency_key == "too-much")
+            )
+            == 0
+        )
         assert ledger.balances_of(uow, ["personal:1:current"])["personal:1:current"] == 10_000
 
 
@@ -136,7 +148,9 @@ def test_a_reversal_restores_balances_and_history_keeps_both(gj):
         postings = [L.Posting(p["account"], p["amount_fen"]) for p in first.body["postings"]]
         ledger.post(
             uow,
-            L.TransactionDraft("rev-3", "reversal", "冲正", L.reversal_of(postings), reverses_txn_id=first.body["txn_id"]),
+            L.TransactionDraft(
+                "rev-3", "reversal", "冲正", L.reversal_of(postings), reverses_txn_id=first.body["txn_id"]
+            ),
             request={"reverse": "pay-3"},
             now=gj.clock.now(),
         )

@@ -18,7 +18,10 @@ def test_an_invalid_profile_stops_start_up_naming_file_and_field(gj, tmp_path: P
     for f in default_profiles_dir().glob("*.toml"):
         shutil.copy(f, tmp_path / f.name)
     broken = tmp_path / "zhejiang.toml"
-    broken.write_text(broken.read_text(encoding="utf-8").replace('funding_model = "direct"', 'funding_model = "magic"'), encoding="utf-8")
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace('funding_model = "direct"', 'funding_model = "magic"'),
+        encoding="utf-8",
+    )
     with pytest.raises(ProfileError) as err:
         bootstrap(replace(gj.settings, profiles_dir=tmp_path))
     assert err.value.file == "zhejiang.toml"

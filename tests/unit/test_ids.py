@@ -71,7 +71,9 @@ def test_code_and_birth_year_mismatch_is_not_a_reason_to_refuse():
     assert parsed.sex == "1"
 
 
-@pytest.mark.parametrize("raw", ["", "12345", "11010519491231002", "1101051949123100XX", "A1010519491231002X", "11010519491231002X1"])
+@pytest.mark.parametrize(
+    "raw", ["", "12345", "11010519491231002", "1101051949123100XX", "A1010519491231002X", "11010519491231002X1"]
+)
 def test_malformed_numbers_are_refused_with_the_format_code(raw):
     with pytest.raises(InvalidIdNumber) as err:
         parse_id_number(raw, today=TODAY)

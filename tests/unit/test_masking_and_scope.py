@@ -57,4 +57,7 @@ def test_domain_modules_do_no_io_and_import_no_sqlalchemy():
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             for name in names:
-                assert not name.startswith(("sqlalchemy", "fastapi", "gongji.adapters", "gongji.services")), (path.name, name)
+                assert not name.startswith(("sqlalchemy", "fastapi", "gongji.adapters", "gongji.services")), (
+                    path.name,
+                    name,
+                )

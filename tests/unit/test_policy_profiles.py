@@ -189,9 +189,7 @@ def test_zhejiang_family_fund_settles_off_site_care_across_provinces(
 
 
 @pytest.mark.parametrize("code", SHIPPED)
-def test_all_eight_close_relative_kinds_may_be_bound(
-    profiles: dict[str, Profile], code: str
-) -> None:
+def test_all_eight_close_relative_kinds_may_be_bound(profiles: dict[str, Profile], code: str) -> None:
     """000, 003, 004: 配偶、父母、子女、兄弟姐妹、祖父母、外祖父母、孙子女、外孙子女."""
     family = profiles[code].family
     assert len(family.relation_kinds) == 8
@@ -200,9 +198,7 @@ def test_all_eight_close_relative_kinds_may_be_bound(
 
 
 @pytest.mark.parametrize("code", SHIPPED)
-def test_medical_uses_cover_outpatient_inpatient_and_pharmacy(
-    profiles: dict[str, Profile], code: str
-) -> None:
+def test_medical_uses_cover_outpatient_inpatient_and_pharmacy(profiles: dict[str, Profile], code: str) -> None:
     """000 一是就医购药; 003 二 (药品、医疗器械、医用耗材)."""
     profile = profiles[code]
     for kind in (
@@ -223,9 +219,7 @@ def test_an_unknown_family_use_kind_is_an_error_not_a_refusal(
 
 
 @pytest.mark.parametrize("code", SHIPPED)
-def test_waiting_period_is_three_months_plus_one_per_extra_break_year(
-    profiles: dict[str, Profile], code: str
-) -> None:
+def test_waiting_period_is_three_months_plus_one_per_extra_break_year(profiles: dict[str, Profile], code: str) -> None:
     """notes §1.2 (国办发〔2024〕38号): 3 months fixed, +1 per extra break year, ≥ 6 months
     after a break of 4+ years; newborns exempt (also 002 §五4)."""
     wp = profiles[code].resident.waiting_period
@@ -235,9 +229,7 @@ def test_waiting_period_is_three_months_plus_one_per_extra_break_year(
 
 
 @pytest.mark.parametrize("code", SHIPPED)
-def test_current_benefit_years_2026_and_2027_exist_as_demo(
-    profiles: dict[str, Profile], code: str
-) -> None:
+def test_current_benefit_years_2026_and_2027_exist_as_demo(profiles: dict[str, Profile], code: str) -> None:
     profile = profiles[code]
     for year in (2026, 2027):
         premium = profile.premium_for(year)
@@ -255,9 +247,7 @@ def test_premium_for_an_unknown_benefit_year_raises(profiles: dict[str, Profile]
 
 
 @pytest.mark.parametrize("code", SHIPPED)
-def test_benefit_rules_exist_for_every_insutype_med_type_and_level(
-    profiles: dict[str, Profile], code: str
-) -> None:
+def test_benefit_rules_exist_for_every_insutype_med_type_and_level(profiles: dict[str, Profile], code: str) -> None:
     profile = profiles[code]
     for insutype in ("310", "390"):
         for med_type in ("11", "14", "21"):
@@ -343,16 +333,12 @@ def test_profiles_are_immutable(profiles: dict[str, Profile]) -> None:
 
 
 def test_wrong_enum_names_file_and_field(tmp_path: Path) -> None:
-    path = write_variant(
-        tmp_path, "zhejiang", 'funding_model = "direct"', 'funding_model = "pooled"'
-    )
+    path = write_variant(tmp_path, "zhejiang", 'funding_model = "direct"', 'funding_model = "pooled"')
     with pytest.raises(ProfileError) as caught:
         load_profile(path)
     err = caught.value
     assert (err.file, err.field) == ("zhejiang.toml", "family.funding_model")
-    assert str(err).startswith(
-        "zhejiang.toml: family.funding_model: Input should be 'direct' or 'allocation'"
-    )
+    assert str(err).startswith("zhejiang.toml: family.funding_model: Input should be 'direct' or 'allocation'")
 
 
 def test_negative_amount_names_the_list_item(tmp_path: Path) -> None:
@@ -401,9 +387,7 @@ def test_toml_syntax_error_becomes_profile_error(tmp_path: Path) -> None:
 
 def test_direct_funding_needs_past_years(tmp_path: Path) -> None:
     """003: the direct model draws on 历年结余; allocation draws on the family account (000)."""
-    path = write_variant(
-        tmp_path, "zhejiang", 'draw_from = "past_years"', 'draw_from = "family_account"'
-    )
+    path = write_variant(tmp_path, "zhejiang", 'draw_from = "past_years"', 'draw_from = "family_account"')
     with pytest.raises(ProfileError) as caught:
         load_profile(path)
     assert caught.value.field == "family.draw_from"
@@ -431,18 +415,14 @@ def test_duplicate_subsidy_codes_are_rejected(tmp_path: Path) -> None:
 
 
 def test_benefit_ratio_above_1000_permille_is_rejected(tmp_path: Path) -> None:
-    path = write_variant(
-        tmp_path, "gansu", "fund_ratio_permille = 700", "fund_ratio_permille = 1700"
-    )
+    path = write_variant(tmp_path, "gansu", "fund_ratio_permille = 700", "fund_ratio_permille = 1700")
     with pytest.raises(ProfileError) as caught:
         load_profile(path)
     assert caught.value.field == "benefit.rule[0].fund_ratio_permille"
 
 
 def test_collection_window_must_be_ordered(tmp_path: Path) -> None:
-    path = write_variant(
-        tmp_path, "henan", "collection_start = 2024-10-10", "collection_start = 2025-01-10"
-    )
+    path = write_variant(tmp_path, "henan", "collection_start = 2024-10-10", "collection_start = 2025-01-10")
     with pytest.raises(ProfileError) as caught:
         load_profile(path)
     assert caught.value.field == "resident.premium[0].collection_end"

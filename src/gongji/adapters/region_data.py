@@ -48,11 +48,7 @@ class RegionTable:
         return "".join(reversed(parts)) or code
 
     def children(self, code: str, *, current_only: bool = True) -> list[Region]:
-        return [
-            r
-            for r in self._by_code.values()
-            if r.parent_code == code and (r.current or not current_only)
-        ]
+        return [r for r in self._by_code.values() if r.parent_code == code and (r.current or not current_only)]
 
     def in_province(self, province_prefix: str, *, level: str | None = None) -> list[Region]:
         return sorted(

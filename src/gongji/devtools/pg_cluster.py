@@ -71,8 +71,18 @@ def start(*, extra_settings: tuple[str, ...] = ()) -> PgCluster:
     port = _free_port()
     data = directory / "data"
     _as_postgres(
-        str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-        "--locale=C.UTF-8", "--no-sync", "--no-instructions",
+        str(PG_BIN / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+        "--no-sync",
+        "--no-instructions",
     )
     options = [
         "-c listen_addresses=127.0.0.1",
@@ -85,7 +95,16 @@ def start(*, extra_settings: tuple[str, ...] = ()) -> PgCluster:
         *extra_settings,
     ]
     _as_postgres(
-        str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(directory / "pg.log"), "-w", "-t", "30",
-        "start", "-o", " ".join(options),
+        str(PG_BIN / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(directory / "pg.log"),
+        "-w",
+        "-t",
+        "30",
+        "start",
+        "-o",
+        " ".join(options),
     )
     return PgCluster(directory=directory, port=port)

@@ -54,9 +54,7 @@ _ALLOWED: dict[EnrollmentAction, tuple[frozenset[EnrollmentStatus], EnrollmentSt
         EnrollmentStatus.NORMAL,
     ),
     EnrollmentAction.END: (
-        frozenset(
-            {EnrollmentStatus.NORMAL, EnrollmentStatus.SUSPENDED, EnrollmentStatus.INTERRUPTED}
-        ),
+        frozenset({EnrollmentStatus.NORMAL, EnrollmentStatus.SUSPENDED, EnrollmentStatus.INTERRUPTED}),
         EnrollmentStatus.TERMINATED,
     ),
     # A transfer keeps the status; only a normal enrollment can move.

@@ -32,8 +32,12 @@ def _gj():  # type: ignore[no-untyped-def]
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
     )
 
 
@@ -71,7 +75,12 @@ def check_profiles(directory: Annotated[Path | None, typer.Option(help="profiles
     table = Table("code", "名称", "funding", "demo figures (未找到来源的演示数值)")
     for code, p in sorted(profiles.items()):
         demo = p.demo_fields()
-        table.add_row(code, p.name, p.family.funding_model, f"{len(demo)}: " + ", ".join(demo[:4]) + (" …" if len(demo) > 4 else ""))
+        table.add_row(
+            code,
+            p.name,
+            p.family.funding_model,
+            f"{len(demo)}: " + ", ".join(demo[:4]) + (" …" if len(demo) > 4 else ""),
+        )
     console.print(table)
 
 
@@ -119,11 +128,16 @@ def demo(
     with _progress() as progress:
         task = progress.add_task(f"生成演示数据 {province}", total=persons)
         summary = demo_service.generate(
-            gj, province=province, persons=persons, seed=seed,
+            gj,
+            province=province,
+            persons=persons,
+            seed=seed,
             progress=lambda n: progress.update(task, completed=n),
         )
-    console.print(f"[green]演示数据已载入[/green] {summary.persons:,} 人, {summary.households:,} 户, "
-                  f"{summary.institutions} 家定点机构, {summary.elapsed_s:.1f} s")
+    console.print(
+        f"[green]演示数据已载入[/green] {summary.persons:,} 人, {summary.households:,} 户, "
+        f"{summary.institutions} 家定点机构, {summary.elapsed_s:.1f} s"
+    )
     _print_logins(demo_service.demo_logins(summary))
 
 
@@ -138,7 +152,10 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
         if group in {"staff_city", "institution"} and shown[group] > 1:
             continue
         table.add_row(role, username, password, what)
-    for group, label in (("staff_city", "staff_<市代码> 每市一个 one per city"), ("institution", "his_<机构编码> 每市一家医院 one hospital per city")):
+    for group, label in (
+        ("staff_city", "staff_<市代码> 每市一个 one per city"),
+        ("institution", "his_<机构编码> 每市一家医院 one hospital per city"),
+    ):
         if shown.get(group, 0) > 1:
             table.add_row("", f"… {shown[group] - 1} more", "", label)
     console.print(table)
@@ -209,11 +226,26 @@ def users_create(
 
     def go(uow: Any) -> int:
         user = auth.create_user(
-            uow, username=username, password=password, role=auth.Role(role), display_name=display_name or username,
-            person_id=person_id, fixmedins_code=fixmedins_code, regions=[r for r in regions.split(",") if r],
+            uow,
+            username=username,
+            password=password,
+            role=auth.Role(role),
+            display_name=display_name or username,
+            person_id=person_id,
+            fixmedins_code=fixmedins_code,
+            regions=[r for r in regions.split(",") if r],
         )
         ctx = _system_ctx(gj)
-        audit.record(uow, actor=ctx.principal, action="user.create", entity="user", entity_id=user.id, now=gj.clock.now(), channel=ctx.channel, detail={"role": role})
+        audit.record(
+            uow,
+            actor=ctx.principal,
+            action="user.create",
+            entity="user",
+            entity_id=user.id,
+            now=gj.clock.now(),
+            channel=ctx.channel,
+            detail={"role": role},
+        )
         uow.commit()
         return user.id
 

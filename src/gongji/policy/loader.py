@@ -69,9 +69,7 @@ def parse_profile(data: bytes, file_name: str) -> Profile:
         raise ProfileError(file_name, problems) from exc
     stem = file_name.removesuffix(PROFILE_SUFFIX)
     if profile.code != stem:
-        raise ProfileError(
-            file_name, [("profile.code", f"'{profile.code}' does not match the file name")]
-        )
+        raise ProfileError(file_name, [("profile.code", f"'{profile.code}' does not match the file name")])
     return profile
 
 

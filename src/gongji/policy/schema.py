@@ -401,17 +401,13 @@ class Resident(_Frozen):
 
     @field_validator("premium")
     @classmethod
-    def _premium_keys_unique(
-        cls, value: tuple[PremiumStandard, ...]
-    ) -> tuple[PremiumStandard, ...]:
+    def _premium_keys_unique(cls, value: tuple[PremiumStandard, ...]) -> tuple[PremiumStandard, ...]:
         _unique(tuple(item.key for item in value), "benefit_year:insutype")
         return value
 
     @field_validator("subsidy")
     @classmethod
-    def _subsidy_codes_unique(
-        cls, value: tuple[SubsidyCategory, ...]
-    ) -> tuple[SubsidyCategory, ...]:
+    def _subsidy_codes_unique(cls, value: tuple[SubsidyCategory, ...]) -> tuple[SubsidyCategory, ...]:
         _unique(tuple(item.code for item in value), "subsidy code")
         return value
 
@@ -456,13 +452,9 @@ class Collection(_Frozen):
     def _targets_ascend(cls, value: tuple[CollectionTarget, ...]) -> tuple[CollectionTarget, ...]:
         for earlier, later in zip(value, value[1:], strict=False):
             if later.by_month_day <= earlier.by_month_day:
-                raise ValueError(
-                    f"dates must ascend: {later.by_month_day} after {earlier.by_month_day}"
-                )
+                raise ValueError(f"dates must ascend: {later.by_month_day} after {earlier.by_month_day}")
             if later.share_permille < earlier.share_permille:
-                raise ValueError(
-                    f"shares must not fall: {later.share_permille} after {earlier.share_permille}"
-                )
+                raise ValueError(f"shares must not fall: {later.share_permille} after {earlier.share_permille}")
         return value
 
 
@@ -553,8 +545,7 @@ class Profile(_Frozen):
             if rule is not None:
                 return rule
         raise PolicyLookupError(
-            f"{self.code}: no benefit rule for insutype {insutype}, med_type {med_type}, "
-            f"level {level}"
+            f"{self.code}: no benefit rule for insutype {insutype}, med_type {med_type}, level {level}"
         )
 
     def subsidy(self, code: str) -> SubsidyCategory:
@@ -572,9 +563,7 @@ class Profile(_Frozen):
         if kind == VACCINES:
             return uses.vaccines_outside_nip
         if kind not in MEDICAL_USE_KINDS:
-            raise ValueError(
-                f"unknown family use kind {kind!r}; one of {(*MEDICAL_USE_KINDS, VACCINES)}"
-            )
+            raise ValueError(f"unknown family use kind {kind!r}; one of {(*MEDICAL_USE_KINDS, VACCINES)}")
         return kind in uses.medical_kinds
 
     def allows_family_premium(self, insutype: str) -> bool:

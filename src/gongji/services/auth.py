@@ -100,9 +100,7 @@ def create_user(
     password_hash: str | None = None,
 ) -> AppUser:
     if not (3 <= len(username) <= 50) or not (8 <= len(password) <= 128):
-        raise InvalidRequest(
-            "用户名3-50个字符，密码8-128个字符", "Username 3-50 chars, password 8-128 chars"
-        )
+        raise InvalidRequest("用户名3-50个字符，密码8-128个字符", "Username 3-50 chars, password 8-128 chars")
     if uow.session.scalar(select(AppUser.id).where(AppUser.username == username)):
         raise DuplicateRecord("用户名已存在", "Username already exists", username=username)
     if role is Role.CITIZEN and person_id is None:
@@ -129,9 +127,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def login(
-    uow: UnitOfWork, *, username: str, password: str, now: datetime, ttl_minutes: int
-) -> tuple[str, AppUser]:
+def login(uow: UnitOfWork, *, username: str, password: str, now: datetime, ttl_minutes: int) -> tuple[str, AppUser]:
     """Check the password and issue a token; the same error for unknown user or bad password."""
     user = uow.session.scalar(select(AppUser).where(AppUser.username == username))
     if user is None or not user.active:
@@ -185,9 +181,7 @@ def principal_for_token(uow: UnitOfWork, *, token: str | None, now: datetime) ->
 
 
 def principal_of(uow: UnitOfWork, user: AppUser) -> Principal:
-    regions = tuple(
-        uow.session.scalars(select(UserRegion.region_code).where(UserRegion.user_id == user.id))
-    )
+    regions = tuple(uow.session.scalars(select(UserRegion.region_code).where(UserRegion.user_id == user.id)))
     return Principal(
         user_id=user.id,
         username=user.username,

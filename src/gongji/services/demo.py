@@ -81,16 +81,72 @@ _SURNAMES = (
 _SURNAME_CUM = list(accumulate(1.0 / (i + 8) for i in range(len(_SURNAMES))))
 _GIVEN_MALE = "伟强磊军勇杰涛明超斌鹏辉华刚健平俊峰浩宇博文志国建新庆海波亮晨旭东兴永德福成龙飞鑫宏林凯轩睿泽昊然子豪"
 _GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀英华玲红梅婷雪琳颖慧倩佳怡欣悦雨涵思萱梓晴月兰凤燕萍洁琴云莉丹瑶诗嘉宁"
-_MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152",
-                    "153", "155", "156", "157", "158", "159", "173", "177", "180", "181", "182", "183",
-                    "185", "186", "187", "188", "189", "191", "199")
+_MOBILE_PREFIXES = (
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "173",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "199",
+)
 
 _FIRM_WORDS = "恒达华信金诚鑫源宏远瑞丰博亚天成永泰汇通新元正和嘉禾中联立信东方明德安康隆兴"
-_TRADES = ("科技", "建设工程", "商贸", "食品", "机械制造", "物流", "医药", "能源", "纺织", "电子",
-           "农业开发", "文化传媒", "餐饮管理", "物业管理", "信息技术", "建材")
+_TRADES = (
+    "科技",
+    "建设工程",
+    "商贸",
+    "食品",
+    "机械制造",
+    "物流",
+    "医药",
+    "能源",
+    "纺织",
+    "电子",
+    "农业开发",
+    "文化传媒",
+    "餐饮管理",
+    "物业管理",
+    "信息技术",
+    "建材",
+)
 _FIRM_SUFFIXES = ("有限公司", "有限公司", "有限责任公司", "股份有限公司", "集团有限公司")
-_PUBLIC_UNITS = ("第一中学", "第二中学", "实验小学", "人民医院", "供电公司", "自来水公司", "公交集团",
-                 "图书馆", "职业技术学院", "市场监督管理局")
+_PUBLIC_UNITS = (
+    "第一中学",
+    "第二中学",
+    "实验小学",
+    "人民医院",
+    "供电公司",
+    "自来水公司",
+    "公交集团",
+    "图书馆",
+    "职业技术学院",
+    "市场监督管理局",
+)
 _PHARMACY_BRANDS = ("仁和堂", "济民", "康宁", "百姓缘", "同济堂", "惠民", "益康", "德仁堂", "福寿堂", "安泰")
 _TOWNS = ("城关镇", "东关街道", "西湖街道", "南山镇", "北关街道", "新华街道", "和平镇", "永安镇", "红星街道", "金山镇")
 _CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -121,9 +177,7 @@ def demo_logins(summary: DemoSummary) -> list[tuple[str, str, str, str]]:
 def demo_logins_from_db(gj: Gongji) -> list[tuple[str, str, str, str]]:
     """The demo users of an already loaded database (their password unless changed since)."""
     with gj.engine.connect() as conn:
-        rows = conn.execute(
-            select(AppUser.role, AppUser.username, AppUser.display_name).order_by(AppUser.id)
-        ).all()
+        rows = conn.execute(select(AppUser.role, AppUser.username, AppUser.display_name).order_by(AppUser.id)).all()
     demo = [r for r in rows if r.username.startswith(("citizen", "staff_", "his_", "auditor1", "tax1"))]
     return [
         (r.role, r.username, DEMO_PASSWORD, mask_name(r.display_name) if r.role == "citizen" else r.display_name)
@@ -142,17 +196,23 @@ def generate(
 ) -> DemoSummary:
     """Load ``persons`` synthetic persons of ``province`` into an empty database."""
     if province not in PROVINCES:
-        raise UnknownCode("演示省份应为 gansu、zhejiang 或 henan", "Demo province must be gansu, zhejiang or henan",
-                          field="province", value=province)
+        raise UnknownCode(
+            "演示省份应为 gansu、zhejiang 或 henan",
+            "Demo province must be gansu, zhejiang or henan",
+            field="province",
+            value=province,
+        )
     if persons < 1 or batch_size < 1:
         raise InvalidRequest("人数和批量须为正数", "persons and batch_size must be positive", field="persons")
     started = time.monotonic()
     with gj.engine.connect() as conn:
         existing = conn.scalar(select(func.count()).select_from(Person.__table__)) or 0
     if existing:
-        raise Conflict("数据库已有人员数据，演示数据只能载入空库",
-                       "The database already holds persons; demo data loads only into an empty database",
-                       persons=int(existing))
+        raise Conflict(
+            "数据库已有人员数据，演示数据只能载入空库",
+            "The database already holds persons; demo data loads only into an empty database",
+            persons=int(existing),
+        )
     gen = _Generator(gj, PROVINCES[province], seed)
     gen.setup(persons)
     done = 0
@@ -177,11 +237,22 @@ def generate(
     )
     with gj.uow() as uow:
         audit.record(
-            uow, actor=None, action="demo.generate", entity="demo", entity_id=province, now=gj.clock.now(),
+            uow,
+            actor=None,
+            action="demo.generate",
+            entity="demo",
+            entity_id=province,
+            now=gj.clock.now(),
             channel=Channel("system"),
-            detail={"province": province, "persons": done, "seed": seed, "households": gen.households,
-                    "employers": gen.n_employers, "institutions": gen.n_institutions,
-                    "elapsed_s": round(elapsed, 1)},
+            detail={
+                "province": province,
+                "persons": done,
+                "seed": seed,
+                "households": gen.households,
+                "employers": gen.n_employers,
+                "institutions": gen.n_institutions,
+                "elapsed_s": round(elapsed, 1),
+            },
         )
         uow.commit()
     return summary
@@ -232,23 +303,42 @@ class _Generator:
 
     def setup(self, persons: int) -> None:
         self.expected_persons = persons
-        tables = (Household, Person, Enrollment, EnrollmentEvent, PersonalAccount, LedgerAccount,
-                  LedgerTxn, LedgerPosting, Employer, Institution)
+        tables = (
+            Household,
+            Person,
+            Enrollment,
+            EnrollmentEvent,
+            PersonalAccount,
+            LedgerAccount,
+            LedgerTxn,
+            LedgerPosting,
+            Employer,
+            Institution,
+        )
         with self.gj.engine.begin() as conn:
             self.next_id = {
                 t.__table__.name: int(conn.scalar(select(func.coalesce(func.max(t.__table__.c.id), 0))) or 0) + 1
                 for t in tables
             }
-            opening = conn.execute(
-                select(LedgerAccount.id).where(LedgerAccount.code == L.OPENING_ACCOUNT)
-            ).scalar()
+            opening = conn.execute(select(LedgerAccount.id).where(LedgerAccount.code == L.OPENING_ACCOUNT)).scalar()
             if opening is None:
                 opening = self._take("ledger_account")
-                conn.execute(insert(LedgerAccount.__table__), [{
-                    "id": opening, "code": L.OPENING_ACCOUNT, "kind": L.AccountKind.EXTERNAL.value,
-                    "person_id": None, "region_code": None, "non_negative": False, "opening_fen": 0,
-                    "balance_fen": 0, "created_at": self.now,
-                }])
+                conn.execute(
+                    insert(LedgerAccount.__table__),
+                    [
+                        {
+                            "id": opening,
+                            "code": L.OPENING_ACCOUNT,
+                            "kind": L.AccountKind.EXTERNAL.value,
+                            "person_id": None,
+                            "region_code": None,
+                            "non_negative": False,
+                            "opening_fen": 0,
+                            "balance_fen": 0,
+                            "created_at": self.now,
+                        }
+                    ],
+                )
             self.opening_account = int(opening)
             self._employers(conn)
             self._institutions(conn)
@@ -280,8 +370,14 @@ class _Generator:
                 else:
                     firm = "".join(rng.sample(_FIRM_WORDS, 2))
                     name = f"{short}{firm}{rng.choice(_TRADES)}{rng.choice(_FIRM_SUFFIXES)}"
-                rows.append({"id": self._take("employer"), "code": body + _credit_check(body),
-                             "name": name, "region_code": code})
+                rows.append(
+                    {
+                        "id": self._take("employer"),
+                        "code": body + _credit_check(body),
+                        "name": name,
+                        "region_code": code,
+                    }
+                )
             self.employer_ranges.append((first, self.next_id["employer"]))
         conn.execute(insert(Employer.__table__), rows)
         self.n_employers = len(rows)
@@ -295,8 +391,16 @@ class _Generator:
             letter = "H" if kind == "hospital" else "P"
             seqs[letter + county] = seqs.get(letter + county, 0) + 1
             fixmedins = f"{letter}{county}{seqs[letter + county]:05d}"
-            rows.append({"id": self._take("institution"), "fixmedins_code": fixmedins, "name": name,
-                         "kind": kind, "level": level, "region_code": city_code})
+            rows.append(
+                {
+                    "id": self._take("institution"),
+                    "fixmedins_code": fixmedins,
+                    "name": name,
+                    "kind": kind,
+                    "level": level,
+                    "region_code": city_code,
+                }
+            )
             return fixmedins
 
         for city, code in enumerate(self.cities):
@@ -383,8 +487,12 @@ class _Generator:
         child_surname = spouse.surname if (spouse and head_sex == "2") else surname
         youngest_parent = max(head_birth, spouse.birth if spouse else head_birth)
 
-        n_children = {"full": 2, "young": rng.choices((0, 1, 2, 3), (20, 45, 30, 5))[0],
-                      "elder": rng.choices((1, 2, 3), (30, 45, 25))[0], "small": 0}[template]
+        n_children = {
+            "full": 2,
+            "young": rng.choices((0, 1, 2, 3), (20, 45, 30, 5))[0],
+            "elder": rng.choices((1, 2, 3), (30, 45, 25))[0],
+            "small": 0,
+        }[template]
         children: list[_Member] = []
         # Brothers and sisters are born at least 15 months apart; full: every child ≥ 21.5
         # years old, so that each can have a child of their own.
@@ -413,8 +521,13 @@ class _Generator:
             add("parent", "1", father, surname)
         if rng.random() < parent_p:
             add("parent", "2", mother, mother_surname)
-        n_siblings = 1 if full else rng.choices((0, 1, 2), {"young": (55, 33, 12), "elder": (85, 12, 3),
-                                                           "small": (90, 10, 0)}[template])[0]
+        n_siblings = (
+            1
+            if full
+            else rng.choices((0, 1, 2), {"young": (55, 33, 12), "elder": (85, 12, 3), "small": (90, 10, 0)}[template])[
+                0
+            ]
+        )
         generation = [head_birth]
         for _ in range(n_siblings):
             for _attempt in range(4):
@@ -425,8 +538,10 @@ class _Generator:
                     add("sibling", rng.choice("12"), birth, surname)
                     break
         grand_p = {"full": 1.0, "young": 0.2, "elder": 0.0, "small": 0.0}[template]
-        for side, parent_birth, side_surname in (("paternal_grandparent", father, surname),
-                                                 ("maternal_grandparent", mother, mother_surname)):
+        for side, parent_birth, side_surname in (
+            ("paternal_grandparent", father, surname),
+            ("maternal_grandparent", mother, mother_surname),
+        ):
             g_mother = parent_birth - self._years(*gap)
             g_father = g_mother - self._years(0, 4)
             if rng.random() < grand_p:
@@ -514,9 +629,20 @@ class _Generator:
     def write_batch(self, remaining: int, batch_size: int) -> int:
         """Generate whole households until about ``batch_size`` persons; insert them; return n."""
         rng = self.rng
-        rows: dict[str, list[dict[str, Any]]] = {t: [] for t in (
-            "household", "person", "household_member", "enrollment", "enrollment_event",
-            "personal_account", "ledger_account", "ledger_txn", "ledger_posting")}
+        rows: dict[str, list[dict[str, Any]]] = {
+            t: []
+            for t in (
+                "household",
+                "person",
+                "household_member",
+                "enrollment",
+                "enrollment_event",
+                "personal_account",
+                "ledger_account",
+                "ledger_txn",
+                "ledger_posting",
+            )
+        }
         openings: list[tuple[int, int, int, str]] = []  # person id, current, past, region
         n = 0
         now = self.now
@@ -531,13 +657,22 @@ class _Generator:
                 cert_no, county = self._id_number(m.city, m.birth, m.sex)
                 age = (_REF - m.birth) / _YEAR
                 phone = f"{rng.choice(_MOBILE_PREFIXES)}{rng.randrange(10**8):08d}" if age >= 16 else None
-                rows["person"].append({
-                    "id": person_id, "cert_type": "01", "cert_no": cert_no, "name": self._name(m.surname, m.sex),
-                    "sex": m.sex, "birth_date": date.fromordinal(m.birth), "phone": phone,
-                    "hukou_region": county, "created_at": now,
-                })
+                rows["person"].append(
+                    {
+                        "id": person_id,
+                        "cert_type": "01",
+                        "cert_no": cert_no,
+                        "name": self._name(m.surname, m.sex),
+                        "sex": m.sex,
+                        "birth_date": date.fromordinal(m.birth),
+                        "phone": phone,
+                        "hukou_region": county,
+                        "created_at": now,
+                    }
+                )
                 rows["household_member"].append(
-                    {"household_id": household_id, "person_id": person_id, "relation": m.relation})
+                    {"household_id": household_id, "person_id": person_id, "relation": m.relation}
+                )
                 head_forced = forced and m.relation == HEAD
                 insutype, psn_type = self._enrollment_kind(m, head_forced)
                 region = self.cities[m.city]
@@ -554,23 +689,37 @@ class _Generator:
                     lo, hi = self.employer_ranges[m.city]
                     employer_id = rng.randrange(lo, hi)
                 enrollment_id = self._take("enrollment")
-                rows["enrollment"].append({
-                    "id": enrollment_id, "person_id": person_id, "insutype": insutype, "region_code": region,
-                    "status": status, "psn_type": psn_type, "employer_id": employer_id,
-                    "start_date": date.fromordinal(start),
-                    "end_date": date.fromordinal(changed) if status == "terminated" and changed else None,
-                })
+                rows["enrollment"].append(
+                    {
+                        "id": enrollment_id,
+                        "person_id": person_id,
+                        "insutype": insutype,
+                        "region_code": region,
+                        "status": status,
+                        "psn_type": psn_type,
+                        "employer_id": employer_id,
+                        "start_date": date.fromordinal(start),
+                        "end_date": date.fromordinal(changed) if status == "terminated" and changed else None,
+                    }
+                )
                 rows["enrollment_event"].append(self._event(enrollment_id, "enroll", None, "normal", region, start))
                 if changed is not None:
                     action = {"suspended": "suspend", "interrupted": "interrupt", "terminated": "end"}[status]
                     rows["enrollment_event"].append(
-                        self._event(enrollment_id, action, "normal", status, region, changed))
+                        self._event(enrollment_id, action, "normal", status, region, changed)
+                    )
                 if insutype == "310":
                     current, past = self._balances(psn_type, start)
                     if head_forced and current == 0:
                         current = 12_345
-                    rows["personal_account"].append({"id": self._take("personal_account"), "person_id": person_id,
-                                                     "status": "normal", "opened_on": date.fromordinal(start)})
+                    rows["personal_account"].append(
+                        {
+                            "id": self._take("personal_account"),
+                            "person_id": person_id,
+                            "status": "normal",
+                            "opened_on": date.fromordinal(start),
+                        }
+                    )
                     openings.append((person_id, current, past, region))
                 self._pick(person_id, m, insutype, psn_type, status, head_forced)
             n += len(members)
@@ -583,12 +732,22 @@ class _Generator:
             self._sync_sequences(conn)
         return n
 
-    def _event(self, enrollment_id: int, action: str, from_status: str | None, to_status: str,
-               region: str, effective: int) -> dict[str, Any]:
-        return {"id": self._take("enrollment_event"), "enrollment_id": enrollment_id, "action": action,
-                "from_status": from_status, "to_status": to_status, "from_region": None, "to_region": region,
-                "effective_date": date.fromordinal(effective), "reason": "演示数据" if action == "enroll" else None,
-                "user_id": None, "at": self.now}
+    def _event(
+        self, enrollment_id: int, action: str, from_status: str | None, to_status: str, region: str, effective: int
+    ) -> dict[str, Any]:
+        return {
+            "id": self._take("enrollment_event"),
+            "enrollment_id": enrollment_id,
+            "action": action,
+            "from_status": from_status,
+            "to_status": to_status,
+            "from_region": None,
+            "to_region": region,
+            "effective_date": date.fromordinal(effective),
+            "reason": "演示数据" if action == "enroll" else None,
+            "user_id": None,
+            "at": self.now,
+        }
 
     def _pick(self, person_id: int, m: _Member, insutype: str, psn_type: str, status: str, head_forced: bool) -> None:
         if head_forced:
@@ -600,12 +759,16 @@ class _Generator:
         elif insutype == "390" and psn_type in ("15", "16"):
             self.picks.setdefault("citizen3", person_id)
 
-    def _ledger_rows(self, conn: Connection, openings: list[tuple[int, int, int, str]],
-                     rows: dict[str, list[dict[str, Any]]]) -> None:
+    def _ledger_rows(
+        self, conn: Connection, openings: list[tuple[int, int, int, str]], rows: dict[str, list[dict[str, Any]]]
+    ) -> None:
         """Two personal ledger accounts per account holder, funded from external:opening."""
-        opening_balance = int(conn.scalar(
-            select(LedgerAccount.balance_fen).where(LedgerAccount.id == self.opening_account)
-            .with_for_update()) or 0)
+        opening_balance = int(
+            conn.scalar(
+                select(LedgerAccount.balance_fen).where(LedgerAccount.id == self.opening_account).with_for_update()
+            )
+            or 0
+        )
         running = opening_balance
         now_iso = self.now.isoformat()
         for person_id, current, past, region in openings:
@@ -614,11 +777,19 @@ class _Generator:
             for code, amount in zip(codes, (current, past), strict=True):
                 account_id = self._take("ledger_account")
                 account_ids.append(account_id)
-                rows["ledger_account"].append({
-                    "id": account_id, "code": code, "kind": L.AccountKind.PERSONAL.value, "person_id": person_id,
-                    "region_code": region, "non_negative": True, "opening_fen": 0, "balance_fen": amount,
-                    "created_at": self.now,
-                })
+                rows["ledger_account"].append(
+                    {
+                        "id": account_id,
+                        "code": code,
+                        "kind": L.AccountKind.PERSONAL.value,
+                        "person_id": person_id,
+                        "region_code": region,
+                        "non_negative": True,
+                        "opening_fen": 0,
+                        "balance_fen": amount,
+                        "created_at": self.now,
+                    }
+                )
             total = current + past
             if total == 0:
                 continue
@@ -626,27 +797,56 @@ class _Generator:
             key = f"demo:{self.seed}:open:{person_id}"
             running -= total
             lines = [{"account": L.OPENING_ACCOUNT, "amount_fen": -total, "balance_fen": running}]
-            rows["ledger_posting"].append({"id": self._take("ledger_posting"), "txn_id": txn_id,
-                                           "account_id": self.opening_account, "amount_fen": -total,
-                                           "balance_after_fen": running})
+            rows["ledger_posting"].append(
+                {
+                    "id": self._take("ledger_posting"),
+                    "txn_id": txn_id,
+                    "account_id": self.opening_account,
+                    "amount_fen": -total,
+                    "balance_after_fen": running,
+                }
+            )
             for code, account_id, amount in zip(codes, account_ids, (current, past), strict=True):
                 if amount:
-                    rows["ledger_posting"].append({"id": self._take("ledger_posting"), "txn_id": txn_id,
-                                                   "account_id": account_id, "amount_fen": amount,
-                                                   "balance_after_fen": amount})
+                    rows["ledger_posting"].append(
+                        {
+                            "id": self._take("ledger_posting"),
+                            "txn_id": txn_id,
+                            "account_id": account_id,
+                            "amount_fen": amount,
+                            "balance_after_fen": amount,
+                        }
+                    )
                     lines.append({"account": code, "amount_fen": amount, "balance_fen": amount})
             request = {"op": "demo_opening", "person_id": person_id, "current_fen": current, "past_fen": past}
-            body = {"txn_id": txn_id, "idempotency_key": key, "kind": "demo.opening",
-                    "narration": "演示数据期初余额", "created_at": now_iso, "postings": lines,
-                    "person_id": person_id}
-            rows["ledger_txn"].append({
-                "id": txn_id, "idempotency_key": key, "request_hash": L.request_hash(request),
-                "kind": "demo.opening", "narration": "演示数据期初余额", "reverses_txn_id": None, "user_id": None,
-                "created_at": self.now, "result_json": json.dumps(body, ensure_ascii=False, sort_keys=True),
-            })
+            body = {
+                "txn_id": txn_id,
+                "idempotency_key": key,
+                "kind": "demo.opening",
+                "narration": "演示数据期初余额",
+                "created_at": now_iso,
+                "postings": lines,
+                "person_id": person_id,
+            }
+            rows["ledger_txn"].append(
+                {
+                    "id": txn_id,
+                    "idempotency_key": key,
+                    "request_hash": L.request_hash(request),
+                    "kind": "demo.opening",
+                    "narration": "演示数据期初余额",
+                    "reverses_txn_id": None,
+                    "user_id": None,
+                    "created_at": self.now,
+                    "result_json": json.dumps(body, ensure_ascii=False, sort_keys=True),
+                }
+            )
         if running != opening_balance:
-            conn.execute(update(LedgerAccount.__table__).where(LedgerAccount.id == self.opening_account)
-                         .values(balance_fen=running))
+            conn.execute(
+                update(LedgerAccount.__table__)
+                .where(LedgerAccount.id == self.opening_account)
+                .values(balance_fen=running)
+            )
 
     def _sync_sequences(self, conn: Connection) -> None:
         """PostgreSQL: move each id sequence past the ids assigned here."""
@@ -669,27 +869,45 @@ class _Generator:
             "citizen3": "城乡居民，无个人账户",
         }
         with self.gj.engine.connect() as conn:
-            names = dict(conn.execute(select(Person.id, Person.name).where(
-                Person.id.in_(list(self.picks.values())))).all()) if self.picks else {}
+            names = (
+                dict(conn.execute(select(Person.id, Person.name).where(Person.id.in_(list(self.picks.values())))).all())
+                if self.picks
+                else {}
+            )
         for username in ("citizen1", "citizen2", "citizen3"):
             if username in self.picks:
                 person_id = self.picks[username]
-                wanted.append((username, Role.CITIZEN, what[username],
-                               {"display_name": names[person_id], "person_id": person_id}))
-        wanted.append(("staff_province", Role.STAFF, f"{province_zh}医保经办（全省）",
-                       {"display_name": f"{province_zh}经办员", "regions": [self.prefix + "0000"]}))
+                wanted.append(
+                    (username, Role.CITIZEN, what[username], {"display_name": names[person_id], "person_id": person_id})
+                )
+        wanted.append(
+            (
+                "staff_province",
+                Role.STAFF,
+                f"{province_zh}医保经办（全省）",
+                {"display_name": f"{province_zh}经办员", "regions": [self.prefix + "0000"]},
+            )
+        )
         for code, name in zip(self.cities, self.city_names, strict=True):
-            wanted.append((f"staff_{code}", Role.STAFF, f"{name}医保经办",
-                           {"display_name": f"{name}经办员", "regions": [code]}))
+            wanted.append(
+                (f"staff_{code}", Role.STAFF, f"{name}医保经办", {"display_name": f"{name}经办员", "regions": [code]})
+            )
         wanted.append(("auditor1", Role.AUDITOR, "审计（只读审计日志）", {"display_name": "审计员"}))
         wanted.append(("tax1", Role.TAX, "税务接口", {"display_name": "税务局接口"}))
         for code, name in self.first_hospitals:
-            wanted.append((f"his_{code}", Role.INSTITUTION, f"定点医院 {name}",
-                           {"display_name": name, "fixmedins_code": code}))
+            wanted.append(
+                (f"his_{code}", Role.INSTITUTION, f"定点医院 {name}", {"display_name": name, "fixmedins_code": code})
+            )
         if self.first_pharmacy is not None:
             code, name = self.first_pharmacy
-            wanted.append((f"his_{code}", Role.INSTITUTION, f"定点药店 {name}",
-                           {"display_name": name[:50], "fixmedins_code": code}))
+            wanted.append(
+                (
+                    f"his_{code}",
+                    Role.INSTITUTION,
+                    f"定点药店 {name}",
+                    {"display_name": name[:50], "fixmedins_code": code},
+                )
+            )
 
         created: list[tuple[str, str, str]] = []
         with self.gj.uow() as uow:
@@ -697,8 +915,9 @@ class _Generator:
             for username, role, description, extra in wanted:
                 if username in taken:
                     continue
-                auth.create_user(uow, username=username, password=DEMO_PASSWORD, role=role,
-                                 password_hash=password_hash, **extra)
+                auth.create_user(
+                    uow, username=username, password=DEMO_PASSWORD, role=role, password_hash=password_hash, **extra
+                )
                 created.append((role.value, username, description))
             uow.commit()
         return created

@@ -330,8 +330,15 @@ def movements(
     """A person's account movements, newest first (postings on their ledger accounts)."""
     q = (
         select(
-            LedgerPosting.id, LedgerTxn.id, LedgerTxn.kind, LedgerTxn.narration, LedgerTxn.created_at,
-            LedgerTxn.reverses_txn_id, LedgerAccount.code, LedgerPosting.amount_fen, LedgerPosting.balance_after_fen,
+            LedgerPosting.id,
+            LedgerTxn.id,
+            LedgerTxn.kind,
+            LedgerTxn.narration,
+            LedgerTxn.created_at,
+            LedgerTxn.reverses_txn_id,
+            LedgerAccount.code,
+            LedgerPosting.amount_fen,
+            LedgerPosting.balance_after_fen,
         )
         .join(LedgerTxn, LedgerTxn.id == LedgerPosting.txn_id)
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
@@ -343,9 +350,15 @@ def movements(
         q = q.where(LedgerPosting.id < before_id)
     return [
         {
-            "posting_id": pid, "txn_id": tid, "kind": kind, "narration": narration,
-            "at": at.isoformat() if at else None, "reverses_txn_id": rev, "account": code,
-            "amount_fen": int(amount), "balance_fen": int(after),
+            "posting_id": pid,
+            "txn_id": tid,
+            "kind": kind,
+            "narration": narration,
+            "at": at.isoformat() if at else None,
+            "reverses_txn_id": rev,
+            "account": code,
+            "amount_fen": int(amount),
+            "balance_fen": int(after),
         }
         for pid, tid, kind, narration, at, rev, code, amount, after in uow.session.execute(q)
     ]

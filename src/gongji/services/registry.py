@@ -149,9 +149,7 @@ def register_person(
         raise InvalidRequest("手机号码格式错误", "Malformed phone number", field="phone")
     if hukou_region:
         require_region_code(hukou_region, field="hukou_region")
-    if uow.session.scalar(
-        select(Person.id).where(Person.cert_type == cert_type, Person.cert_no == cert_no)
-    ):
+    if uow.session.scalar(select(Person.id).where(Person.cert_type == cert_type, Person.cert_no == cert_no)):
         raise DuplicateRecord("该证件号码已登记", "This certificate number is already registered")
     person = Person(
         cert_type=cert_type,
@@ -188,9 +186,7 @@ def _live_enrollments(uow: UnitOfWork, person_id: int) -> list[Enrollment]:
 
 def person_regions(uow: UnitOfWork, person_id: int) -> list[str]:
     """The pooling regions a person is (or was) insured in, for scope checks."""
-    return list(
-        uow.session.scalars(select(Enrollment.region_code).where(Enrollment.person_id == person_id).distinct())
-    )
+    return list(uow.session.scalars(select(Enrollment.region_code).where(Enrollment.person_id == person_id).distinct()))
 
 
 # --- enrollments ---------------------------------------------------------------------------
@@ -220,15 +216,21 @@ def enroll(
     employer_id = None
     if insutype in EMPLOYEE_INSUTYPES:
         if psn_type not in EMPLOYEE_PSN_TYPES:
-            raise UnknownCode("职工医保人员类别应为在职(11)或退休(12)", "Employee person type must be 11 or 12", field="psn_type")
+            raise UnknownCode(
+                "职工医保人员类别应为在职(11)或退休(12)", "Employee person type must be 11 or 12", field="psn_type"
+            )
         if psn_type != RETIRED:
             if not employer_code:
-                raise InvalidRequest("在职职工须通过单位参保", "Working employees enroll through an employer", field="employer_code")
+                raise InvalidRequest(
+                    "在职职工须通过单位参保", "Working employees enroll through an employer", field="employer_code"
+                )
             employer = uow.session.scalar(select(Employer).where(Employer.code == employer_code))
             if employer is None:
                 raise NotFound("单位不存在", "Employer not found", employer_code=employer_code)
             if employer.region_code != region_code:
-                raise InvalidRequest("单位所在统筹区与参保地不一致", "Employer is in another pooling region", field="region_code")
+                raise InvalidRequest(
+                    "单位所在统筹区与参保地不一致", "Employer is in another pooling region", field="region_code"
+                )
             employer_id = employer.id
     elif psn_type not in RESIDENT_PSN_TYPES:
         raise UnknownCode("居民医保人员类别不存在", "Unknown resident person type", field="psn_type")
@@ -258,18 +260,31 @@ def enroll(
     _event(uow, ctx, enrollment, "enroll", None, None, start_date, None)
     if insutype in EMPLOYEE_INSUTYPES:
         open_personal_account(uow, person_id=person.id, region_code=region_code, opened_on=start_date, ctx=ctx)
-    _audit(uow, ctx, "enrollment.create", "enrollment", enrollment.id, person_id=person.id, insutype=insutype, region=region_code)
+    _audit(
+        uow,
+        ctx,
+        "enrollment.create",
+        "enrollment",
+        enrollment.id,
+        person_id=person.id,
+        insutype=insutype,
+        region=region_code,
+    )
     return enrollment
 
 
-def open_personal_account(uow: UnitOfWork, *, person_id: int, region_code: str, opened_on: date, ctx: Ctx) -> PersonalAccount:
+def open_personal_account(
+    uow: UnitOfWork, *, person_id: int, region_code: str, opened_on: date, ctx: Ctx
+) -> PersonalAccount:
     account = uow.session.scalar(select(PersonalAccount).where(PersonalAccount.person_id == person_id))
     if account is None:
         account = PersonalAccount(person_id=person_id, status="normal", opened_on=opened_on)
         uow.session.add(account)
     now = ctx.clock.now()
     for code in (L.personal_current(person_id), L.personal_past(person_id)):
-        ledger.ensure_account(uow, code=code, kind=L.AccountKind.PERSONAL, now=now, person_id=person_id, region_code=region_code)
+        ledger.ensure_account(
+            uow, code=code, kind=L.AccountKind.PERSONAL, now=now, person_id=person_id, region_code=region_code
+        )
     uow.session.flush()
     return account
 
@@ -334,8 +349,15 @@ def change_enrollment(
     uow.session.flush()
     _event(uow, ctx, e, action.value, from_status, from_region, effective_date, reason)
     _audit(
-        uow, ctx, f"enrollment.{action.value}", "enrollment", e.id,
-        from_status=from_status, to_status=e.status, from_region=from_region, to_region=e.region_code,
+        uow,
+        ctx,
+        f"enrollment.{action.value}",
+        "enrollment",
+        e.id,
+        from_status=from_status,
+        to_status=e.status,
+        from_region=from_region,
+        to_region=e.region_code,
         reason=reason,
     )
     return e
@@ -377,7 +399,9 @@ def post_account_income(
         raise NotFound("该人员没有职工医保参保记录", "No employee enrollment for this person", person_id=person_id)
     ctx.principal.require_region(e.region_code)
     if e.status != EnrollmentStatus.NORMAL.value:
-        raise InvalidStateTransition("参保状态非正常，不能划入个人账户", "Enrollment is not normal; no income can be posted")
+        raise InvalidStateTransition(
+            "参保状态非正常，不能划入个人账户", "Enrollment is not normal; no income can be posted"
+        )
     if (kind == "retiree_credit") != (e.psn_type == RETIRED):
         raise InvalidRequest("入账类型与人员类别不符", "Income kind does not match the person type", field="kind")
     source = f"external:{kind}:{e.region_code}"
@@ -396,7 +420,17 @@ def post_account_income(
         extra={"person_id": person_id, "month": month},
     )
     if not result.replayed:
-        _audit(uow, ctx, "account.income", "person", person_id, month=month, kind=kind, amount_fen=amount_fen, txn_id=result.body["txn_id"])
+        _audit(
+            uow,
+            ctx,
+            "account.income",
+            "person",
+            person_id,
+            month=month,
+            kind=kind,
+            amount_fen=amount_fen,
+            txn_id=result.body["txn_id"],
+        )
     return result
 
 
@@ -428,7 +462,10 @@ def year_end_rollover(uow: UnitOfWork, ctx: Ctx, *, year: int, person_ids: list[
 def persons_with_accounts(uow: UnitOfWork, *, after_id: int, limit: int) -> list[int]:
     return list(
         uow.session.scalars(
-            select(PersonalAccount.person_id).where(PersonalAccount.person_id > after_id).order_by(PersonalAccount.person_id).limit(limit)
+            select(PersonalAccount.person_id)
+            .where(PersonalAccount.person_id > after_id)
+            .order_by(PersonalAccount.person_id)
+            .limit(limit)
         )
     )
 
@@ -448,7 +485,9 @@ def person_record(uow: UnitOfWork, ctx: Ctx, *, person_id: int, audit_read: bool
     """The whole record of one person; a staff read of it is audited (SPEC §9)."""
     person = _person(uow, person_id)
     ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
-    enrollments = list(uow.session.scalars(select(Enrollment).where(Enrollment.person_id == person_id).order_by(Enrollment.id)))
+    enrollments = list(
+        uow.session.scalars(select(Enrollment).where(Enrollment.person_id == person_id).order_by(Enrollment.id))
+    )
     account = uow.session.scalar(select(PersonalAccount).where(PersonalAccount.person_id == person_id))
     record = person_view(person) | {
         "cert_no": person.cert_no,
@@ -457,7 +496,11 @@ def person_record(uow: UnitOfWork, ctx: Ctx, *, person_id: int, audit_read: bool
         "enrollments": [enrollment_view(e) for e in enrollments],
         "account": None
         if account is None
-        else {"status": account.status, "opened_on": account.opened_on.isoformat(), **(account_balances(uow, person_id) or {})},
+        else {
+            "status": account.status,
+            "opened_on": account.opened_on.isoformat(),
+            **(account_balances(uow, person_id) or {}),
+        },
     }
     if audit_read and ctx.principal.role is not Role.CITIZEN:
         _audit(uow, ctx, "person.read", "person", person_id)
@@ -501,9 +544,7 @@ def search_persons(uow: UnitOfWork, ctx: Ctx, *, query: str, limit: int = 50) ->
     if not (1 <= len(query) <= 50):
         raise InvalidRequest("请输入1-50个字符的姓名或证件号码", "Query: 1-50 characters", field="q")
     limit = max(1, min(limit, 200))
-    scope = or_(
-        *[Enrollment.region_code.startswith(scope_prefix(r)) for r in ctx.principal.regions]
-    )
+    scope = or_(*[Enrollment.region_code.startswith(scope_prefix(r)) for r in ctx.principal.regions])
     cond = Person.cert_no == query if re.fullmatch(r"[0-9X]{15,18}", query) else Person.name.startswith(query)
     rows = uow.session.execute(
         select(Person, Enrollment)
@@ -556,7 +597,11 @@ def reverse_transaction(
         if person_id is not None and region is not None:
             ctx.principal.require_region(region)
     result = ledger.reverse(
-        uow, txn_id=txn_id, idempotency_key=idempotency_key, reason=reason, now=ctx.clock.now(),
+        uow,
+        txn_id=txn_id,
+        idempotency_key=idempotency_key,
+        reason=reason,
+        now=ctx.clock.now(),
         user_id=ctx.principal.user_id,
     )
     if not result.replayed:

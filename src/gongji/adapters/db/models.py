@@ -148,9 +148,7 @@ class Institution(Base):
 
 class LedgerAccount(Base):
     __tablename__ = "ledger_account"
-    __table_args__ = (
-        CheckConstraint("NOT non_negative OR balance_fen >= 0", name="non_negative"),
-    )
+    __table_args__ = (CheckConstraint("NOT non_negative OR balance_fen >= 0", name="non_negative"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[str] = mapped_column(String(12))

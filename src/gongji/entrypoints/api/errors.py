@@ -35,7 +35,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "type": e.get("type"), "message": e.get("msg")}
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "type": e.get("type"),
+                "message": e.get("msg"),
+            }
             for e in exc.errors()
         ]
         return error_response(InvalidRequest(fields=fields))
@@ -66,7 +70,11 @@ class AccessLog(BaseHTTPMiddleware):
         response = await call_next(request)
         query = f"?{request.url.query}" if request.url.query else ""
         log.info(
-            "%s %s%s -> %s %.1fms", request.method, request.url.path, query, response.status_code,
+            "%s %s%s -> %s %.1fms",
+            request.method,
+            request.url.path,
+            query,
+            response.status_code,
             (time.perf_counter() - started) * 1000,
         )
         return response

@@ -19,10 +19,22 @@ def login(body: LoginIn, request: Request, response: Response, gj: GjDep) -> dic
 
     def go(uow: Any) -> dict[str, Any]:
         token, user = auth.login(
-            uow, username=body.username, password=body.password, now=gj.clock.now(), ttl_minutes=gj.settings.token_ttl_minutes
+            uow,
+            username=body.username,
+            password=body.password,
+            now=gj.clock.now(),
+            ttl_minutes=gj.settings.token_ttl_minutes,
         )
         principal = auth.principal_of(uow, user)
-        audit.record(uow, actor=principal, action="auth.login", entity="user", entity_id=user.id, now=gj.clock.now(), channel=channel_of(request))
+        audit.record(
+            uow,
+            actor=principal,
+            action="auth.login",
+            entity="user",
+            entity_id=user.id,
+            now=gj.clock.now(),
+            channel=channel_of(request),
+        )
         uow.commit()
         return {
             "token": token,
@@ -43,7 +55,15 @@ def logout(request: Request, response: Response, gj: GjDep, principal: CurrentPr
 
     def go(uow: Any) -> None:
         auth.logout(uow, token=token)
-        audit.record(uow, actor=principal, action="auth.logout", entity="user", entity_id=principal.user_id, now=gj.clock.now(), channel=channel_of(request))
+        audit.record(
+            uow,
+            actor=principal,
+            action="auth.logout",
+            entity="user",
+            entity_id=principal.user_id,
+            now=gj.clock.now(),
+            channel=channel_of(request),
+        )
         uow.commit()
 
     gj.run(go)

@@ -27,7 +27,13 @@ def healthz(gj: GjDep) -> dict[str, str]:
 def error_codes() -> list[dict[str, Any]]:
     """Every error code a client can get, with HTTP status and Chinese / English messages."""
     return [
-        {"code": c.code, "http_status": c.http_status, "message": c.message_zh, "message_en": c.message_en, "class": c.__name__}
+        {
+            "code": c.code,
+            "http_status": c.http_status,
+            "message": c.message_zh,
+            "message_en": c.message_en,
+            "class": c.__name__,
+        }
         for c in all_error_classes()
     ]
 

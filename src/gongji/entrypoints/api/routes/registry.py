@@ -41,7 +41,9 @@ def register_person(body: PersonIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.get("/persons")
-def search_persons(gj: GjDep, ctx: CtxDep, q: str = Query(max_length=50), limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+def search_persons(
+    gj: GjDep, ctx: CtxDep, q: str = Query(max_length=50), limit: int = Query(50, ge=1, le=200)
+) -> dict[str, Any]:
     """Search by exact ID number or name prefix, in the staff member's regions (masked)."""
 
     def go(uow: Any) -> dict[str, Any]:
@@ -76,7 +78,9 @@ def enroll(person_id: int, body: EnrollmentIn, gj: GjDep, ctx: CtxDep) -> dict[s
 
 
 @router.post("/enrollments/{enrollment_id}/{action}")
-def change_enrollment(enrollment_id: int, action: str, body: EnrollmentChangeIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+def change_enrollment(
+    enrollment_id: int, action: str, body: EnrollmentChangeIn, gj: GjDep, ctx: CtxDep
+) -> dict[str, Any]:
     """Change status: suspend 暂停 / interrupt 断缴 / resume 恢复 / end 终止 / transfer 转移."""
     try:
         act = EnrollmentAction(action)
@@ -85,8 +89,13 @@ def change_enrollment(enrollment_id: int, action: str, body: EnrollmentChangeIn,
 
     def go(uow: Any) -> dict[str, Any]:
         e = registry.change_enrollment(
-            uow, ctx, enrollment_id=enrollment_id, action=act, effective_date=body.effective_date,
-            reason=body.reason, to_region=body.to_region,
+            uow,
+            ctx,
+            enrollment_id=enrollment_id,
+            action=act,
+            effective_date=body.effective_date,
+            reason=body.reason,
+            to_region=body.to_region,
         )
         uow.commit()
         return registry.enrollment_view(e)
@@ -95,7 +104,9 @@ def change_enrollment(enrollment_id: int, action: str, body: EnrollmentChangeIn,
 
 
 @router.post("/persons/{person_id}/account/income", status_code=201)
-def post_income(person_id: int, body: IncomeIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+def post_income(
+    person_id: int, body: IncomeIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
+) -> dict[str, Any]:
     """Post a month's personal-account income. Needs an Idempotency-Key header; a replay returns the first answer."""
 
     def go(uow: Any) -> dict[str, Any]:
@@ -144,7 +155,9 @@ def freeze_account(person_id: int, action: str, body: ReasonIn, gj: GjDep, ctx: 
         raise UnknownCode("操作不存在", "Unknown action", field="action", value=action)
 
     def go(uow: Any) -> dict[str, Any]:
-        account = registry.set_account_frozen(uow, ctx, person_id=person_id, frozen=action == "freeze", reason=body.reason)
+        account = registry.set_account_frozen(
+            uow, ctx, person_id=person_id, frozen=action == "freeze", reason=body.reason
+        )
         uow.commit()
         return {"person_id": person_id, "status": account.status}
 
