@@ -265,3 +265,13 @@ def test_error_list_documents_every_code(client):
 def test_health_and_openapi(client):
     assert client.get("/healthz").json()["status"] == "ok"
     assert "/api/persons" in json.dumps(client.get("/openapi.json").json()["paths"])
+
+
+def test_policy_api_shows_the_active_profile_and_flags_demo_figures(client):
+    body = client.get("/api/policy").json()
+    assert body["code"] == "gansu" and body["active"] is True
+    assert body["profile"]["family"]["funding_model"] == "allocation"
+    assert any(path.startswith("benefit.rule") for path in body["demo_fields"])
+    zj = client.get("/api/policy", params={"province": "zhejiang"}).json()
+    assert zj["profile"]["family"]["funding_model"] == "direct" and zj["active"] is False
+    assert client.get("/api/policy", params={"province": "mars"}).json()["code"] == "E_UNKNOWN_CODE"

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from gongji.domain.errors import all_error_classes
+from gongji.domain.errors import UnknownCode, all_error_classes
 from gongji.entrypoints.api.deps import CurrentPrincipal, GjDep
 from gongji.services import ledger
 from gongji.services.auth import Role
@@ -45,3 +45,23 @@ def check_ledger(gj: GjDep, principal: CurrentPrincipal) -> dict[str, Any]:
     with gj.uow() as uow:
         result = ledger.check_ledger(uow)
     return asdict(result) | {"ok": result.ok}
+
+
+@router.get("/api/policy")
+def policy(gj: GjDep, province: str | None = None) -> dict[str, Any]:
+    """The policy profile this deployment runs (or another shipped one), with its demo figures.
+
+    Figures not found in a source document are listed in ``demo_fields`` and must be shown as
+    demo values (演示数据) wherever they are displayed.
+    """
+    code = province or gj.settings.province
+    profile = gj.profiles.get(code)
+    if profile is None:
+        raise UnknownCode("策略配置不存在", "Unknown policy profile", field="province", value=code)
+    return {
+        "code": profile.code,
+        "name": profile.name,
+        "active": code == gj.settings.province,
+        "demo_fields": profile.demo_fields(),
+        "profile": profile.model_dump(mode="json"),
+    }
