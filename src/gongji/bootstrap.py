@@ -20,13 +20,26 @@ T = TypeVar("T")
 
 
 class MaskingFilter(logging.Filter):
-    """Every log record passes the masking helper: no whole ID number reaches a log file."""
+    """Every log record passes the masking helper: no whole ID number reaches a log file.
+
+    The message and its arguments are masked in place, so formatters that read
+    ``record.args`` themselves (uvicorn's access log) keep working.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        record.msg = mask_text(message)
-        record.args = None
+        if isinstance(record.msg, str):
+            record.msg = mask_text(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_mask_arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _mask_arg(v) for k, v in record.args.items()}
         return True
+
+
+def _mask_arg(value: object) -> object:
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return mask_text(value if isinstance(value, str) else str(value))
 
 
 def configure_logging(settings: Settings) -> None:

@@ -25,3 +25,25 @@ def test_an_id_number_in_a_request_is_logged_only_masked(gj, client):
     text = LOG_FILE.read_text(encoding="utf-8")
     assert cert not in text
     assert mask_id_number(cert) in text
+
+
+def test_uvicorn_access_lines_are_masked_and_still_format():
+    """uvicorn's AccessFormatter reads record.args itself; the masking filter must keep them usable."""
+    from uvicorn.logging import AccessFormatter
+
+    from gongji.bootstrap import MaskingFilter
+    from gongji.domain.ids import make_id_number
+
+    number = make_id_number("620702", support.date(1990, 1, 1), 7)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/api/persons?q={number}", "1.1", 200),
+        None,
+    )
+    assert MaskingFilter().filter(record)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+    assert number not in line and mask_id_number(number) in line and "\" 200" in line
