@@ -39,6 +39,7 @@ bench: setup services
 lint: setup
 	$(PY) -m ruff check src tests bench scripts
 	$(PY) -m ruff format --check src tests bench scripts
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) var test-output

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate
 from random import Random
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, insert, select, text, update
 
 from gongji.adapters.db.models import (
     AppUser,
+    Base,
     Employer,
     Enrollment,
     EnrollmentEvent,
@@ -58,6 +59,13 @@ REFERENCE_DATE = date(2026, 1, 1)
 """Ages, birth dates and balances are drawn relative to this day, so output never drifts."""
 
 PROVINCES = {"gansu": "62", "zhejiang": "33", "henan": "41"}
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of an ORM class (typed as Table, for bulk inserts and updates)."""
+    return cast(Table, model.__table__)
+
+
 PROVINCE_ZH = {"62": "甘肃省", "33": "浙江省", "41": "河南省"}
 
 HEAD = "self"  # the head's own household_member row; the others carry one of RELATIONS
@@ -206,7 +214,7 @@ def generate(
         raise InvalidRequest("人数和批量须为正数", "persons and batch_size must be positive", field="persons")
     started = time.monotonic()
     with gj.engine.connect() as conn:
-        existing = conn.scalar(select(func.count()).select_from(Person.__table__)) or 0
+        existing = conn.scalar(select(func.count()).select_from(_table(Person))) or 0
     if existing:
         raise Conflict(
             "数据库已有人员数据，演示数据只能载入空库",
@@ -317,14 +325,14 @@ class _Generator:
         )
         with self.gj.engine.begin() as conn:
             self.next_id = {
-                t.__table__.name: int(conn.scalar(select(func.coalesce(func.max(t.__table__.c.id), 0))) or 0) + 1
+                _table(t).name: int(conn.scalar(select(func.coalesce(func.max(_table(t).c.id), 0))) or 0) + 1
                 for t in tables
             }
             opening = conn.execute(select(LedgerAccount.id).where(LedgerAccount.code == L.OPENING_ACCOUNT)).scalar()
             if opening is None:
                 opening = self._take("ledger_account")
                 conn.execute(
-                    insert(LedgerAccount.__table__),
+                    insert(_table(LedgerAccount)),
                     [
                         {
                             "id": opening,
@@ -379,7 +387,7 @@ class _Generator:
                     }
                 )
             self.employer_ranges.append((first, self.next_id["employer"]))
-        conn.execute(insert(Employer.__table__), rows)
+        conn.execute(insert(_table(Employer)), rows)
         self.n_employers = len(rows)
 
     def _institutions(self, conn: Connection) -> None:
@@ -434,7 +442,7 @@ class _Generator:
                     self.first_pharmacy = (fx, rows[-1]["name"])
             assert first is not None
             self.first_hospitals.append(first)
-        conn.execute(insert(Institution.__table__), rows)
+        conn.execute(insert(_table(Institution)), rows)
         self.n_institutions = len(rows)
 
     # --- persons ---------------------------------------------------------------------------
@@ -843,7 +851,7 @@ class _Generator:
             )
         if running != opening_balance:
             conn.execute(
-                update(LedgerAccount.__table__)
+                update(_table(LedgerAccount))
                 .where(LedgerAccount.id == self.opening_account)
                 .values(balance_fen=running)
             )
@@ -936,13 +944,13 @@ def _org_check(body8: str) -> str:
 
 
 _TABLES: dict[str, Table] = {
-    "household": Household.__table__,
-    "person": Person.__table__,
-    "household_member": HouseholdMember.__table__,
-    "enrollment": Enrollment.__table__,
-    "enrollment_event": EnrollmentEvent.__table__,
-    "personal_account": PersonalAccount.__table__,
-    "ledger_account": LedgerAccount.__table__,
-    "ledger_txn": LedgerTxn.__table__,
-    "ledger_posting": LedgerPosting.__table__,
+    "household": _table(Household),
+    "person": _table(Person),
+    "household_member": _table(HouseholdMember),
+    "enrollment": _table(Enrollment),
+    "enrollment_event": _table(EnrollmentEvent),
+    "personal_account": _table(PersonalAccount),
+    "ledger_account": _table(LedgerAccount),
+    "ledger_txn": _table(LedgerTxn),
+    "ledger_posting": _table(LedgerPosting),
 }
