@@ -1,4 +1,5 @@
-"""zh-CN web pages: login, the citizen home (我的医保), the staff console (经办), the audit log.
+"""zh-CN web pages: login, the citizen home (我的医保), the staff console (经办), the audit log,
+the policy parameters (政策参数).
 
 Server-rendered with Jinja2, no JavaScript. Authentication is the API's opaque token, kept in
 the ``gongji_token`` cookie (httponly, SameSite=Strict, so other sites cannot post forms on a
@@ -38,8 +39,10 @@ from gongji.domain.registry import (
     EnrollmentAction,
     EnrollmentStatus,
 )
+from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
-from gongji.services import audit, auth, registry
+from gongji.policy.schema import Profile, Sourced
+from gongji.services import audit, auth, ledger, registry
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.registry import INCOME_KINDS, Ctx
 
@@ -49,6 +52,7 @@ templates.env.filters["yuan"] = yuan
 
 AUDIT_PAGE_SIZE = 50
 MOVEMENTS_SHOWN = 20
+STAFF_MOVEMENTS_SHOWN = 50
 
 ACTION_ZH = {
     EnrollmentAction.SUSPEND: "暂停参保",
@@ -70,7 +74,13 @@ FLASH = {
     "employer": "单位登记成功",
     "logout": "您已安全退出",
     "no_role_home": "该账号类型请使用接口访问，网页暂不提供功能",
+    "account_frozen": "个人账户已冻结",
+    "account_unfrozen": "个人账户已解冻",
+    "reversed": "冲正成功，已生成冲正交易",
+    "reversed_replayed": "该笔冲正已处理过（重复提交），未重复冲正",
 }
+ACCOUNT_STATUS_ZH = {"normal": "正常", "frozen": "已冻结"}
+TXN_KIND_ZH = {f"income.{k}": v for k, v in INCOME_KINDS.items()} | {"rollover": "年度结转（当年转入历年）"}
 
 Str = Annotated[str, Form()]
 
@@ -416,7 +426,8 @@ def _person_page(
 
     def go(uow: Any) -> dict[str, Any]:
         record = registry.person_record(uow, ctx, person_id=person_id)
-        uow.commit()  # the audit row of the read
+        record["movements"] = _staff_movements(uow, ctx, person_id) if record["account"] else []
+        uow.commit()  # the audit rows of the reads
         return record
 
     try:
@@ -424,6 +435,9 @@ def _person_page(
     except GongjiError as err:
         return error_page(request, principal, err)
     record["enrollments"] = _enrollment_rows(record["enrollments"])
+    if record["account"]:
+        status = record["account"]["status"]
+        record["account"]["status_zh"] = ACCOUNT_STATUS_ZH.get(status, status)
     has_employee = any(e["insutype"] == "310" and e["status"] != "terminated" for e in record["enrollments"])
     return render(
         request,
@@ -446,6 +460,51 @@ def _person_page(
         resident_psn_types=RESIDENT_PSN_TYPES,
         staff_regions=[{"code": c, "name": _region_name(c)} for c in principal.regions],
     )
+
+
+def _kind_zh(kind: str) -> str:
+    if kind.startswith("reversal."):
+        return f"冲正（{_kind_zh(kind.removeprefix('reversal.'))}）"
+    return TXN_KIND_ZH.get(kind, kind)
+
+
+def _staff_movements(uow: Any, ctx: Ctx, person_id: int) -> list[dict[str, Any]]:
+    """The person's account movements (an audited read), newest first, with what may be reversed.
+
+    A transaction may be reversed once, a reversal never; the 冲正 form is shown on the newest
+    row of each transaction that may still be reversed, each form with its own idempotency key.
+    """
+    rows = registry.account_movements(uow, ctx, person_id=person_id, limit=STAFF_MOVEMENTS_SHOWN)
+    txn_ids = {r["txn_id"] for r in rows}
+    reversed_ids = set(
+        uow.session.scalars(select(LedgerTxn.reverses_txn_id).where(LedgerTxn.reverses_txn_id.in_(txn_ids)))
+    )
+    names = {L.personal_current(person_id): "当年账户", L.personal_past(person_id): "历年账户"}
+    seen: set[int] = set()
+    out = []
+    for r in rows:
+        is_reversal = r["reverses_txn_id"] is not None
+        reversed_ = r["txn_id"] in reversed_ids
+        first_of_txn = r["txn_id"] not in seen
+        seen.add(r["txn_id"])
+        out.append(
+            {
+                "txn_id": r["txn_id"],
+                "at": _fmt_time(datetime.fromisoformat(r["at"])) if r["at"] else "",
+                "account": names.get(r["account"], r["account"]),
+                "kind": _kind_zh(r["kind"]),
+                "narration": mask_text(r["narration"] or ""),
+                "amount": ("+" if r["amount_fen"] > 0 else "") + yuan(r["amount_fen"]),
+                "balance_after": yuan(r["balance_fen"]),
+                "incoming": r["amount_fen"] > 0,
+                "is_reversal": is_reversal,
+                "reverses_txn_id": r["reverses_txn_id"],
+                "reversed": reversed_,
+                "can_reverse": first_of_txn and not is_reversal and not reversed_,
+                "idem_key": str(uuid.uuid4()),
+            }
+        )
+    return out
 
 
 @router.get("/staff/persons/{person_id}")
@@ -534,6 +593,67 @@ def staff_post_income(
     except GongjiError as err:
         return _person_page(request, principal, person_id, error=err)
     return _redirect(f"/staff/persons/{person_id}?ok={'income_replayed' if replayed else 'income'}")
+
+
+def _form_key(idempotency_key: str) -> str:
+    key = idempotency_key.strip()
+    if not key or len(key) > 100:
+        raise InvalidRequest(
+            "表单已失效，请刷新页面后重试", "Form expired (idempotency key missing)", field="idempotency_key"
+        )
+    return f"web:{key}"
+
+
+@router.post("/staff/persons/{person_id}/account/status")
+def staff_set_account_status(request: Request, person_id: int, action: Str = "", reason: Str = "") -> Response:
+    """冻结账户 / 解冻账户 (a reason is required); a frozen account takes credits but no debits."""
+    principal = _need(request, Role.STAFF)
+    if isinstance(principal, Response):
+        return principal
+    ctx = _ctx(request, principal)
+
+    def go(uow: Any) -> bool:
+        if action not in ("freeze", "unfreeze"):
+            raise UnknownCode("操作不存在", "Unknown action", field="action")
+        frozen = action == "freeze"
+        registry.set_account_frozen(uow, ctx, person_id=person_id, frozen=frozen, reason=_limit(reason, 200, "reason"))
+        uow.commit()
+        return frozen
+
+    try:
+        frozen = _gj(request).run(go)
+    except GongjiError as err:
+        return _person_page(request, principal, person_id, error=err)
+    return _redirect(f"/staff/persons/{person_id}?ok={'account_frozen' if frozen else 'account_unfrozen'}")
+
+
+@router.post("/staff/persons/{person_id}/transactions/{txn_id}/reverse")
+def staff_reverse_transaction(
+    request: Request, person_id: int, txn_id: int, reason: Str = "", reversal_key: Str = ""
+) -> Response:
+    """冲正: undo a mistaken posting of this person by a reversing transaction (history keeps both)."""
+    principal = _need(request, Role.STAFF)
+    if isinstance(principal, Response):
+        return principal
+    ctx = _ctx(request, principal)
+
+    def go(uow: Any) -> bool:
+        key = _form_key(reversal_key)  # its own field name: the income form has idempotency_key
+        if not any(pid == person_id for _code, _region, pid in ledger.account_codes_of(uow, txn_id)):
+            raise InvalidRequest(
+                "交易不属于该人员的账户", "Transaction is not on this person's accounts", field="txn_id"
+            )
+        result = registry.reverse_transaction(
+            uow, ctx, txn_id=txn_id, reason=_limit(reason, 200, "reason"), idempotency_key=key
+        )
+        uow.commit()
+        return result.replayed
+
+    try:
+        replayed = _gj(request).run(go)
+    except GongjiError as err:
+        return _person_page(request, principal, person_id, error=err)
+    return _redirect(f"/staff/persons/{person_id}?ok={'reversed_replayed' if replayed else 'reversed'}")
 
 
 @router.post("/staff/persons/{person_id}/enroll")
@@ -690,6 +810,359 @@ def staff_register_employer(request: Request, code: Str = "", name: Str = "", re
     except GongjiError as err:
         return _register_page(request, principal, status_code=err.http_status, error=err)
     return _redirect("/staff/register?ok=employer")
+
+
+# --- policy parameters (政策参数) ---------------------------------------------------------------
+
+FUNDING_MODEL_ZH = {"direct": "直接使用历年结余", "allocation": "共济账户划拨"}
+DRAW_FROM_ZH = {"past_years": "授权人个人账户历年结余", "family_account": "家庭共济账户"}
+BALANCE_ZH = {"past_years": "历年账户", "current_year": "当年账户"}
+PAYMENT_ORDER_ZH = {"binding_time": "按绑定时间先后", "largest_balance_first": "余额多者优先"}
+PREMIUM_MODE_ZH = {
+    "requires_binding": "须先绑定亲属，再在共济管理中代缴",
+    "commitment_at_payment": "缴费时签署共济承诺即可代缴",
+}
+MEDICAL_USE_ZH = {
+    "outpatient": "门诊（政策范围内个人自付）",
+    "inpatient": "住院（政策范围内个人自付）",
+    "pharmacy_drugs": "定点药店购药",
+    "pharmacy_devices": "定点药店购医疗器械",
+    "pharmacy_consumables": "定点药店购医用耗材",
+}
+SUBSIDY_KIND_ZH = {"full": "全额资助", "fixed": "定额资助"}
+DEDUCTIBLE_BASIS_ZH = {"per_year": "每年度", "per_admission": "每次住院"}
+REFUND_REASON_ZH = {
+    "cross_province_duplicate": "跨省重复缴费",
+    "death": "死亡",
+    "missing": "失踪",
+    "emigration": "出国（境）定居",
+    "joined_employee_insurance": "参加职工医保",
+    "joined_other_region_resident": "参加其他统筹地区居民医保",
+}
+MED_TYPE_ZH = {"11": "普通门诊", "14": "门诊慢特病", "21": "普通住院", "41": "定点药店购药"}
+LEVEL_ZH = {0: "不限医院等级", 1: "一级医院", 2: "二级医院", 3: "三级医院"}
+
+
+def _pct(permille: int) -> str:
+    """850 → "85%", 875 → "87.5%" (integer arithmetic, no float rounding)."""
+    whole, tenth = divmod(permille, 10)
+    return f"{whole}.{tenth}%" if tenth else f"{whole}%"
+
+
+def _yes(flag: bool) -> str:
+    return "是" if flag else "否"
+
+
+def _month_day_zh(value: str) -> str:
+    month, day = (int(part) for part in value.split("-"))
+    return f"{month}月{day}日"
+
+
+def _join(values: Any, names: dict[Any, str]) -> str:
+    return "、".join(names.get(v, str(v)) for v in values) or "无"
+
+
+def _count(value: int | None, unit: str) -> str:
+    return "不限" if value is None else f"{value}{unit}"
+
+
+Fields = str | tuple[str, ...]
+Cell = tuple[Fields, str] | tuple[Fields, str, str]
+
+
+def _source_zh(source: str) -> str:
+    """``"demo"`` (with or without a note) reads 演示数据 on the page."""
+    return "演示数据" + source.removeprefix("demo") if source.startswith("demo") else source
+
+
+def _fields(field: Fields) -> tuple[str, ...]:
+    return (field,) if isinstance(field, str) else field
+
+
+def _field_demo(path: str, field: Fields, demo: set[str]) -> bool:
+    """Is a figure shown from ``field`` (or any of several fields) of group ``path`` demo?"""
+    return path not in demo and any(f"{path}.{f}" in demo for f in _fields(field))
+
+
+def _kv_group(
+    title: str, path: str, group: Sourced, demo: set[str], rows: list[tuple[Fields, str, str]]
+) -> dict[str, Any]:
+    """A group shown as label/value rows; ``rows`` are (field or fields, label, value)."""
+    return {
+        "kind": "kv",
+        "title": title,
+        "path": path,
+        "source": _source_zh(group.source),
+        "demo": path in demo,
+        "rows": [
+            {"path": f"{path}.{_fields(f)[0]}", "label": label, "value": value, "demo": _field_demo(path, f, demo)}
+            for f, label, value in rows
+        ],
+    }
+
+
+def _table_group(
+    title: str, columns: list[str], items: list[tuple[str, Sourced, list[Cell]]], demo: set[str]
+) -> dict[str, Any]:
+    """A group of sourced entries shown as a table; ``items`` are (path, entry, cells), a cell being
+    (field or fields, value) or (field or fields, value, a small note under the value).
+
+    When every entry has the same source it is shown once for the table, else in a column.
+    """
+    sources = {entry.source for _path, entry, _cells in items}
+    shared = sources.pop() if len(sources) == 1 else None
+    rows = []
+    for path, entry, cells in items:
+        rows.append(
+            {
+                "path": path,
+                "demo": path in demo,
+                "source": _source_zh(entry.source),
+                "cells": [
+                    {"value": c[1], "note": c[2] if len(c) > 2 else "", "demo": _field_demo(path, c[0], demo)}
+                    for c in cells
+                ],
+            }
+        )
+    return {
+        "kind": "table",
+        "title": title,
+        "columns": columns,
+        "rows": rows,
+        "source": _source_zh(shared) if shared else None,
+    }
+
+
+def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
+    """The profile as readable Chinese sections of groups; demo figures are flagged per path."""
+    demo = set(profile.demo_fields())
+    fam, uses, res = profile.family, profile.family.uses, profile.resident
+    family = _kv_group(
+        "共济规则",
+        "family",
+        fam,
+        demo,
+        [
+            ("authorizer_insutypes", "授权人险种", _join(fam.authorizer_insutypes, INSUTYPES)),
+            ("relative_insutypes", "被共济亲属险种", _join(fam.relative_insutypes, INSUTYPES)),
+            ("relation_kinds", "共济亲属范围", _join(fam.relation_kinds, RELATION_ZH)),
+            ("relatives_in_province_only", "仅限省内参保亲属", _yes(fam.relatives_in_province_only)),
+            ("max_active_relatives", "同时绑定亲属上限", _count(fam.max_active_relatives, "人")),
+            ("max_lifetime_relatives", "累计绑定亲属上限", _count(fam.max_lifetime_relatives, "人")),
+            (
+                "relative_may_have_several_authorizers",
+                "亲属可有多名授权人",
+                _yes(fam.relative_may_have_several_authorizers),
+            ),
+            (
+                "authorizer_payment_order",
+                "多名授权人支付顺序",
+                PAYMENT_ORDER_ZH.get(fam.authorizer_payment_order or "", "—"),
+            ),
+            ("funding_model", "资金使用方式", FUNDING_MODEL_ZH[fam.funding_model]),
+            ("draw_from", "支付资金来源", DRAW_FROM_ZH[fam.draw_from]),
+            (
+                "allocation_draw_order",
+                "划拨扣款顺序",
+                " → ".join(BALANCE_ZH[b] for b in fam.allocation_draw_order) if fam.allocation_draw_order else "—",
+            ),
+            ("premium_payment_mode", "代缴保费方式", PREMIUM_MODE_ZH[fam.premium_payment_mode]),
+            ("max_failed_name_matches", "身份核验失败次数上限", f"{fam.max_failed_name_matches}次"),
+            ("name_match_window_minutes", "核验失败计数时段", f"{fam.name_match_window_minutes}分钟"),
+            ("spouse_min_age_male", "配偶最低年龄（男）", f"{fam.spouse_min_age_male}周岁"),
+            ("spouse_min_age_female", "配偶最低年龄（女）", f"{fam.spouse_min_age_female}周岁"),
+        ],
+    )
+    family_uses = _kv_group(
+        "共济资金可支付",
+        "family.uses",
+        uses,
+        demo,
+        [
+            ("medical_kinds", "就医购药", _join(uses.medical_kinds, MEDICAL_USE_ZH)),
+            ("vaccines_outside_nip", "国家免疫规划以外疫苗", _yes(uses.vaccines_outside_nip)),
+            ("premium_insutypes", "可代缴的保费", _join(uses.premium_insutypes, INSUTYPES)),
+            ("in_province_institutions_only", "仅限省内定点医药机构", _yes(uses.in_province_institutions_only)),
+        ],
+    )
+    premiums = [
+        _kv_group(
+            f"{p.benefit_year}年度（{INSUTYPES.get(p.insutype, p.insutype)}）",
+            f"resident.premium[{p.key}]",
+            p,
+            demo,
+            [
+                ("individual_fen", "个人缴费", f"{yuan(p.individual_fen)} 元"),
+                ("fiscal_fen", "财政补助", f"{yuan(p.fiscal_fen)} 元"),
+                (
+                    ("collection_start", "collection_end"),
+                    "集中缴费期",
+                    f"{p.collection_start.isoformat()} 至 {p.collection_end.isoformat()}"
+                    if p.collection_start
+                    else f"截至 {p.collection_end.isoformat()}",
+                ),
+                ("benefit_year", "待遇享受期", f"{p.benefit_start.isoformat()} 至 {p.benefit_end.isoformat()}"),
+            ],
+        )
+        for p in sorted(res.premium, key=lambda p: (p.benefit_year, p.insutype))
+    ]
+    subsidies = _table_group(
+        "参保资助",
+        ["资助对象", "资助方式", "资助金额"],
+        [
+            (
+                f"resident.subsidy[{s.key}]",
+                s,
+                [
+                    ("name", s.name),
+                    ("kind", SUBSIDY_KIND_ZH[s.kind]),
+                    ("amount_fen", "个人缴费全额" if s.amount_fen is None else f"{yuan(s.amount_fen)} 元"),
+                ],
+            )
+            for s in res.subsidy
+        ],
+        demo,
+    )
+    w = res.waiting_period
+    waiting = _kv_group(
+        "待遇等待期",
+        "resident.waiting_period",
+        w,
+        demo,
+        [
+            ("effective_benefit_year", "施行时间", f"{w.effective_benefit_year}年度起"),
+            ("fixed_months", "固定等待期", f"{w.fixed_months}个月"),
+            ("extra_months_per_break_year", "断保每多1年增加", f"{w.extra_months_per_break_year}个月"),
+            ("free_break_years", "不增加等待期的断保年数", f"{w.free_break_years}年"),
+            ("long_break_years", "长期断保", f"连续断保{w.long_break_years}年及以上"),
+            ("long_break_min_months", "长期断保最短等待期", f"{w.long_break_min_months}个月"),
+            (
+                "buyback_premium_years_per_month",
+                "补缴减少等待期",
+                f"每缴纳{w.buyback_premium_years_per_month}年个人缴费，减少1个月变动等待期",
+            ),
+            ("newborns_exempt", "新生儿免等待期", _yes(w.newborns_exempt)),
+        ],
+    )
+    r = res.refund
+    refund = _kv_group(
+        "退费规则",
+        "resident.refund",
+        r,
+        demo,
+        [
+            ("reasons", "可退费情形", _join(r.reasons, REFUND_REASON_ZH)),
+            ("deadline_month_day", "申请截止", f"缴费当年{_month_day_zh(r.deadline_month_day)}"),
+            ("subsidized_refund_own_share_only", "受资助人员仅退个人缴费", _yes(r.subsidized_refund_own_share_only)),
+            ("refund_after_benefit_start", "待遇期开始后可退费", _yes(r.refund_after_benefit_start)),
+            (
+                "family_paid_refund_to_family_account",
+                "共济代缴的保费原渠道退回",
+                _yes(r.family_paid_refund_to_family_account),
+            ),
+        ],
+    )
+    targets = _table_group(
+        "征缴进度目标",
+        ["截止日期（缴费当年）", "累计完成参保任务"],
+        [
+            (
+                f"collection.target[{t.key}]",
+                t,
+                [("by_month_day", _month_day_zh(t.by_month_day)), ("share_permille", _pct(t.share_permille))],
+            )
+            for t in profile.collection.target
+        ],
+        demo,
+    )
+    m = profile.collection.remittance
+    remittance = _kv_group(
+        "双限报解",
+        "collection.remittance",
+        m,
+        demo,
+        [
+            ("threshold_fen", "现金达到即报解", f"{yuan(m.threshold_fen)} 元"),
+            ("max_working_days", "最长间隔", f"{m.max_working_days}个工作日"),
+        ],
+    )
+    benefit_tables = [
+        _table_group(
+            INSUTYPES.get(insutype, insutype),
+            ["医疗类别", "起付线（元）", "基金支付", "年封顶线（元）"],
+            [
+                (
+                    f"benefit.rule[{b.key}]",
+                    b,
+                    [
+                        ("med_type", MED_TYPE_ZH.get(b.med_type, b.med_type), LEVEL_ZH.get(b.level, str(b.level))),
+                        (
+                            ("deductible_fen", "deductible_basis"),
+                            yuan(b.deductible_fen),
+                            DEDUCTIBLE_BASIS_ZH[b.deductible_basis],
+                        ),
+                        ("fund_ratio_permille", _pct(b.fund_ratio_permille)),
+                        ("annual_cap_fen", yuan(b.annual_cap_fen)),
+                    ],
+                )
+                for b in profile.benefit.rule
+                if b.insutype == insutype
+            ],
+            demo,
+        )
+        for insutype in dict.fromkeys(b.insutype for b in profile.benefit.rule)
+    ]
+    a = profile.accounts
+    accounts = _kv_group(
+        "个人账户划入",
+        "accounts",
+        a,
+        demo,
+        [
+            (
+                "employee_personal_rate_permille",
+                "在职职工个人缴费划入",
+                f"缴费基数的{_pct(a.employee_personal_rate_permille)}",
+            ),
+            ("retiree_monthly_credit_fen", "退休人员每月定额划入", f"{yuan(a.retiree_monthly_credit_fen)} 元"),
+        ],
+    )
+    return [
+        {"id": "family", "title": "家庭共济", "groups": [family, family_uses]},
+        {"id": "premium", "title": "城乡居民医保缴费标准（按待遇年度）", "groups": premiums},
+        {"id": "resident", "title": "参保资助、等待期与退费", "groups": [subsidies, waiting, refund]},
+        {"id": "collection", "title": "征缴", "groups": [targets, remittance]},
+        {"id": "benefit", "title": "待遇支付参数", "groups": benefit_tables},
+        {"id": "accounts", "title": "职工个人账户", "groups": [accounts]},
+    ]
+
+
+@router.get("/policy")
+def policy_page(request: Request, province: str = "") -> Response:
+    """政策参数: the active policy profile (or another shipped one) with demo figures marked."""
+    principal = _principal(request)
+    if principal is None:
+        return _to_login()
+    gj = _gj(request)
+    code = province.strip() or gj.settings.province
+    profile = gj.profiles.get(code) if len(code) <= 40 else None
+    if profile is None:
+        return error_page(
+            request,
+            principal,
+            UnknownCode("策略配置不存在（未找到该省份的政策参数）", "Unknown policy profile", field="province"),
+        )
+    return render(
+        request,
+        "policy.html",
+        principal,
+        profile=profile,
+        active=profile.code == gj.profile.code,
+        active_name=gj.profile.name,
+        others=[{"code": c, "name": p.name} for c, p in sorted(gj.profiles.items())],
+        demo_count=len(profile.demo_fields()),
+        sections=_policy_sections(profile),
+    )
 
 
 # --- auditor ---------------------------------------------------------------------------------
