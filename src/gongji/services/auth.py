@@ -29,6 +29,8 @@ from gongji.domain.errors import (
     TokenExpired,
 )
 from gongji.domain.registry import region_in_scope
+from gongji.services import audit
+from gongji.services.audit import Channel
 
 
 class Role(StrEnum):
@@ -125,6 +127,26 @@ def create_user(
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def log_in(
+    uow: UnitOfWork, *, username: str, password: str, now: datetime, ttl_minutes: int, channel: Channel
+) -> tuple[str, Principal]:
+    """The login use case for every channel: check, issue a token, audit, commit."""
+    token, user = login(uow, username=username, password=password, now=now, ttl_minutes=ttl_minutes)
+    principal = principal_of(uow, user)
+    audit.record(uow, actor=principal, action="auth.login", entity="user", entity_id=user.id, now=now, channel=channel)
+    uow.commit()
+    return token, principal
+
+
+def log_out(uow: UnitOfWork, *, token: str, principal: Principal, now: datetime, channel: Channel) -> None:
+    """The logout use case for every channel: drop the token, audit, commit."""
+    logout(uow, token=token)
+    audit.record(
+        uow, actor=principal, action="auth.logout", entity="user", entity_id=principal.user_id, now=now, channel=channel
+    )
+    uow.commit()
 
 
 def login(uow: UnitOfWork, *, username: str, password: str, now: datetime, ttl_minutes: int) -> tuple[str, AppUser]:

@@ -42,7 +42,7 @@ from gongji.domain.registry import (
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
 from gongji.policy.schema import Profile, Sourced
-from gongji.services import audit, auth, ledger, registry
+from gongji.services import auth, ledger, registry
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.registry import INCOME_KINDS, Ctx
 
@@ -255,21 +255,14 @@ def login(request: Request, username: Str = "", password: Str = "") -> Response:
         )
 
     def go(uow: Any) -> tuple[str, Principal]:
-        token, user = auth.login(
-            uow, username=username, password=password, now=gj.clock.now(), ttl_minutes=gj.settings.token_ttl_minutes
-        )
-        principal = auth.principal_of(uow, user)
-        audit.record(
+        return auth.log_in(
             uow,
-            actor=principal,
-            action="auth.login",
-            entity="user",
-            entity_id=user.id,
+            username=username,
+            password=password,
             now=gj.clock.now(),
+            ttl_minutes=gj.settings.token_ttl_minutes,
             channel=channel_of(request),
         )
-        uow.commit()
-        return token, principal
 
     try:
         token, principal = gj.run(go)
@@ -297,17 +290,7 @@ def logout(request: Request) -> Response:
     if principal is not None:
 
         def go(uow: Any) -> None:
-            auth.logout(uow, token=token)
-            audit.record(
-                uow,
-                actor=principal,
-                action="auth.logout",
-                entity="user",
-                entity_id=principal.user_id,
-                now=gj.clock.now(),
-                channel=channel_of(request),
-            )
-            uow.commit()
+            auth.log_out(uow, token=token, principal=principal, now=gj.clock.now(), channel=channel_of(request))
 
         gj.run(go)
     response = _redirect("/login?ok=logout")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, CurrentPrincipal, GjDep, bearer_token, channel_of
 from gongji.entrypoints.api.schemas import LoginIn
-from gongji.services import audit, auth
+from gongji.services import auth
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
 
@@ -18,24 +18,14 @@ def login(body: LoginIn, request: Request, response: Response, gj: GjDep) -> dic
     """Log in with user name and password; returns a bearer token (also set as a cookie)."""
 
     def go(uow: Any) -> dict[str, Any]:
-        token, user = auth.login(
+        token, principal = auth.log_in(
             uow,
             username=body.username,
             password=body.password,
             now=gj.clock.now(),
             ttl_minutes=gj.settings.token_ttl_minutes,
-        )
-        principal = auth.principal_of(uow, user)
-        audit.record(
-            uow,
-            actor=principal,
-            action="auth.login",
-            entity="user",
-            entity_id=user.id,
-            now=gj.clock.now(),
             channel=channel_of(request),
         )
-        uow.commit()
         return {
             "token": token,
             "token_type": "bearer",
@@ -54,17 +44,7 @@ def logout(request: Request, response: Response, gj: GjDep, principal: CurrentPr
     token = bearer_token(request) or ""
 
     def go(uow: Any) -> None:
-        auth.logout(uow, token=token)
-        audit.record(
-            uow,
-            actor=principal,
-            action="auth.logout",
-            entity="user",
-            entity_id=principal.user_id,
-            now=gj.clock.now(),
-            channel=channel_of(request),
-        )
-        uow.commit()
+        auth.log_out(uow, token=token, principal=principal, now=gj.clock.now(), channel=channel_of(request))
 
     gj.run(go)
     response.delete_cookie(TOKEN_COOKIE)
