@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -490,6 +491,26 @@ def _staff_movements(uow: Any, ctx: Ctx, person_id: int) -> list[dict[str, Any]]
     return out
 
 
+def _person_action(request: Request, person_id: int, action: Callable[[Any, Ctx], str]) -> Response:
+    """A staff action on one person's page: staff only; ``action`` returns the flash code of its
+    success. A service error re-shows the page in Chinese with its code (4xx); success redirects."""
+    principal = _need(request, Role.STAFF)
+    if isinstance(principal, Response):
+        return principal
+    ctx = _ctx(request, principal)
+
+    def go(uow: Any) -> str:
+        flash = action(uow, ctx)
+        uow.commit()
+        return flash
+
+    try:
+        flash = _gj(request).run(go)
+    except GongjiError as err:
+        return _person_page(request, principal, person_id, error=err)
+    return _redirect(f"/staff/persons/{person_id}?ok={flash}")
+
+
 @router.get("/staff/persons/{person_id}")
 def staff_person(request: Request, person_id: int) -> Response:
     principal = _need(request, Role.STAFF)
@@ -508,12 +529,7 @@ def staff_change_enrollment(
     reason: Str = "",
     to_region: Str = "",
 ) -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
-
-    def go(uow: Any) -> int:
+    def change(uow: Any, ctx: Ctx) -> str:
         try:
             act = EnrollmentAction(action)
         except ValueError:
@@ -529,14 +545,9 @@ def staff_change_enrollment(
         )
         if e.person_id != person_id:
             raise InvalidRequest("参保记录不属于该人员", "Enrollment belongs to another person", field="enrollment_id")
-        uow.commit()
-        return e.person_id
+        return "status"
 
-    try:
-        pid = _gj(request).run(go)
-    except GongjiError as err:
-        return _person_page(request, principal, person_id, error=err)
-    return _redirect(f"/staff/persons/{pid}?ok=status")
+    return _person_action(request, person_id, change)
 
 
 @router.post("/staff/persons/{person_id}/income")
@@ -548,17 +559,7 @@ def staff_post_income(
     amount_yuan: Str = "",
     idempotency_key: Str = "",
 ) -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
-
-    def go(uow: Any) -> bool:
-        key = idempotency_key.strip()
-        if not key or len(key) > 255:
-            raise InvalidRequest(
-                "表单已失效，请刷新页面后重试", "Form expired (idempotency key missing)", field="idempotency_key"
-            )
+    def post_income(uow: Any, ctx: Ctx) -> str:
         result = registry.post_account_income(
             uow,
             ctx,
@@ -566,16 +567,11 @@ def staff_post_income(
             month=month.strip(),
             kind=kind.strip(),
             amount_fen=parse_yuan(amount_yuan, field="amount_yuan"),
-            idempotency_key=f"web:{key}",
+            idempotency_key=_form_key(idempotency_key),
         )
-        uow.commit()
-        return result.replayed
+        return "income_replayed" if result.replayed else "income"
 
-    try:
-        replayed = _gj(request).run(go)
-    except GongjiError as err:
-        return _person_page(request, principal, person_id, error=err)
-    return _redirect(f"/staff/persons/{person_id}?ok={'income_replayed' if replayed else 'income'}")
+    return _person_action(request, person_id, post_income)
 
 
 def _form_key(idempotency_key: str) -> str:
@@ -590,24 +586,15 @@ def _form_key(idempotency_key: str) -> str:
 @router.post("/staff/persons/{person_id}/account/status")
 def staff_set_account_status(request: Request, person_id: int, action: Str = "", reason: Str = "") -> Response:
     """冻结账户 / 解冻账户 (a reason is required); a frozen account takes credits but no debits."""
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
 
-    def go(uow: Any) -> bool:
+    def set_status(uow: Any, ctx: Ctx) -> str:
         if action not in ("freeze", "unfreeze"):
             raise UnknownCode("操作不存在", "Unknown action", field="action")
         frozen = action == "freeze"
         registry.set_account_frozen(uow, ctx, person_id=person_id, frozen=frozen, reason=_limit(reason, 200, "reason"))
-        uow.commit()
-        return frozen
+        return "account_frozen" if frozen else "account_unfrozen"
 
-    try:
-        frozen = _gj(request).run(go)
-    except GongjiError as err:
-        return _person_page(request, principal, person_id, error=err)
-    return _redirect(f"/staff/persons/{person_id}?ok={'account_frozen' if frozen else 'account_unfrozen'}")
+    return _person_action(request, person_id, set_status)
 
 
 @router.post("/staff/persons/{person_id}/transactions/{txn_id}/reverse")
@@ -615,12 +602,8 @@ def staff_reverse_transaction(
     request: Request, person_id: int, txn_id: int, reason: Str = "", reversal_key: Str = ""
 ) -> Response:
     """冲正: undo a mistaken posting of this person by a reversing transaction (history keeps both)."""
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
 
-    def go(uow: Any) -> bool:
+    def reverse(uow: Any, ctx: Ctx) -> str:
         key = _form_key(reversal_key)  # its own field name: the income form has idempotency_key
         if not any(pid == person_id for _code, _region, pid in ledger.account_codes_of(uow, txn_id)):
             raise InvalidRequest(
@@ -629,14 +612,9 @@ def staff_reverse_transaction(
         result = registry.reverse_transaction(
             uow, ctx, txn_id=txn_id, reason=_limit(reason, 200, "reason"), idempotency_key=key
         )
-        uow.commit()
-        return result.replayed
+        return "reversed_replayed" if result.replayed else "reversed"
 
-    try:
-        replayed = _gj(request).run(go)
-    except GongjiError as err:
-        return _person_page(request, principal, person_id, error=err)
-    return _redirect(f"/staff/persons/{person_id}?ok={'reversed_replayed' if replayed else 'reversed'}")
+    return _person_action(request, person_id, reverse)
 
 
 @router.post("/staff/persons/{person_id}/enroll")
@@ -649,12 +627,7 @@ def staff_enroll_existing(
     start_date: Str = "",
     employer_code: Str = "",
 ) -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
-
-    def go(uow: Any) -> None:
+    def enroll(uow: Any, ctx: Ctx) -> str:
         registry.enroll(
             uow,
             ctx,
@@ -665,13 +638,9 @@ def staff_enroll_existing(
             start_date=parse_date(start_date, field="start_date"),
             employer_code=employer_code.strip().upper() or None,
         )
-        uow.commit()
+        return "enrolled"
 
-    try:
-        _gj(request).run(go)
-    except GongjiError as err:
-        return _person_page(request, principal, person_id, error=err)
-    return _redirect(f"/staff/persons/{person_id}?ok=enrolled")
+    return _person_action(request, person_id, enroll)
 
 
 def _register_page(
