@@ -12,8 +12,17 @@ from gongji.entrypoints.api.deps import CtxDep, GjDep, IdempotencyKey
 from gongji.entrypoints.api.schemas import EmployerIn, EnrollmentChangeIn, EnrollmentIn, IncomeIn, PersonIn, ReasonIn
 from gongji.services import registry
 from gongji.services.auth import Role
+from gongji.services.ledger import PostResult
 
 router = APIRouter(prefix="/api", tags=["registry 登记"])
+
+
+def money_answer(result: PostResult, response: Response) -> dict[str, Any]:
+    """201 with the ledger answer; a replay of the same key answers 200 + Idempotent-Replayed."""
+    if result.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.body
 
 
 @router.post("/employers", status_code=201)
@@ -112,10 +121,7 @@ def post_income(
     def go(uow: Any) -> dict[str, Any]:
         result = registry.post_account_income(uow, ctx, person_id=person_id, idempotency_key=key, **body.model_dump())
         uow.commit()
-        if result.replayed:
-            response.status_code = 200
-            response.headers["Idempotent-Replayed"] = "true"
-        return result.body
+        return money_answer(result, response)
 
     return gj.run(go)
 
@@ -173,9 +179,6 @@ def reverse_transaction(
     def go(uow: Any) -> dict[str, Any]:
         result = registry.reverse_transaction(uow, ctx, txn_id=txn_id, reason=body.reason, idempotency_key=key)
         uow.commit()
-        if result.replayed:
-            response.status_code = 200
-            response.headers["Idempotent-Replayed"] = "true"
-        return result.body
+        return money_answer(result, response)
 
     return gj.run(go)
