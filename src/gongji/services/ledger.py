@@ -327,7 +327,10 @@ def account_codes_of(uow: UnitOfWork, txn_id: int) -> list[tuple[str, str | None
 def movements(
     uow: UnitOfWork, *, person_id: int, limit: int = 50, before_id: int | None = None
 ) -> list[dict[str, Any]]:
-    """A person's account movements, newest first (postings on their ledger accounts)."""
+    """A person's account movements, newest first (postings on their ledger accounts).
+
+    ``reversed`` tells whether a later transaction reversed the row's transaction.
+    """
     q = (
         select(
             LedgerPosting.id,
@@ -348,6 +351,11 @@ def movements(
     )
     if before_id is not None:
         q = q.where(LedgerPosting.id < before_id)
+    rows = uow.session.execute(q).all()
+    txn_ids = {row[1] for row in rows}
+    reversed_ids = set(
+        uow.session.scalars(select(LedgerTxn.reverses_txn_id).where(LedgerTxn.reverses_txn_id.in_(txn_ids)))
+    )
     return [
         {
             "posting_id": pid,
@@ -359,6 +367,7 @@ def movements(
             "account": code,
             "amount_fen": int(amount),
             "balance_fen": int(after),
+            "reversed": tid in reversed_ids,
         }
-        for pid, tid, kind, narration, at, rev, code, amount, after in uow.session.execute(q)
+        for pid, tid, kind, narration, at, rev, code, amount, after in rows
     ]

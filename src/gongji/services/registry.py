@@ -30,7 +30,6 @@ from gongji.domain.errors import (
     InvalidRequest,
     InvalidStateTransition,
     NotFound,
-    OutOfRegion,
     UnknownCode,
 )
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID, parse_id_number
@@ -46,7 +45,6 @@ from gongji.domain.registry import (
     EnrollmentAction,
     EnrollmentStatus,
     next_status,
-    region_in_scope,
     scope_prefix,
 )
 from gongji.services import audit, ledger
@@ -616,10 +614,7 @@ def set_account_frozen(uow: UnitOfWork, ctx: Ctx, *, person_id: int, frozen: boo
     account = uow.session.scalar(select(PersonalAccount).where(PersonalAccount.person_id == person_id))
     if account is None:
         raise NotFound("该人员没有个人账户", "This person has no personal account", person_id=person_id)
-    if not any(ctx.principal.regions) or not any(
-        region_in_scope(r, list(ctx.principal.regions)) for r in person_regions(uow, person_id)
-    ):
-        raise OutOfRegion()
+    ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
     target = "frozen" if frozen else "normal"
     if account.status == target:
         raise InvalidStateTransition("账户已是该状态", f"Account is already {target}", status=target)

@@ -24,7 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
-from gongji.adapters.db.models import AuditLog, LedgerAccount, LedgerPosting, LedgerTxn
+from gongji.adapters.db.models import AuditLog
 from gongji.adapters.region_data import region_table
 from gongji.bootstrap import Gongji
 from gongji.domain import ledger as L
@@ -302,28 +302,18 @@ def logout(request: Request) -> Response:
 # --- citizen ---------------------------------------------------------------------------------
 
 
-def _movements(uow: Any, person_id: int) -> list[dict[str, Any]]:
-    """The latest postings on the person's personal accounts, newest first."""
+def _movement_row(r: dict[str, Any], person_id: int) -> dict[str, Any]:
+    """One account movement (from ledger.movements) as the pages show it."""
     names = {L.personal_current(person_id): "当年账户", L.personal_past(person_id): "历年账户"}
-    rows = uow.session.execute(
-        select(LedgerPosting, LedgerAccount.code, LedgerTxn.narration, LedgerTxn.created_at)
-        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
-        .join(LedgerTxn, LedgerTxn.id == LedgerPosting.txn_id)
-        .where(LedgerAccount.code.in_(list(names)))
-        .order_by(LedgerPosting.id.desc())
-        .limit(MOVEMENTS_SHOWN)
-    ).all()
-    return [
-        {
-            "at": _fmt_time(at),
-            "account": names[code],
-            "narration": mask_text(narration),
-            "amount": ("+" if p.amount_fen > 0 else "") + yuan(p.amount_fen),
-            "balance_after": yuan(p.balance_after_fen),
-            "incoming": p.amount_fen > 0,
-        }
-        for p, code, narration, at in rows
-    ]
+    return {
+        "txn_id": r["txn_id"],
+        "at": _fmt_time(datetime.fromisoformat(r["at"])) if r["at"] else "",
+        "account": names.get(r["account"], r["account"]),
+        "narration": mask_text(r["narration"] or ""),
+        "amount": ("+" if r["amount_fen"] > 0 else "") + yuan(r["amount_fen"]),
+        "balance_after": yuan(r["balance_fen"]),
+        "incoming": r["amount_fen"] > 0,
+    }
 
 
 @router.get("/me")
@@ -343,7 +333,12 @@ def my_home(request: Request) -> Response:
             "cert_no": record["cert_no_masked"],
             "enrollments": _enrollment_rows(record["enrollments"]),
             "account": record["account"],
-            "movements": _movements(uow, person_id) if record["account"] else [],
+            "movements": [
+                _movement_row(r, person_id)
+                for r in registry.account_movements(uow, ctx, person_id=person_id, limit=MOVEMENTS_SHOWN)
+            ]
+            if record["account"]
+            else [],
         }
 
     try:
@@ -459,32 +454,20 @@ def _staff_movements(uow: Any, ctx: Ctx, person_id: int) -> list[dict[str, Any]]
     row of each transaction that may still be reversed, each form with its own idempotency key.
     """
     rows = registry.account_movements(uow, ctx, person_id=person_id, limit=STAFF_MOVEMENTS_SHOWN)
-    txn_ids = {r["txn_id"] for r in rows}
-    reversed_ids = set(
-        uow.session.scalars(select(LedgerTxn.reverses_txn_id).where(LedgerTxn.reverses_txn_id.in_(txn_ids)))
-    )
-    names = {L.personal_current(person_id): "当年账户", L.personal_past(person_id): "历年账户"}
     seen: set[int] = set()
     out = []
     for r in rows:
         is_reversal = r["reverses_txn_id"] is not None
-        reversed_ = r["txn_id"] in reversed_ids
         first_of_txn = r["txn_id"] not in seen
         seen.add(r["txn_id"])
         out.append(
-            {
-                "txn_id": r["txn_id"],
-                "at": _fmt_time(datetime.fromisoformat(r["at"])) if r["at"] else "",
-                "account": names.get(r["account"], r["account"]),
+            _movement_row(r, person_id)
+            | {
                 "kind": _kind_zh(r["kind"]),
-                "narration": mask_text(r["narration"] or ""),
-                "amount": ("+" if r["amount_fen"] > 0 else "") + yuan(r["amount_fen"]),
-                "balance_after": yuan(r["balance_fen"]),
-                "incoming": r["amount_fen"] > 0,
                 "is_reversal": is_reversal,
                 "reverses_txn_id": r["reverses_txn_id"],
-                "reversed": reversed_,
-                "can_reverse": first_of_txn and not is_reversal and not reversed_,
+                "reversed": r["reversed"],
+                "can_reverse": first_of_txn and not is_reversal and not r["reversed"],
                 "idem_key": str(uuid.uuid4()),
             }
         )
