@@ -42,3 +42,24 @@ def test_year_end_rollover_moves_current_into_past_years_once(gj):
     assert gj.run(roll) == 0  # nothing left to move; the first run is not repeated
     with gj.uow() as uow:
         assert registry.account_balances(uow, pid) == {"current_fen": 0, "past_years_fen": 80_000, "total_fen": 80_000}
+
+
+def test_enrollment_start_date_check_works_on_29_february(gj):
+    """The "at most a year ahead" check must not crash on a leap day (it once used date.replace)."""
+    from datetime import date, datetime
+
+    from gongji.domain.clock import SHANGHAI
+    from gongji.domain.errors import InvalidRequest
+
+    gj.clock.at = datetime(2028, 2, 29, 9, 0, tzinfo=SHANGHAI)
+    staff = support.staff(gj, ["620700"])
+    pid = support.resident(gj, staff)
+    ctx = support.ctx(gj, staff)
+
+    def enroll_far_ahead(uow):
+        registry.enroll(
+            uow, ctx, person_id=pid, insutype="392", region_code="620702", psn_type="15", start_date=date(2029, 6, 1)
+        )
+
+    with pytest.raises(InvalidRequest):
+        gj.run(enroll_far_ahead)

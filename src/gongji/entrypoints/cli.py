@@ -46,7 +46,8 @@ def _system_ctx(gj: Any):  # type: ignore[no-untyped-def]
     from gongji.services.auth import Principal, Role
     from gongji.services.registry import Ctx
 
-    system = Principal(user_id=0, username="system", role=Role.STAFF, display_name="系统", regions=("100000",))
+    # The actor recorded in the audit log for CLI runs; it has no region scope of its own.
+    system = Principal(user_id=0, username="system", role=Role.STAFF, display_name="系统")
     return Ctx(principal=system, channel=Channel("cli"), clock=gj.clock)
 
 

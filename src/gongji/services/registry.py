@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -54,6 +54,7 @@ from gongji.services.auth import Principal, Role
 _NAME = re.compile(r"^[\u3400-\u9fff\uf900-\ufaffA-Za-z·•．.\s]{1,50}$")
 _PHONE = re.compile(r"^\+?\d{5,20}$")
 _CERT_TYPES = {"01", "02", "03", "04", "05", "06", "07", "08", "16", "17", "90", "99"}
+MAX_START_AHEAD = timedelta(days=366)  # an enrollment may be registered up to a year ahead
 INCOME_KINDS = {"employee_contribution": "在职职工个人缴费划入", "retiree_credit": "退休人员定额划入"}
 
 
@@ -232,7 +233,7 @@ def enroll(
             employer_id = employer.id
     elif psn_type not in RESIDENT_PSN_TYPES:
         raise UnknownCode("居民医保人员类别不存在", "Unknown resident person type", field="psn_type")
-    if start_date > ctx.clock.today().replace(year=ctx.clock.today().year + 1):
+    if start_date > ctx.clock.today() + MAX_START_AHEAD:
         raise InvalidRequest("参保开始日期过远", "Start date too far in the future", field="start_date")
 
     live = _live_enrollments(uow, person_id)
