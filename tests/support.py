@@ -130,3 +130,63 @@ def citizen(gj: Gongji, person_id: int, username: str | None = None) -> Principa
         return p
 
     return gj.run(go)
+
+
+# --- family mutual aid (家庭共济) -----------------------------------------------------------------
+
+
+def person_name(gj: Gongji, person_id: int) -> str:
+    from gongji.adapters.db.models import Person
+
+    def go(uow: Any) -> str:
+        return str(uow.session.get(Person, person_id).name)
+
+    return gj.run(go)
+
+
+def person_cert(gj: Gongji, person_id: int) -> str:
+    from gongji.adapters.db.models import Person
+
+    def go(uow: Any) -> str:
+        return str(uow.session.get(Person, person_id).cert_no)
+
+    return gj.run(go)
+
+
+def accept_agreement(gj: Gongji, who: Principal, person_id: int | None = None) -> None:
+    from gongji.services import family
+
+    def go(uow: Any) -> None:
+        family.accept_agreement(uow, ctx(gj, who), person_id=person_id or who.person_id, version=family.texts().version)
+        uow.commit()
+
+    gj.run(go)
+
+
+def bind_request(gj: Gongji, authorizer_id: int, relative_id: int, relation: str, **overrides: Any) -> Any:
+    from gongji.services import family
+
+    fields: dict[str, Any] = {
+        "authorizer_id": authorizer_id,
+        "relative_name": person_name(gj, relative_id),
+        "relative_cert_no": person_cert(gj, relative_id),
+        "relation": relation,
+        "commitment_version": family.texts().version,
+        "commitment_signed": True,
+        "signature": person_name(gj, authorizer_id),
+    }
+    fields.update(overrides)
+    return family.BindRequest(**fields)
+
+
+def bind(gj: Gongji, who: Principal, relative_id: int, relation: str, *, profile: Any = None, **overrides: Any) -> dict:
+    """Accept the agreement if needed and bind ``relative_id`` for the citizen ``who``."""
+    from gongji.services import family
+
+    def accepted(uow: Any) -> bool:
+        return family.has_accepted_agreement(uow, who.person_id)
+
+    if not gj.run(accepted):
+        accept_agreement(gj, who)
+    req = bind_request(gj, who.person_id, relative_id, relation, **overrides)
+    return family.bind_relative(gj.run, ctx(gj, who), profile or gj.profile, req)

@@ -27,10 +27,31 @@ The hierarchy (HTTP status in brackets)::
     │   ├── IdempotencyConflict             E_IDEMPOTENCY_MISMATCH (same key, different body)
     │   ├── DuplicateRecord                 E_DUPLICATE (e.g. a person already registered)
     │   └── InvalidStateTransition          E_STATE (e.g. resume an enrollment that is normal)
-    └── LedgerError [422]
-        ├── UnbalancedTransaction           E_LEDGER_UNBALANCED
-        ├── InsufficientBalance             E_INSUFFICIENT_BALANCE
-        └── AccountFrozen                   E_ACCOUNT_FROZEN
+    ├── LedgerError [422]
+    │   ├── UnbalancedTransaction           E_LEDGER_UNBALANCED
+    │   ├── InsufficientBalance             E_INSUFFICIENT_BALANCE
+    │   └── AccountFrozen                   E_ACCOUNT_FROZEN
+    └── FamilyRefusal [422]                 E_FAMILY: a family mutual-aid rule refuses (SPEC §4)
+        ├── AgreementRequired               E_FAMILY_AGREEMENT (承诺协议 not yet confirmed)
+        ├── CommitmentInvalid               E_FAMILY_COMMITMENT (承诺书 not signed as shown)
+        ├── AuthorizerNotEmployee           E_FAMILY_AUTHORIZER_NOT_EMPLOYEE
+        ├── AuthorizerSuspended             E_FAMILY_AUTHORIZER_SUSPENDED
+        ├── AuthorizerInterrupted           E_FAMILY_AUTHORIZER_INTERRUPTED
+        ├── AuthorizerAccountFrozen         E_FAMILY_AUTHORIZER_FROZEN
+        ├── AuthorizerNoBalance             E_FAMILY_AUTHORIZER_NO_BALANCE
+        ├── RelationNotAllowed              E_FAMILY_RELATION
+        ├── SelfBinding                     E_FAMILY_SELF
+        ├── IdentityMismatch                E_FAMILY_IDENTITY (name and ID number do not match)
+        ├── TooManyAttempts [429]           E_FAMILY_TOO_MANY_ATTEMPTS
+        ├── RelativeNotInsured              E_FAMILY_RELATIVE_NOT_INSURED
+        ├── RelativeOutOfProvince           E_FAMILY_RELATIVE_OUT_OF_PROVINCE
+        ├── RelationImplausible             E_FAMILY_IMPLAUSIBLE (birth dates contradict it)
+        ├── DuplicateBinding [409]          E_FAMILY_DUPLICATE
+        ├── RelativeHasAuthorizer [409]     E_FAMILY_RELATIVE_BOUND
+        ├── BindingLimit                    E_FAMILY_LIMIT
+        ├── PairRevoked [409]               E_FAMILY_REVOKED (revoked for fraud: not again)
+        ├── FundingModelMismatch            E_FAMILY_MODEL (e.g. 共济账户划拨 under 'direct')
+        └── UseNotAllowed                   E_FAMILY_USE (the profile does not allow this use)
 
 The codes are stable API: clients switch on ``code``; the messages may be reworded.
 """
@@ -217,6 +238,137 @@ class AccountFrozen(LedgerError):
     code = "E_ACCOUNT_FROZEN"
     message_zh = "账户已冻结"
     message_en = "Account is frozen"
+
+
+class FamilyRefusal(GongjiError):
+    http_status = 422
+    code = "E_FAMILY"
+    message_zh = "不符合家庭共济规定"
+    message_en = "Refused by a family mutual-aid rule"
+
+
+class AgreementRequired(FamilyRefusal):
+    code = "E_FAMILY_AGREEMENT"
+    message_zh = "首次办理家庭共济，请先阅读并确认《家庭共济承诺协议》及问答"
+    message_en = "First read and confirm the family mutual-aid agreement and Q&A"
+
+
+class CommitmentInvalid(FamilyRefusal):
+    code = "E_FAMILY_COMMITMENT"
+    message_zh = "请阅读并签署当前版本的《家庭共济承诺书》（签名须为本人姓名）"
+    message_en = "Sign the current commitment (承诺书) with your own name"
+
+
+class AuthorizerNotEmployee(FamilyRefusal):
+    code = "E_FAMILY_AUTHORIZER_NOT_EMPLOYEE"
+    message_zh = "共济人须在本省正常参加职工基本医疗保险"
+    message_en = "The authorizer must be insured in employee basic insurance in this province"
+
+
+class AuthorizerSuspended(FamilyRefusal):
+    code = "E_FAMILY_AUTHORIZER_SUSPENDED"
+    message_zh = "共济人职工医保已暂停参保，恢复正常后方可办理"
+    message_en = "The authorizer's employee insurance is suspended"
+
+
+class AuthorizerInterrupted(FamilyRefusal):
+    code = "E_FAMILY_AUTHORIZER_INTERRUPTED"
+    message_zh = "共济人职工医保已断缴，恢复正常后方可办理"
+    message_en = "The authorizer's employee insurance contributions are interrupted"
+
+
+class AuthorizerAccountFrozen(FamilyRefusal):
+    code = "E_FAMILY_AUTHORIZER_FROZEN"
+    message_zh = "共济人个人账户状态异常（已冻结）"
+    message_en = "The authorizer's personal account is frozen"
+
+
+class AuthorizerNoBalance(FamilyRefusal):
+    code = "E_FAMILY_AUTHORIZER_NO_BALANCE"
+    message_zh = "共济人个人账户没有结余资金"
+    message_en = "The authorizer's personal account has no balance"
+
+
+class RelationNotAllowed(FamilyRefusal):
+    code = "E_FAMILY_RELATION"
+    message_zh = "亲属关系不在本省家庭共济范围内"
+    message_en = "This relation kind is not allowed by the province's policy"
+
+
+class SelfBinding(FamilyRefusal):
+    code = "E_FAMILY_SELF"
+    message_zh = "不能与本人建立家庭共济关系"
+    message_en = "You cannot bind yourself"
+
+
+class IdentityMismatch(FamilyRefusal):
+    code = "E_FAMILY_IDENTITY"
+    message_zh = "被共济人姓名与身份证号码不一致，请核对后重新填写"
+    message_en = "The relative's name and identity number do not match; check and try again"
+
+
+class TooManyAttempts(FamilyRefusal):
+    http_status = 429
+    code = "E_FAMILY_TOO_MANY_ATTEMPTS"
+    message_zh = "姓名与身份证号码核验失败次数过多，请稍后再试"
+    message_en = "Too many failed name checks; try again later"
+
+
+class RelativeNotInsured(FamilyRefusal):
+    code = "E_FAMILY_RELATIVE_NOT_INSURED"
+    message_zh = "被共济人未参加基本医疗保险或参保状态不正常"
+    message_en = "The relative has no basic insurance in normal status"
+
+
+class RelativeOutOfProvince(FamilyRefusal):
+    code = "E_FAMILY_RELATIVE_OUT_OF_PROVINCE"
+    message_zh = "被共济人须在本省参保（家庭共济仅支持省内办理）"
+    message_en = "The relative must be insured in this province"
+
+
+class RelationImplausible(FamilyRefusal):
+    code = "E_FAMILY_IMPLAUSIBLE"
+    message_zh = "亲属关系与登记的出生日期不符"
+    message_en = "The relation contradicts the registered birth dates"
+
+
+class DuplicateBinding(FamilyRefusal):
+    http_status = 409
+    code = "E_FAMILY_DUPLICATE"
+    message_zh = "已与该亲属建立家庭共济关系，无需重复绑定"
+    message_en = "This relative is already bound"
+
+
+class RelativeHasAuthorizer(FamilyRefusal):
+    http_status = 409
+    code = "E_FAMILY_RELATIVE_BOUND"
+    message_zh = "该亲属已有其他共济人，本省规定一名被共济人只能有一名共济人"
+    message_en = "This relative already has an authorizer; the province allows only one"
+
+
+class BindingLimit(FamilyRefusal):
+    code = "E_FAMILY_LIMIT"
+    message_zh = "绑定的共济亲属人数已达上限"
+    message_en = "The number of bound relatives has reached the limit"
+
+
+class PairRevoked(FamilyRefusal):
+    http_status = 409
+    code = "E_FAMILY_REVOKED"
+    message_zh = "该共济关系因违规已被医保部门终止，不能再次绑定"
+    message_en = "This binding was revoked by the agency for fraud and cannot be made again"
+
+
+class FundingModelMismatch(FamilyRefusal):
+    code = "E_FAMILY_MODEL"
+    message_zh = "本省家庭共济不采用该资金方式"
+    message_en = "The province's family funding model does not offer this"
+
+
+class UseNotAllowed(FamilyRefusal):
+    code = "E_FAMILY_USE"
+    message_zh = "家庭共济资金不能用于该项支付"
+    message_en = "Family funds may not pay for this use under the province's policy"
 
 
 def all_error_classes() -> list[type[GongjiError]]:

@@ -100,3 +100,13 @@ def pool_fund(region: str, insutype: str) -> str:
 
 
 OPENING_ACCOUNT = "external:opening"
+
+
+def family_account(binding_id: int) -> str:
+    """共济账户: what an authorizer has moved aside for one bound relative (allocation model)."""
+    return f"family:{binding_id}"
+
+
+def recovery_receivable(region: str) -> str:
+    """Money to be recovered from the parties of a fraudulent binding (追回, seed 003)."""
+    return f"external:recovery:{region}"

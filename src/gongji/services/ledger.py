@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, TextClause, bindparam, func, select, text
+from sqlalchemy import DateTime, TextClause, bindparam, func, or_, select, text
 
 from gongji.adapters.db.models import LedgerAccount, LedgerPosting, LedgerTxn
 from gongji.adapters.db.unit_of_work import UnitOfWork
@@ -55,7 +55,7 @@ MAX_KEY_LENGTH = 255
 _FIND_TXN = text("SELECT id, request_hash, result_json FROM ledger_txn WHERE idempotency_key = :key")
 _FIND_ACCOUNTS = text(
     "SELECT a.code, a.id, p.status FROM ledger_account a"
-    " LEFT JOIN personal_account p ON p.person_id = a.person_id WHERE a.code IN :codes"
+    " LEFT JOIN personal_account p ON p.person_id = a.person_id AND a.kind = 'personal' WHERE a.code IN :codes"
 ).bindparams(bindparam("codes", expanding=True))
 _APPLY_DELTA = text(
     "UPDATE ledger_account SET balance_fen = balance_fen + :delta"
@@ -197,6 +197,20 @@ def post(
     return PostResult(body | {"txn_id": txn_id}, replayed=False)
 
 
+def lock_balances(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
+    """Balances of ``codes``, locked until the unit of work ends (PostgreSQL: FOR UPDATE, in id
+    order so concurrent callers cannot deadlock; SQLite's BEGIN IMMEDIATE already serializes).
+    Use it to decide a split that ``post`` will then apply without a race. Missing codes are 0."""
+    rows = uow.session.execute(
+        select(LedgerAccount.code, LedgerAccount.balance_fen)
+        .where(LedgerAccount.code.in_(codes))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
+    )
+    found = {code: int(balance) for code, balance in rows}
+    return {code: found.get(code, 0) for code in codes}
+
+
 def balances_of(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
     rows = uow.session.execute(
         select(LedgerAccount.code, LedgerAccount.balance_fen).where(LedgerAccount.code.in_(codes))
@@ -325,11 +339,17 @@ def account_codes_of(uow: UnitOfWork, txn_id: int) -> list[tuple[str, str | None
 
 
 def movements(
-    uow: UnitOfWork, *, person_id: int, limit: int = 50, before_id: int | None = None
+    uow: UnitOfWork,
+    *,
+    person_id: int,
+    limit: int = 50,
+    before_id: int | None = None,
+    kind_prefixes: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """A person's account movements, newest first (postings on their ledger accounts).
 
-    ``reversed`` tells whether a later transaction reversed the row's transaction.
+    ``reversed`` tells whether a later transaction reversed the row's transaction;
+    ``kind_prefixes`` keeps only transactions whose kind starts with one of them.
     """
     q = (
         select(
@@ -351,6 +371,8 @@ def movements(
     )
     if before_id is not None:
         q = q.where(LedgerPosting.id < before_id)
+    if kind_prefixes:
+        q = q.where(or_(*[LedgerTxn.kind.startswith(prefix) for prefix in kind_prefixes]))
     rows = uow.session.execute(q).all()
     txn_ids = {row[1] for row in rows}
     reversed_ids = set(

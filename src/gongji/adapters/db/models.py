@@ -225,3 +225,112 @@ class AuditLog(Base):
     channel: Mapped[str] = mapped_column(String(10))  # api / web / cli / system
     client_addr: Mapped[str | None] = mapped_column(String(64))
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+# --- family mutual aid (家庭共济, SPEC §4) ------------------------------------------------------
+
+
+class FamilyAgreementAcceptance(Base):
+    """The first-use confirmation of the agreement (承诺协议) and Q&A (seed 000 第二步)."""
+
+    __tablename__ = "family_agreement_acceptance"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    version: Mapped[str] = mapped_column(String(20))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(10))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class FamilyBinding(Base):
+    """A binding between an authorizer and a relative, made on a signed commitment (承诺书).
+
+    Rows are not deleted: unbinding or revoking sets ``status`` and the ``ended_*`` columns.
+    """
+
+    __tablename__ = "family_binding"
+    __table_args__ = (
+        Index(
+            "uq_family_binding_active",
+            "authorizer_id",
+            "relative_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    authorizer_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    relative_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(10))  # active / ended / revoked
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the signed commitment: which text, its digest, when, where from, and the signature's digest
+    commitment_version: Mapped[str] = mapped_column(String(20))
+    commitment_sha256: Mapped[str] = mapped_column(String(64))
+    signature_sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(10))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    ended_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class FamilyPayment(Base):
+    """One payment for a relative (own account → family funds → cash), idempotent by key.
+
+    A payment paid wholly in cash has no ledger transaction; this row still answers replays.
+    """
+
+    __tablename__ = "family_payment"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    relative_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    use_kind: Mapped[str] = mapped_column(String(24))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    own_fen: Mapped[int] = mapped_column(BigInteger)
+    family_fen: Mapped[int] = mapped_column(BigInteger)
+    cash_fen: Mapped[int] = mapped_column(BigInteger)
+    txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    result_json: Mapped[str] = mapped_column(Text)
+
+
+class FamilyDraw(Base):
+    """What one payment drew through one binding (append-only): the basis of recovery."""
+
+    __tablename__ = "family_draw"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("family_payment.id"), index=True)
+    binding_id: Mapped[int] = mapped_column(ForeignKey("family_binding.id"), index=True)
+    txn_id: Mapped[int] = mapped_column(ForeignKey("ledger_txn.id"), index=True)
+    account_code: Mapped[str] = mapped_column(String(80))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FamilyMatchFailure(Base):
+    """A failed name/ID-number match by an authorizer, for rate limiting (no names stored)."""
+
+    __tablename__ = "family_match_failure"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    authorizer_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CreditRecord(Base):
+    """医保信用管理: an entry against a person, e.g. a fraudulent family binding (seed 003)."""
+
+    __tablename__ = "credit_record"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("family_binding.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
