@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from gongji import __version__
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.entrypoints.api import errors
-from gongji.entrypoints.api.routes import auth, meta, registry
+from gongji.entrypoints.api.routes import auth, family, meta, registry
 
 WEB = Path(__file__).parent.parent / "web"
 
@@ -24,10 +24,11 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     )
     app.state.gj = gj
     errors.install(app)
-    for module in (meta, auth, registry):
+    for module in (meta, auth, registry, family):
         app.include_router(module.router)
-    from gongji.entrypoints.web import pages
+    from gongji.entrypoints.web import family_pages, pages
 
     app.include_router(pages.router)
+    app.include_router(family_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app
