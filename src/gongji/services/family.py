@@ -31,6 +31,7 @@ from gongji.adapters.db.models import (
     FamilyDraw,
     FamilyMatchFailure,
     FamilyPayment,
+    Institution,
     LedgerTxn,
     Person,
     PersonalAccount,
@@ -994,3 +995,54 @@ def staff_bindings(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: in
             for c in credits
         ],
     }
+
+
+# --- a designated institution paying through the service ------------------------------------
+
+
+def institution_payee(fixmedins_code: str) -> str:
+    """Where a designated institution's personal-account receipts are booked until settlement."""
+    return f"external:institution:{fixmedins_code}"
+
+
+def pay_at_institution(
+    uow: UnitOfWork,
+    ctx: Ctx,
+    profile: Profile,
+    *,
+    cert_no: str,
+    amount_fen: int,
+    use: str,
+    idempotency_key: str,
+) -> PaymentResult:
+    """A designated hospital or pharmacy charges a patient's eligible self-paid amount: own
+    account, then family funds, then cash. The institution is the logged-in one; its region
+    decides whether family funds may be used there (in-province only, seed 000)."""
+    ctx.principal.require(Role.INSTITUTION)
+    code = ctx.principal.fixmedins_code
+    institution = uow.session.scalar(select(Institution).where(Institution.fixmedins_code == code))
+    if institution is None:
+        raise Forbidden("该账号未关联定点医药机构", "This user is not linked to a designated institution")
+    if use == F.PREMIUM_USE:
+        raise UseNotAllowed("定点医药机构不能代收保费", "Institutions do not collect premiums", use=use)
+    parsed = parse_id_number(cert_no, today=ctx.clock.today(), region_known=region_table().is_known)
+    patient = uow.session.scalar(
+        select(Person).where(Person.cert_type == CERT_TYPE_RESIDENT_ID, Person.cert_no == parsed.value)
+    )
+    if patient is None:
+        raise NotFound("未查询到该参保人", "No insured person with this number")
+    payee = institution_payee(institution.fixmedins_code)
+    ledger.ensure_account(
+        uow, code=payee, kind=L.AccountKind.EXTERNAL, now=ctx.clock.now(), region_code=institution.region_code
+    )
+    return pay(
+        uow,
+        ctx,
+        profile,
+        relative_id=patient.id,
+        amount_fen=amount_fen,
+        use=use,
+        payee_account=payee,
+        idempotency_key=f"{institution.fixmedins_code}:{idempotency_key}"[:MAX_KEY_LENGTH],
+        institution_region=institution.region_code,
+    )

@@ -25,6 +25,8 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, TextClause, bindparam, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gongji.adapters.db.models import LedgerAccount, LedgerPosting, LedgerTxn
 from gongji.adapters.db.unit_of_work import UnitOfWork
@@ -89,22 +91,28 @@ def ensure_account(
     person_id: int | None = None,
     region_code: str | None = None,
 ) -> LedgerAccount:
-    """Return the account with ``code``, creating it (balance 0) if it does not exist."""
-    account = uow.session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
-    if account is None:
-        account = LedgerAccount(
-            code=code,
-            kind=kind.value,
-            person_id=person_id,
-            region_code=region_code,
-            non_negative=kind in NON_NEGATIVE_KINDS,
-            opening_fen=0,
-            balance_fen=0,
-            created_at=now,
-        )
-        uow.session.add(account)
-        uow.session.flush()
-    return account
+    """Return the account with ``code``, creating it (balance 0) if it does not exist.
+
+    Safe under concurrency: the insert is ``ON CONFLICT DO NOTHING`` (PostgreSQL waits for a
+    concurrent creator to commit), then the row is read back.
+    """
+    found = uow.session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    if found is not None:
+        return found
+    values = {
+        "code": code,
+        "kind": kind.value,
+        "person_id": person_id,
+        "region_code": region_code,
+        "non_negative": kind in NON_NEGATIVE_KINDS,
+        "opening_fen": 0,
+        "balance_fen": 0,
+        "created_at": now,
+    }
+    dialect = uow.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    uow.session.execute(insert(LedgerAccount).values(**values).on_conflict_do_nothing(index_elements=["code"]))
+    return uow.session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
 
 
 def post(
