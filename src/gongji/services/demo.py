@@ -50,7 +50,7 @@ from gongji.domain.errors import Conflict, InvalidRequest, UnknownCode
 from gongji.domain.ids import make_id_number
 from gongji.domain.masking import mask_name
 from gongji.domain.relations import RELATION_KINDS
-from gongji.services import audit, auth
+from gongji.services import audit, auth, demo_family
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
 
@@ -229,6 +229,7 @@ def generate(
         if progress is not None:
             progress(done)
     logins = gen.create_users()
+    logins += demo_family.create_family_case(gj, province=province, exclude=set(gen.picks.values()))
     elapsed = time.monotonic() - started
     summary = DemoSummary(
         province=province,

@@ -1,0 +1,184 @@
+"""The demo's family mutual-aid case (家庭共济): a binding with money paid through it.
+
+``citizen1`` is left unbound so a visitor can walk the five-step flow (seed 000) from the
+start. ``citizen4`` is an employee who has already bound a relative from their household,
+moved money into the family account (allocation model) and had a pharmacy charge it — the
+case a staff member can revoke for fraud, recover and record in the credit file (seed 003).
+Everything goes through the real use cases, so the demo proves them too.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gongji.adapters.db.models import AppUser, Enrollment, HouseholdMember, Institution, LedgerAccount, Person
+from gongji.adapters.db.unit_of_work import UnitOfWork
+from gongji.bootstrap import Gongji
+from gongji.domain.errors import GongjiError
+from gongji.domain.relations import RELATION_KINDS
+from gongji.policy.schema import Profile
+from gongji.services import auth, family
+from gongji.services.audit import Channel
+from gongji.services.auth import Role
+from gongji.services.registry import Ctx
+
+DEMO_PASSWORD = "Gongji@2026"  # = services.demo.DEMO_PASSWORD (demo imports this module)
+ALLOCATION_FEN = 50_000  # 500.00 yuan into the family account
+PHARMACY_FEN = 12_800  # 128.00 yuan of drugs for the relative
+WHAT = "在职职工，已绑定一名家庭共济亲属并有共济支付（供经办演示违规终止、追回）"
+# Relations tried in this order: an adult relative keeps the case plausible on every profile.
+PREFERRED = ("sibling", "spouse", "parent", "child", *RELATION_KINDS)
+
+
+def _candidate(gj: Gongji, province_code: str, exclude: set[int], *, past_only: bool) -> tuple[int, int, str] | None:
+    """(authorizer, relative, relation): a normal employee head with a positive balance (in past
+    years when the profile draws only on those) and a household member insured normally in the
+    province."""
+    with gj.uow() as uow:
+        s = uow.session
+        heads = s.execute(
+            select(HouseholdMember.household_id, HouseholdMember.person_id)
+            .join(Enrollment, Enrollment.person_id == HouseholdMember.person_id)
+            .join(LedgerAccount, LedgerAccount.person_id == HouseholdMember.person_id)
+            .where(
+                HouseholdMember.relation == "self",
+                Enrollment.insutype == "310",
+                Enrollment.status == "normal",
+                Enrollment.region_code.startswith(province_code),
+                LedgerAccount.balance_fen > 0,
+                LedgerAccount.code.endswith(":past") if past_only else LedgerAccount.code.startswith("personal:"),
+            )
+            .order_by(HouseholdMember.household_id)
+            .limit(200)
+        ).all()
+        fallback: tuple[int, int, str] | None = None
+        for household_id, head in heads:
+            if head in exclude:
+                continue
+            # residents first (no own account: the family account pays the sale), adults first
+            members = s.execute(
+                select(HouseholdMember.relation, HouseholdMember.person_id, Enrollment.insutype)
+                .join(Enrollment, Enrollment.person_id == HouseholdMember.person_id)
+                .where(
+                    HouseholdMember.household_id == household_id,
+                    HouseholdMember.relation.in_(PREFERRED),
+                    Enrollment.status == "normal",
+                    Enrollment.insutype.in_(("310", "390")),
+                )
+            ).all()
+            ranked = sorted(
+                (m for m in members if m.person_id not in exclude),
+                key=lambda m: (m.insutype != "390", PREFERRED.index(m.relation), m.person_id),
+            )
+            if ranked and ranked[0].insutype == "390":
+                return head, ranked[0].person_id, ranked[0].relation
+            if ranked and fallback is None:
+                fallback = (head, ranked[0].person_id, ranked[0].relation)
+    return fallback
+
+
+def create_family_case(gj: Gongji, *, province: str, exclude: set[int]) -> list[tuple[str, str, str]]:
+    """Create ``citizen4`` and their paid-through binding; returns the new login, if any."""
+    profile = gj.profiles[province]
+    found = _candidate(gj, profile.profile.province_code, exclude, past_only=profile.family.draw_from == "past_years")
+    if found is None:
+        return []
+    head, relative_id, relation = found
+    password_hash = auth.hash_password(DEMO_PASSWORD)
+
+    def make_user(uow: UnitOfWork) -> auth.Principal:
+        name = _person(uow, head).name
+        taken = uow.session.scalar(select(AppUser).where(AppUser.username == "citizen4"))
+        user = taken or auth.create_user(
+            uow,
+            username="citizen4",
+            password=DEMO_PASSWORD,
+            role=Role.CITIZEN,
+            display_name=name,
+            person_id=head,
+            password_hash=password_hash,
+        )
+        p = auth.principal_of(uow, user)
+        uow.commit()
+        return p
+
+    citizen = gj.run(make_user)
+    ctx = Ctx(principal=citizen, channel=Channel("system"), clock=gj.clock)
+
+    def accept(uow: UnitOfWork) -> None:
+        family.accept_agreement(uow, ctx, person_id=head, version=family.texts().version)
+        uow.commit()
+
+    gj.run(accept)
+    with gj.uow() as uow:
+        person, me = _person(uow, relative_id), _person(uow, head)
+        request = family.BindRequest(
+            authorizer_id=head,
+            relative_name=person.name,
+            relative_cert_no=person.cert_no,
+            relation=relation,
+            commitment_version=family.texts().version,
+            commitment_signed=True,
+            signature=me.name,
+        )
+    try:
+        binding = family.bind_relative(gj.run, ctx, profile, request)
+    except GongjiError:
+        return [("citizen", "citizen4", WHAT)]
+    if profile.family.funding_model == "allocation":
+
+        def allocate(uow: UnitOfWork) -> None:
+            family.allocate(
+                uow,
+                ctx,
+                profile,
+                binding_id=binding["binding_id"],
+                amount_fen=ALLOCATION_FEN,
+                idempotency_key="demo-family-allocation",
+            )
+            uow.commit()
+
+        try:
+            gj.run(allocate)
+        except GongjiError:
+            pass
+    _pharmacy_sale(gj, profile, relative_id)
+    return [("citizen", "citizen4", WHAT)]
+
+
+def _person(uow: UnitOfWork, person_id: int) -> Person:
+    person = uow.session.get(Person, person_id)
+    assert person is not None
+    return person
+
+
+def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
+    """A pharmacy in the province charges the relative: own account, then family funds."""
+    with gj.uow() as uow:
+        user = uow.session.scalar(
+            select(AppUser)
+            .join(Institution, Institution.fixmedins_code == AppUser.fixmedins_code)
+            .where(AppUser.role == Role.INSTITUTION.value, Institution.kind == "pharmacy")
+        )
+        if user is None:
+            return
+        pharmacy = auth.principal_of(uow, user)
+        cert_no = _person(uow, relative_id).cert_no
+    ctx = Ctx(principal=pharmacy, channel=Channel("system"), clock=gj.clock)
+
+    def sale(uow: UnitOfWork) -> None:
+        family.pay_at_institution(
+            uow,
+            ctx,
+            profile,
+            cert_no=cert_no,
+            amount_fen=PHARMACY_FEN,
+            use="pharmacy_drugs",
+            idempotency_key="demo-family-sale",
+        )
+        uow.commit()
+
+    try:
+        gj.run(sale)
+    except GongjiError:
+        pass
