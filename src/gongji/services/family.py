@@ -87,6 +87,7 @@ TXN_KIND_ZH = {
     "family.return": "共济账户余额退回",
     "family.recovery": "违规共济追回",
     **{f"family.pay.{k}": f"共济支付：{v}" for k, v in USE_ZH.items()},
+    **{f"account.pay.{k}": f"个人账户支付：{v}" for k, v in USE_ZH.items()},
 }
 CREDIT_KIND_FRAUD = "family_fraud"
 MAX_KEY_LENGTH = 200  # the ledger key is "family-pay:" + this
@@ -668,7 +669,8 @@ def pay(
             uow,
             L.TransactionDraft(
                 idempotency_key=f"family-pay:{idempotency_key}",
-                kind=f"family.pay.{use}"[:40],
+                # "family.pay" only when family funds paid: a plain own-account payment is not 共济
+                kind=f"{'family' if split.family else 'account'}.pay.{use}"[:40],
                 narration=(f"{USE_ZH.get(use, use)}：个人账户支付" + ("（含家庭共济）" if split.family else ""))[:200],
                 postings=postings,
             ),
