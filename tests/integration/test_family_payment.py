@@ -301,9 +301,9 @@ def test_authorizer_not_normal_is_not_drawn_on_until_normal_again_binding_kept(g
     _allocate(gj, a, b["binding_id"], 10_000)
 
     def enrollment_id(uow):
-        return registry.person_record(uow, S.ctx(gj, office), person_id=a.person_id, audit_read=False)[
-            "enrollments"
-        ][0]["enrollment_id"]
+        return registry.person_record(uow, S.ctx(gj, office), person_id=a.person_id, audit_read=False)["enrollments"][
+            0
+        ]["enrollment_id"]
 
     eid = gj.run(enrollment_id)
 
@@ -332,9 +332,9 @@ def test_binding_survives_a_transfer_inside_the_province_and_still_pays_seed003(
     _allocate(gj, a, b["binding_id"], 10_000)
 
     def transfer(uow):
-        eid = registry.person_record(uow, S.ctx(gj, office), person_id=a.person_id, audit_read=False)[
-            "enrollments"
-        ][0]["enrollment_id"]
+        eid = registry.person_record(uow, S.ctx(gj, office), person_id=a.person_id, audit_read=False)["enrollments"][0][
+            "enrollment_id"
+        ]
         registry.change_enrollment(
             uow,
             S.ctx(gj, office),
@@ -467,3 +467,20 @@ def test_a_payment_already_reversed_is_not_recovered_again(gj, office):
     _staff_step(gj, office, family.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
     assert _staff_step(gj, office, family.recover, binding_id=b["binding_id"])["recovered_fen"] == 0
     assert sum(_balances(gj, *_own(a.person_id)).values()) == 100_000
+
+
+def test_idempotency_keys_are_scoped_per_authorizer_and_never_cut_short(gj, office):
+    """Two citizens may use the same key; two long keys differing only at the end stay distinct."""
+    a = _employee(gj, office, income=10_000)
+    b = _employee(gj, office, income=10_000, birth=date(1979, 1, 1))
+    ba = S.bind(gj, a, S.resident(gj, office, region=GANSU, birth=date(2012, 3, 3)), "child")
+    bb = S.bind(gj, b, S.resident(gj, office, region=GANSU, birth=date(2013, 3, 3)), "child")
+    first = _allocate(gj, a, ba["binding_id"], 1_000, key="alloc-1")
+    second = _allocate(gj, b, bb["binding_id"], 1_000, key="alloc-1")
+    assert not second.replayed and second.body["txn_id"] != first.body["txn_id"]
+
+    child = S.resident(gj, office, region=GANSU, birth=date(2014, 3, 3))
+    one = _pay(gj, office, child, 500, key="k" * 250 + "AAAAA", use_family=False)
+    two = _pay(gj, office, child, 500, key="k" * 250 + "BBBBB", use_family=False)
+    assert not two.replayed and two.body["payment_id"] != one.body["payment_id"]
+    assert L.scoped_key("H1", "k" * 300) != L.scoped_key("H1", "k" * 299)

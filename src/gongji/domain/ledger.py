@@ -110,3 +110,12 @@ def family_account(binding_id: int) -> str:
 def recovery_receivable(region: str) -> str:
     """Money to be recovered from the parties of a fraudulent binding (追回, seed 003)."""
     return f"external:recovery:{region}"
+
+
+def scoped_key(scope: str, key: str, *, max_length: int = 255) -> str:
+    """A client's idempotency key inside a scope (a user, an institution, a use case), so two
+    clients' keys never meet. A key too long to fit is replaced by its SHA-256, never cut."""
+    scoped = f"{scope}:{key}"
+    if len(scoped) <= max_length:
+        return scoped
+    return f"{scope}:#{hashlib.sha256(key.encode()).hexdigest()}"

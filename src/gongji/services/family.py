@@ -90,7 +90,16 @@ TXN_KIND_ZH = {
     **{f"account.pay.{k}": f"个人账户支付：{v}" for k, v in USE_ZH.items()},
 }
 CREDIT_KIND_FRAUD = "family_fraud"
-MAX_KEY_LENGTH = 200  # the ledger key is "family-pay:" + this
+MAX_KEY_LENGTH = 255
+
+
+def _require_key(key: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidRequest(
+            "幂等键（Idempotency-Key）必填，且不超过255个字符",
+            "An idempotency key of 1..255 characters is required",
+            field="idempotency_key",
+        )
 
 
 def texts() -> FamilyTexts:
@@ -255,8 +264,8 @@ def bind(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: BindRequest) -> Famil
     """
     fam = profile.family
     aid = req.authorizer_id
+    _act_for(uow, ctx, aid)  # before the lookup: staff out of region learn nothing about ids
     authorizer = _person(uow, aid)
-    _act_for(uow, ctx, aid)
     if not has_accepted_agreement(uow, aid):
         raise AgreementRequired()
     t = texts()
@@ -457,7 +466,11 @@ def unbind(uow: UnitOfWork, ctx: Ctx, *, binding_id: int, reason: str | None = N
     """End a binding (解除绑定); a change of relation is unbind then bind (seed 003 附件一(二))."""
     binding = _own_binding(uow, ctx, binding_id)
     if binding.status != F.BINDING_ACTIVE:
-        raise InvalidStateTransition("该共济关系已解除", "This binding is no longer active", status=binding.status)
+        raise InvalidStateTransition(
+            f"该共济关系{F.BINDING_STATUS_ZH.get(binding.status, '已结束')}，不能再解除",
+            "This binding is no longer active",
+            status=binding.status,
+        )
     reason = (reason or "").strip() or "共济人申请解除"
     if len(reason) > 200:
         raise InvalidRequest("原因不超过200字", "Reason: at most 200 characters", field="reason")
@@ -491,6 +504,9 @@ def allocate(
         )
     request = {"op": "family_allocate", "binding_id": binding_id, "amount_fen": amount_fen}
     require_positive_fen(amount_fen)
+    _require_key(idempotency_key)
+    # the client's key is scoped to the authorizer: another person's key can never collide
+    idempotency_key = L.scoped_key(f"family-allocate:{binding.authorizer_id}", idempotency_key)
     replay = uow.session.scalar(select(LedgerTxn.id).where(LedgerTxn.idempotency_key == idempotency_key))
     if replay is None:
         if binding.status != F.BINDING_ACTIVE:
@@ -632,8 +648,7 @@ def pay(
         "reference": reference,
     }
     digest = L.request_hash(request)
-    if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
-        raise InvalidRequest("幂等键必填（1-200个字符）", "An idempotency key of 1..200 characters is required")
+    _require_key(idempotency_key)
     existing = uow.session.scalar(select(FamilyPayment).where(FamilyPayment.idempotency_key == idempotency_key))
     if existing is not None:
         if existing.request_hash != digest:
@@ -668,7 +683,7 @@ def pay(
         result = ledger.post(
             uow,
             L.TransactionDraft(
-                idempotency_key=f"family-pay:{idempotency_key}",
+                idempotency_key=L.scoped_key("family-pay", idempotency_key),
                 # "family.pay" only when family funds paid: a plain own-account payment is not 共济
                 kind=f"{'family' if split.family else 'account'}.pay.{use}"[:40],
                 narration=(f"{USE_ZH.get(use, use)}：个人账户支付" + ("（含家庭共济）" if split.family else ""))[:200],
@@ -971,8 +986,8 @@ def history(
 def staff_bindings(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: int) -> dict[str, Any]:
     """Staff: every binding the person is part of (masked), and the person's credit entries."""
     ctx.principal.require(Role.STAFF)
-    _person(uow, person_id)
     ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
+    _person(uow, person_id)
     rows = uow.session.scalars(
         select(FamilyBinding)
         .where(or_(FamilyBinding.authorizer_id == person_id, FamilyBinding.relative_id == person_id))
@@ -1045,6 +1060,6 @@ def pay_at_institution(
         amount_fen=amount_fen,
         use=use,
         payee_account=payee,
-        idempotency_key=f"{institution.fixmedins_code}:{idempotency_key}"[:MAX_KEY_LENGTH],
+        idempotency_key=L.scoped_key(institution.fixmedins_code, idempotency_key),
         institution_region=institution.region_code,
     )

@@ -62,3 +62,44 @@ class RolloverIn(Body):
 
 class ReasonIn(Body):
     reason: str = Field(min_length=2, max_length=200)
+
+
+# --- family mutual aid (家庭共济) -------------------------------------------------------------------
+
+FamilyFen = Annotated[
+    StrictInt,
+    Field(description="金额（分），整数；0、负数或超过上限由业务规则拒绝（E_AMOUNT），小数或字符串 → E_VALIDATION"),
+]
+"""Whole fen only (a float or a string is a 422 E_VALIDATION); the use case answers E_AMOUNT
+for 0, a negative amount or one above the limit, the same code as every money use case."""
+
+
+class FamilyAgreementIn(Body):
+    version: str = Field(min_length=1, max_length=20, description="所确认的《家庭共济承诺协议》版本")
+
+
+class FamilyCommitmentIn(Body):
+    version: str = Field(min_length=1, max_length=20, description="所签署的《家庭共济承诺书》版本")
+    signed: bool = Field(strict=True, description="已阅读并签署承诺书（true/false，不接受字符串）")
+    signature: str = Field(max_length=50, description="签名：共济人本人姓名")
+
+
+class FamilyBindIn(Body):
+    relative_name: str = Field(min_length=1, max_length=50, description="被共济人姓名")
+    relative_cert_no: str = Field(min_length=1, max_length=50, description="被共济人居民身份证号码")
+    relation: str = Field(min_length=1, max_length=30, description="亲属关系：spouse / parent / child / sibling ...")
+    commitment: FamilyCommitmentIn
+
+
+class FamilyUnbindIn(Body):
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class FamilyAllocationIn(Body):
+    amount_fen: FamilyFen
+
+
+class FamilyPaymentIn(Body):
+    cert_no: str = Field(min_length=1, max_length=50, description="患者居民身份证号码")
+    amount_fen: FamilyFen
+    use: str = Field(min_length=1, max_length=30, description="outpatient / inpatient / pharmacy_drugs / ...")

@@ -1,7 +1,240 @@
-"""Family mutual aid API (家庭共济, SPEC §4): citizens bind/unbind/allocate, staff fraud handling."""
+"""Family mutual aid API (家庭共济, SPEC §4): citizens bind/unbind/allocate, staff fraud handling.
+
+Citizens act on their own person (seed 000's five steps: read the agreement, confirm it, sign
+the commitment and bind, allocate to the family account, see members and history). Staff may
+help at the window (seed 003) and stop, recover and record fraud (seed 003 四(四)). A designated
+institution charges a patient: own account first, then family funds, then cash.
+
+Every rule lives in ``services.family``; these routes only parse, run the use case in one unit
+of work and shape the answer. Money writes need an Idempotency-Key header.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from gongji.bootstrap import Gongji
+from gongji.domain.errors import Forbidden
+from gongji.entrypoints.api.deps import CtxDep, GjDep, IdempotencyKey
+from gongji.entrypoints.api.routes.registry import money_answer
+from gongji.entrypoints.api.schemas import (
+    FamilyAgreementIn,
+    FamilyAllocationIn,
+    FamilyBindIn,
+    FamilyPaymentIn,
+    FamilyUnbindIn,
+    ReasonIn,
+)
+from gongji.services import family
+from gongji.services.auth import Role
+from gongji.services.ledger import PostResult
+from gongji.services.registry import Ctx
 
 router = APIRouter(prefix="/api/family", tags=["family 家庭共济"])
+
+
+def _citizen(ctx: Ctx) -> int:
+    """The logged-in citizen's own person id; anyone else is refused."""
+    if ctx.principal.role is not Role.CITIZEN or ctx.principal.person_id is None:
+        raise Forbidden("仅参保人本人可办理", "Citizens only")
+    return ctx.principal.person_id
+
+
+def _accept(gj: Gongji, ctx: Ctx, person_id: int, body: FamilyAgreementIn) -> dict[str, Any]:
+    def go(uow: Any) -> dict[str, Any]:
+        row = family.accept_agreement(uow, ctx, person_id=person_id, version=body.version)
+        uow.commit()
+        return {"accepted": True, "version": row.version, "person_id": person_id}
+
+    return gj.run(go)
+
+
+def _bind(gj: Gongji, ctx: Ctx, authorizer_id: int, body: FamilyBindIn) -> dict[str, Any]:
+    req = family.BindRequest(
+        authorizer_id=authorizer_id,
+        relative_name=body.relative_name,
+        relative_cert_no=body.relative_cert_no,
+        relation=body.relation,
+        commitment_version=body.commitment.version,
+        commitment_signed=body.commitment.signed,
+        signature=body.commitment.signature,
+    )
+    # bind_relative commits, and counts a failed name match in its own transaction
+    return family.bind_relative(gj.run, ctx, gj.profile, req)
+
+
+# --- citizens (seed 000: 阅读协议 → 确认 → 签署承诺书并绑定 → 共济账户划拨 → 成员与明细) ----------
+
+
+@router.get("/texts")
+def texts() -> dict[str, Any]:
+    """The agreement (承诺协议), its Q&A and the commitment (承诺书), with version and digests."""
+    t = family.texts()
+    return {
+        "version": t.version,
+        "agreement": t.agreement,
+        "qa": [{"q": q, "a": a} for q, a in t.qa],
+        "commitment": t.commitment,
+        "agreement_sha256": t.agreement_sha256,
+        "commitment_sha256": t.commitment_sha256,
+    }
+
+
+@router.post("/agreement")
+def accept_agreement(body: FamilyAgreementIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Confirm the agreement and Q&A of the given (current) version; once per version."""
+    return _accept(gj, ctx, _citizen(ctx), body)
+
+
+@router.get("/members")
+def members(gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """成员列表: my bindings as authorizer (with family-account balances) and who binds me."""
+    person_id = _citizen(ctx)
+    return gj.run(lambda uow: family.members(uow, ctx, gj.profile, person_id=person_id))
+
+
+@router.post("/bindings", status_code=201)
+def bind(body: FamilyBindIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Bind a close relative on my signed commitment (承诺制; no paper proof is asked)."""
+    return _bind(gj, ctx, _citizen(ctx), body)
+
+
+@router.post("/bindings/{binding_id}/unbind")
+def unbind(binding_id: int, gj: GjDep, ctx: CtxDep, body: FamilyUnbindIn | None = None) -> dict[str, Any]:
+    """解除绑定; the family account's balance goes back to the authorizer (原渠道返还)."""
+    reason = body.reason if body else None
+
+    def go(uow: Any) -> dict[str, Any]:
+        binding = family.unbind(uow, ctx, binding_id=binding_id, reason=reason)
+        view = family.binding_view(uow, gj.profile, binding, side="authorizer")
+        uow.commit()
+        return view
+
+    return gj.run(go)
+
+
+@router.post("/bindings/{binding_id}/allocations", status_code=201)
+def allocate(
+    binding_id: int, body: FamilyAllocationIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """共济账户划拨: move money from my personal account into the relative's family account.
+    Needs an Idempotency-Key header; a replay returns the first answer (200 + Idempotent-Replayed)."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        result = family.allocate(
+            uow, ctx, gj.profile, binding_id=binding_id, amount_fen=body.amount_fen, idempotency_key=key
+        )
+        uow.commit()
+        return money_answer(result, response)
+
+    return gj.run(go)
+
+
+@router.get("/history")
+def history(
+    gj: GjDep, ctx: CtxDep, limit: int = Query(50, ge=1, le=200), before_id: int | None = None
+) -> dict[str, Any]:
+    """共济明细: my movements caused by family mutual aid, newest first; page with ``before_id``."""
+    person_id = _citizen(ctx)
+
+    def go(uow: Any) -> dict[str, Any]:
+        items = family.history(uow, ctx, person_id=person_id, limit=limit, before_id=before_id)
+        return {"items": items, "count": len(items)}
+
+    return gj.run(go)
+
+
+# --- designated institutions ---------------------------------------------------------------------
+
+
+@router.post("/payments", status_code=201)
+def pay_at_institution(
+    body: FamilyPaymentIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """A designated institution charges a patient: own account, then family funds, then cash
+    (先个人后共济). Needs an Idempotency-Key header; a replay returns the first answer."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        result = family.pay_at_institution(
+            uow, ctx, gj.profile, cert_no=body.cert_no, amount_fen=body.amount_fen, use=body.use, idempotency_key=key
+        )
+        uow.commit()
+        return money_answer(PostResult(result.body, result.replayed), response)
+
+    return gj.run(go)
+
+
+# --- staff: window service (seed 003) and fraud (虚构家庭成员关系, seed 003 四(四)) --------------------
+
+
+@router.get("/persons/{person_id}/bindings")
+def staff_bindings(person_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Every binding the person is part of (masked) and their credit entries; audited."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        view = family.staff_bindings(uow, ctx, gj.profile, person_id=person_id)
+        uow.commit()  # the audit row of the read
+        return view
+
+    return gj.run(go)
+
+
+@router.post("/persons/{person_id}/agreement")
+def staff_accept_agreement(person_id: int, body: FamilyAgreementIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Window service: record the person's confirmation of the agreement (staff in scope)."""
+    ctx.principal.require(Role.STAFF)
+    return _accept(gj, ctx, person_id, body)
+
+
+@router.post("/persons/{person_id}/bindings", status_code=201)
+def staff_bind(person_id: int, body: FamilyBindIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Window service: bind a relative for the person, on the commitment they signed."""
+    ctx.principal.require(Role.STAFF)
+    return _bind(gj, ctx, person_id, body)
+
+
+@router.post("/bindings/{binding_id}/revoke")
+def revoke(binding_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """停止家庭共济待遇 for fraud; the family balance goes back; the pair cannot bind again."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        binding = family.revoke(uow, ctx, binding_id=binding_id, reason=body.reason)
+        view = family.binding_view(uow, gj.profile, binding, side="staff")
+        uow.commit()
+        return view
+
+    return gj.run(go)
+
+
+@router.post("/bindings/{binding_id}/recover")
+def recover(binding_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """追回: reverse what was paid through a revoked binding; running it again recovers nothing twice."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        result = family.recover(uow, ctx, binding_id=binding_id)
+        uow.commit()
+        return result
+
+    return gj.run(go)
+
+
+@router.post("/bindings/{binding_id}/credit", status_code=201)
+def record_credit(binding_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """纳入医保信用管理: a credit entry against the authorizer of a revoked binding."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        row = family.record_credit(uow, ctx, binding_id=binding_id, reason=body.reason)
+        uow.commit()
+        return {
+            "credit_id": row.id,
+            "person_id": row.person_id,
+            "kind": row.kind,
+            "binding_id": row.binding_id,
+            "reason": row.reason,
+            "amount_fen": row.amount_fen,
+            "at": row.at.isoformat(),
+        }
+
+    return gj.run(go)
