@@ -31,13 +31,14 @@ from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.web.pages import (
     FLASH,
     _ctx,
-    _err_view,
     _fmt_time,
     _form_key,
     _gj,
     _limit,
     _need,
+    _person_action,
     _redirect,
+    act,
     error_page,
     parse_yuan,
     render,
@@ -142,8 +143,7 @@ def _agreement_page(request: Request, principal: Principal, *, error: GongjiErro
         request,
         "family_agreement.html",
         principal,
-        status_code=error.http_status if error else 200,
-        error=_err_view(error) if error else None,
+        failed=error,
         title=title,
         paragraphs=body,
         qa=t.qa,
@@ -185,19 +185,19 @@ def family_accept_agreement(request: Request, agree: Str = "", version: Str = ""
     if isinstance(who, Response):
         return who
     principal, person_id = who
-    ctx = _ctx(request, principal)
 
-    def go(uow: Any) -> None:
+    def accept(uow: Any, ctx: Ctx) -> None:
         if agree != "1":
             raise InvalidRequest("请先阅读并勾选“我已阅读并同意”", "Tick the agreement box first", field="agree")
         family.accept_agreement(uow, ctx, person_id=person_id, version=version.strip()[:20])
-        uow.commit()
 
-    try:
-        _gj(request).run(go)
-    except GongjiError as err:
-        return _agreement_page(request, principal, error=err)
-    return _redirect("/me/family/bind?ok=agreed")
+    return act(
+        request,
+        principal,
+        accept,
+        on_error=lambda err: _agreement_page(request, principal, error=err),
+        redirect_to=lambda _: "/me/family/bind?ok=agreed",
+    )
 
 
 # --- step 3: add a relative on a signed commitment ----------------------------------------------
@@ -221,8 +221,7 @@ def _bind_page(
         request,
         "family_bind.html",
         principal,
-        status_code=error.http_status if error else 200,
-        error=_err_view(error) if error else None,
+        failed=error,
         flash=_flash(request),
         form=form or {},
         relations=[(kind, RELATION_ZH[kind]) for kind in profile.family.relation_kinds],
@@ -254,7 +253,10 @@ def family_bind(
     signature: Str = "",
 ) -> Response:
     """添加共济亲属: bind on the signed commitment; an error re-shows the form with what was
-    typed (the signature is never echoed back: it is signed again)."""
+    typed (the signature is never echoed back: it is signed again).
+
+    Not through ``act``: ``family.bind_relative`` runs its own units of work (a name/ID mismatch
+    is counted in a transaction of its own, which must stay when the bind is refused)."""
     who = _citizen(request)
     if isinstance(who, Response):
         return who
@@ -296,8 +298,7 @@ def _binding_page(
         request,
         "family_binding.html",
         principal,
-        status_code=error.http_status if error else 200,
-        error=_err_view(error) if error else None,
+        failed=error,
         b=_binding_row(found[0]),
         allocation=data["funding_model"] == "allocation",
     )
@@ -319,19 +320,19 @@ def family_unbind(request: Request, binding_id: int, confirm: Str = "", reason: 
     if isinstance(who, Response):
         return who
     principal, person_id = who
-    ctx = _ctx(request, principal)
 
-    def go(uow: Any) -> None:
+    def unbind(uow: Any, ctx: Ctx) -> None:
         if confirm != "1":
             raise InvalidRequest("请勾选确认解除绑定", "Tick the box to confirm unbinding", field="confirm")
         family.unbind(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason") or None)
-        uow.commit()
 
-    try:
-        _gj(request).run(go)
-    except GongjiError as err:
-        return _binding_page(request, principal, person_id, binding_id, error=err)
-    return _redirect("/me/family?ok=unbound")
+    return act(
+        request,
+        principal,
+        unbind,
+        on_error=lambda err: _binding_page(request, principal, person_id, binding_id, error=err),
+        redirect_to=lambda _: "/me/family?ok=unbound",
+    )
 
 
 # --- step 5: 共济账户划拨 and 共济明细 --------------------------------------------------------------
@@ -372,8 +373,7 @@ def _allocate_page(
         request,
         "family_allocate.html",
         principal,
-        status_code=error.http_status if error else 200,
-        error=_err_view(error) if error else None,
+        failed=error,
         bindings=[_binding_row(b) for b in data["bindings"] if b["status"] == "active"],
         balances=balances,
         draw_order=[
@@ -400,29 +400,29 @@ def family_allocate(
     if isinstance(who, Response):
         return who
     principal, person_id = who
-    gj = _gj(request)
-    ctx = _ctx(request, principal)
+    profile = _gj(request).profile
     kept = {"binding_id": binding_id[:12], "amount_yuan": amount_yuan[:20], "idempotency_key": idempotency_key[:100]}
 
-    def go(uow: Any) -> bool:
+    def allocate(uow: Any, ctx: Ctx) -> str:
         if not binding_id.strip().isdigit() or len(binding_id.strip()) > 12:
             raise InvalidRequest("请选择共济亲属", "Choose a bound relative", field="binding_id")
         result = family.allocate(
             uow,
             ctx,
-            gj.profile,
+            profile,
             binding_id=int(binding_id.strip()),
             amount_fen=parse_yuan(amount_yuan, field="amount_yuan"),
             idempotency_key=_form_key(idempotency_key),
         )
-        uow.commit()
-        return result.replayed
+        return "allocated_replayed" if result.replayed else "allocated"
 
-    try:
-        replayed = gj.run(go)
-    except GongjiError as err:
-        return _allocate_page(request, principal, person_id, form=kept, error=err)
-    return _redirect("/me/family?ok=" + ("allocated_replayed" if replayed else "allocated"))
+    return act(
+        request,
+        principal,
+        allocate,
+        on_error=lambda err: _allocate_page(request, principal, person_id, form=kept, error=err),
+        redirect_to=lambda flash: f"/me/family?ok={flash}",
+    )
 
 
 @router.get("/me/family/history")
@@ -495,8 +495,7 @@ def _staff_page(
         request,
         "family_staff.html",
         principal,
-        status_code=error.http_status if error else 200,
-        error=_err_view(error) if error else None,
+        failed=error,
         flash=flash,
         person_id=person_id,
         person=person,
@@ -517,27 +516,17 @@ def _staff_page(
 
 
 def _family_action(request: Request, person_id: int, binding_id: int, action: Callable[[Any, Ctx], str]) -> Response:
-    """A staff action on one binding of the person: like ``pages._person_action``, back to the
-    person's family page. The binding must be one the person is part of."""
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
+    """A staff action on one binding of the person: ``pages._person_action`` on the person's
+    family page. The binding must be one the person is part of."""
 
-    def go(uow: Any) -> str:
-        principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
+    def checked(uow: Any, ctx: Ctx) -> str:
+        ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
         binding = uow.session.get(FamilyBinding, binding_id)
         if binding is None or person_id not in (binding.authorizer_id, binding.relative_id):
             raise NotFound("共济绑定关系不存在", "Family binding not found", binding_id=binding_id)
-        flash = action(uow, ctx)
-        uow.commit()
-        return flash
+        return action(uow, ctx)
 
-    try:
-        flash = _gj(request).run(go)
-    except GongjiError as err:
-        return _staff_page(request, principal, person_id, error=err)
-    return _redirect(f"/staff/persons/{person_id}/family?ok={flash}")
+    return _person_action(request, person_id, checked, page=_staff_page, url=f"/staff/persons/{person_id}/family")
 
 
 @router.get("/staff/persons/{person_id}/family")

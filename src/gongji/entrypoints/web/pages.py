@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -84,6 +84,7 @@ ACCOUNT_STATUS_ZH = {"normal": "正常", "frozen": "已冻结"}
 TXN_KIND_ZH = {f"income.{k}": v for k, v in INCOME_KINDS.items()} | {"rollover": "年度结转（当年转入历年）"}
 
 Str = Annotated[str, Form()]
+T = TypeVar("T")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -137,8 +138,15 @@ def render(
     principal: Principal | None,
     /,
     status_code: int = 200,
+    *,
+    failed: GongjiError | None = None,
     **context: Any,
 ) -> Response:
+    """The page; ``failed``, a service error, is shown on it with its status (4xx), code and
+    Chinese message."""
+    if failed is not None:
+        status_code = failed.http_status
+        context["error"] = _err_view(failed)
     context.setdefault("error", None)
     flash = FLASH.get(request.query_params.get("ok", ""))
     response = templates.TemplateResponse(
@@ -152,7 +160,7 @@ def render(
 
 
 def error_page(request: Request, principal: Principal | None, err: GongjiError) -> Response:
-    return render(request, "error.html", principal, status_code=err.http_status, error=_err_view(err))
+    return render(request, "error.html", principal, failed=err)
 
 
 def _err_view(err: GongjiError) -> dict[str, Any]:
@@ -211,6 +219,30 @@ def _limit(value: str, n: int, field: str) -> str:
     if len(value) > n:
         raise InvalidRequest(f"输入过长（不超过{n}个字符）", f"Too long (at most {n} characters)", field=field)
     return value
+
+
+def act(
+    request: Request,
+    principal: Principal,
+    use_case: Callable[[Any, Ctx], T],
+    *,
+    on_error: Callable[[GongjiError], Response],
+    redirect_to: Callable[[T], str],
+) -> Response:
+    """Run ``use_case`` in one unit of work and commit; a GongjiError re-shows the page via
+    ``on_error`` (4xx, Chinese message); success → 303 to ``redirect_to(result)``."""
+    ctx = _ctx(request, principal)
+
+    def go(uow: Any) -> T:
+        result = use_case(uow, ctx)
+        uow.commit()
+        return result
+
+    try:
+        result = _gj(request).run(go)
+    except GongjiError as err:
+        return on_error(err)
+    return _redirect(redirect_to(result))
 
 
 def _need(request: Request, *roles: Role) -> Principal | Response:
@@ -374,16 +406,7 @@ def _staff_home(request: Request, q: str) -> Response:
         try:
             results = _gj(request).run(lambda uow: registry.search_persons(uow, ctx, query=q, limit=50))
         except GongjiError as err:
-            return render(
-                request,
-                "staff_home.html",
-                principal,
-                status_code=err.http_status,
-                regions=regions,
-                q=q[:50],
-                results=None,
-                error=_err_view(err),
-            )
+            return render(request, "staff_home.html", principal, failed=err, regions=regions, q=q[:50], results=None)
         for item in results:
             item["enrollments"] = [
                 e
@@ -422,8 +445,7 @@ def _person_page(
         request,
         "staff_person.html",
         principal,
-        status_code=error.http_status if error else 200,
-        error=_err_view(error) if error else None,
+        failed=error,
         p=record,
         sex_zh=SEX_ZH.get(record["sex"], record["sex"]),
         cert_type_zh=CERT_TYPE_ZH.get(record["cert_type"], record["cert_type"]),
@@ -474,24 +496,36 @@ def _staff_movements(uow: Any, ctx: Ctx, person_id: int) -> list[dict[str, Any]]
     return out
 
 
-def _person_action(request: Request, person_id: int, action: Callable[[Any, Ctx], str]) -> Response:
+class PersonPage(Protocol):
+    """A staff page of one person, showing ``error`` from a failed write."""
+
+    def __call__(
+        self, request: Request, principal: Principal, person_id: int, /, *, error: GongjiError | None = None
+    ) -> Response: ...
+
+
+def _person_action(
+    request: Request,
+    person_id: int,
+    action: Callable[[Any, Ctx], str],
+    *,
+    page: PersonPage = _person_page,
+    url: str = "",
+) -> Response:
     """A staff action on one person's page: staff only; ``action`` returns the flash code of its
-    success. A service error re-shows the page in Chinese with its code (4xx); success redirects."""
+    success. A service error re-shows ``page`` in Chinese with its code (4xx); success redirects
+    to ``url`` (the person's page by default) with the flash code."""
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
-    ctx = _ctx(request, principal)
-
-    def go(uow: Any) -> str:
-        flash = action(uow, ctx)
-        uow.commit()
-        return flash
-
-    try:
-        flash = _gj(request).run(go)
-    except GongjiError as err:
-        return _person_page(request, principal, person_id, error=err)
-    return _redirect(f"/staff/persons/{person_id}?ok={flash}")
+    back = url or f"/staff/persons/{person_id}"
+    return act(
+        request,
+        principal,
+        action,
+        on_error=lambda err: page(request, principal, person_id, error=err),
+        redirect_to=lambda flash: f"{back}?ok={flash}",
+    )
 
 
 @router.get("/staff/persons/{person_id}")
@@ -630,7 +664,6 @@ def _register_page(
     request: Request,
     principal: Principal,
     *,
-    status_code: int = 200,
     error: GongjiError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
@@ -639,8 +672,7 @@ def _register_page(
         request,
         "staff_register.html",
         principal,
-        status_code=status_code,
-        error=_err_view(error) if error else None,
+        failed=error,
         form=form or {},
         staff_regions=[{"code": c, "name": _region_name(c)} for c in principal.regions],
         employee_psn_types=EMPLOYEE_PSN_TYPES,
@@ -675,7 +707,6 @@ def staff_register(
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
-    ctx = _ctx(request, principal)
     # The form is re-shown after an error without the ID number (it is not echoed back).
     kept = {
         "name": name[:50],
@@ -689,7 +720,7 @@ def staff_register(
         "start_date": start_date[:10],
     }
 
-    def go(uow: Any) -> int:
+    def register(uow: Any, ctx: Ctx) -> int:
         if scheme not in ("employee", "resident"):
             raise InvalidRequest(
                 "请选择参保险种（职工或居民）", "Choose employee or resident insurance", field="scheme"
@@ -713,14 +744,15 @@ def staff_register(
             start_date=parse_date(start_date, field="start_date"),
             employer_code=(employer_code.strip().upper() or None) if employee else None,
         )
-        uow.commit()
         return person.id
 
-    try:
-        pid = _gj(request).run(go)
-    except GongjiError as err:
-        return _register_page(request, principal, status_code=err.http_status, error=err, form=kept)
-    return _redirect(f"/staff/persons/{pid}?ok=registered")
+    return act(
+        request,
+        principal,
+        register,
+        on_error=lambda err: _register_page(request, principal, error=err, form=kept),
+        redirect_to=lambda pid: f"/staff/persons/{pid}?ok=registered",
+    )
 
 
 @router.post("/staff/employers")
@@ -728,9 +760,8 @@ def staff_register_employer(request: Request, code: Str = "", name: Str = "", re
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
-    ctx = _ctx(request, principal)
 
-    def go(uow: Any) -> None:
+    def register(uow: Any, ctx: Ctx) -> None:
         registry.register_employer(
             uow,
             ctx,
@@ -738,13 +769,14 @@ def staff_register_employer(request: Request, code: Str = "", name: Str = "", re
             name=_limit(name, 100, "name"),
             region_code=region_code.strip(),
         )
-        uow.commit()
 
-    try:
-        _gj(request).run(go)
-    except GongjiError as err:
-        return _register_page(request, principal, status_code=err.http_status, error=err)
-    return _redirect("/staff/register?ok=employer")
+    return act(
+        request,
+        principal,
+        register,
+        on_error=lambda err: _register_page(request, principal, error=err),
+        redirect_to=lambda _: "/staff/register?ok=employer",
+    )
 
 
 # --- policy parameters (政策参数) ---------------------------------------------------------------
