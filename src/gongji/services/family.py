@@ -69,9 +69,9 @@ from gongji.domain.masking import mask_id_number, mask_name
 from gongji.domain.money import require_positive_fen
 from gongji.domain.relations import RELATION_KINDS, RELATION_ZH, RelationKind
 from gongji.policy.schema import MEDICAL_USE_KINDS, VACCINES, Profile
-from gongji.services import audit, ledger
+from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, person_regions, validate_name
+from gongji.services.registry import Ctx, audit_event, person_regions, require_reason, validate_name
 
 USE_ZH = {
     "outpatient": "门诊",
@@ -104,19 +104,6 @@ def _require_key(key: str) -> None:
 
 def texts() -> FamilyTexts:
     return family_texts()
-
-
-def _audit(uow: UnitOfWork, ctx: Ctx, action: str, entity: str, entity_id: object, **detail: Any) -> None:
-    audit.record(
-        uow,
-        actor=ctx.principal,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        now=ctx.clock.now(),
-        channel=ctx.channel,
-        detail=detail,
-    )
 
 
 def _person(uow: UnitOfWork, person_id: int) -> Person:
@@ -222,7 +209,7 @@ def accept_agreement(uow: UnitOfWork, ctx: Ctx, *, person_id: int, version: str)
     )
     uow.session.add(row)
     uow.session.flush()
-    _audit(uow, ctx, "family.agreement", "person", person_id, version=version)
+    audit_event(uow, ctx, "family.agreement", "person", person_id, version=version)
     return row
 
 
@@ -381,7 +368,7 @@ def bind(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: BindRequest) -> Famil
             person_id=aid,
             region_code=enrollment.region_code,
         )
-    _audit(
+    audit_event(
         uow,
         ctx,
         "family.bind",
@@ -414,7 +401,7 @@ def bind_relative(
 
         def count(uow: UnitOfWork) -> None:
             uow.session.add(FamilyMatchFailure(authorizer_id=req.authorizer_id, at=ctx.clock.now()))
-            _audit(uow, ctx, "family.bind_mismatch", "person", req.authorizer_id)
+            audit_event(uow, ctx, "family.bind_mismatch", "person", req.authorizer_id)
             uow.commit()
 
         run(count)
@@ -480,7 +467,7 @@ def unbind(uow: UnitOfWork, ctx: Ctx, *, binding_id: int, reason: str | None = N
     binding.ended_by_user_id = ctx.principal.user_id
     uow.session.flush()
     returned = _return_family_balance(uow, ctx, binding, after="unbind")
-    _audit(uow, ctx, "family.unbind", "family_binding", binding.id, returned_fen=returned)
+    audit_event(uow, ctx, "family.unbind", "family_binding", binding.id, returned_fen=returned)
     return binding
 
 
@@ -542,7 +529,7 @@ def allocate(
         extra={"binding_id": binding.id, "amount_fen": amount_fen},
     )
     if not result.replayed:
-        _audit(
+        audit_event(
             uow,
             ctx,
             "family.allocate",
@@ -740,7 +727,7 @@ def pay(
             )
         )
     uow.session.flush()
-    _audit(
+    audit_event(
         uow,
         ctx,
         "family.pay",
@@ -767,18 +754,11 @@ def _staff_binding(uow: UnitOfWork, ctx: Ctx, binding_id: int) -> FamilyBinding:
     return binding
 
 
-def _require_reason(reason: str | None) -> str:
-    cleaned = (reason or "").strip()
-    if not 2 <= len(cleaned) <= 200:
-        raise InvalidRequest("请填写原因（2-200字）", "A reason of 2-200 characters is required", field="reason")
-    return cleaned
-
-
 def revoke(uow: UnitOfWork, ctx: Ctx, *, binding_id: int, reason: str) -> FamilyBinding:
     """Stop a binding for fraud (停止家庭共济待遇). Also for one already unbound: what was paid
     through it may still be recovered. The pair cannot be bound again."""
     binding = _staff_binding(uow, ctx, binding_id)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     if binding.status == F.BINDING_REVOKED:
         raise InvalidStateTransition("该共济关系已被终止", "This binding is already revoked")
     was = binding.status
@@ -789,7 +769,7 @@ def revoke(uow: UnitOfWork, ctx: Ctx, *, binding_id: int, reason: str) -> Family
     binding.ended_by_user_id = ctx.principal.user_id
     uow.session.flush()
     returned = _return_family_balance(uow, ctx, binding, after="revoke")
-    _audit(uow, ctx, "family.revoke", "family_binding", binding.id, reason=reason, was=was, returned_fen=returned)
+    audit_event(uow, ctx, "family.revoke", "family_binding", binding.id, reason=reason, was=was, returned_fen=returned)
     return binding
 
 
@@ -862,14 +842,14 @@ def recover(uow: UnitOfWork, ctx: Ctx, *, binding_id: int) -> dict[str, Any]:
         txn_ids.append(result.body["txn_id"])
     if txn_ids:
         _return_family_balance(uow, ctx, binding, after=f"recovery:{txn_ids[-1]}")
-    _audit(uow, ctx, "family.recover", "family_binding", binding.id, recovered_fen=recovered_fen, txn_ids=txn_ids)
+    audit_event(uow, ctx, "family.recover", "family_binding", binding.id, recovered_fen=recovered_fen, txn_ids=txn_ids)
     return {"binding_id": binding.id, "recovered_fen": recovered_fen, "txn_ids": txn_ids}
 
 
 def record_credit(uow: UnitOfWork, ctx: Ctx, *, binding_id: int, reason: str) -> CreditRecord:
     """纳入医保信用管理: a credit entry against the authorizer of a revoked binding."""
     binding = _staff_binding(uow, ctx, binding_id)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     if binding.status != F.BINDING_REVOKED:
         raise InvalidStateTransition("请先终止该共济关系", "Revoke the binding before recording a credit entry")
     exists = uow.session.scalar(
@@ -891,7 +871,7 @@ def record_credit(uow: UnitOfWork, ctx: Ctx, *, binding_id: int, reason: str) ->
     )
     uow.session.add(row)
     uow.session.flush()
-    _audit(uow, ctx, "family.credit", "person", binding.authorizer_id, binding_id=binding.id, amount_fen=amount)
+    audit_event(uow, ctx, "family.credit", "person", binding.authorizer_id, binding_id=binding.id, amount_fen=amount)
     return row
 
 
@@ -952,7 +932,7 @@ def members(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: int) -> d
     except FamilyRefusal as err:
         eligible = {"ok": False, "code": err.code, "message": err.message_zh, "message_en": err.message_en}
     if ctx.principal.role is Role.STAFF:
-        _audit(uow, ctx, "family.read", "person", person_id)
+        audit_event(uow, ctx, "family.read", "person", person_id)
     return {
         "person_id": person_id,
         "agreement_accepted": has_accepted_agreement(uow, person_id),
@@ -969,7 +949,7 @@ def history(
     """共济明细: the authorizer's movements caused by family mutual aid, newest first."""
     _act_for(uow, ctx, person_id)
     if ctx.principal.role is Role.STAFF:
-        _audit(uow, ctx, "family.history_read", "person", person_id)
+        audit_event(uow, ctx, "family.history_read", "person", person_id)
     rows = ledger.movements(
         uow, person_id=person_id, limit=limit, before_id=before_id, kind_prefixes=("family.", "reversal.family.")
     )
@@ -996,7 +976,7 @@ def staff_bindings(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: in
     credits = uow.session.scalars(
         select(CreditRecord).where(CreditRecord.person_id == person_id).order_by(CreditRecord.id.desc())
     )
-    _audit(uow, ctx, "family.read", "person", person_id)
+    audit_event(uow, ctx, "family.read", "person", person_id)
     return {
         "person_id": person_id,
         "bindings": [binding_view(uow, profile, b, side="staff") for b in rows],

@@ -67,7 +67,8 @@ class Ctx:
     clock: Clock
 
 
-def _audit(uow: UnitOfWork, ctx: Ctx, action: str, entity: str, entity_id: object, **detail: Any) -> None:
+def audit_event(uow: UnitOfWork, ctx: Ctx, action: str, entity: str, entity_id: object, **detail: Any) -> None:
+    """The audit row of a use case's change or read, by the acting principal (same transaction)."""
     audit.record(
         uow,
         actor=ctx.principal,
@@ -109,7 +110,7 @@ def register_employer(uow: UnitOfWork, ctx: Ctx, *, code: str, name: str, region
     employer = Employer(code=code, name=name.strip(), region_code=region_code)
     uow.session.add(employer)
     uow.session.flush()
-    _audit(uow, ctx, "employer.register", "employer", employer.id, code=code, region=region_code)
+    audit_event(uow, ctx, "employer.register", "employer", employer.id, code=code, region=region_code)
     return employer
 
 
@@ -162,7 +163,7 @@ def register_person(
     )
     uow.session.add(person)
     uow.session.flush()
-    _audit(uow, ctx, "person.register", "person", person.id, cert_no=cert_no, name=mask_name(name))
+    audit_event(uow, ctx, "person.register", "person", person.id, cert_no=cert_no, name=mask_name(name))
     return person
 
 
@@ -259,7 +260,7 @@ def enroll(
     _event(uow, ctx, enrollment, "enroll", None, None, start_date, None)
     if insutype in EMPLOYEE_INSUTYPES:
         open_personal_account(uow, person_id=person.id, region_code=region_code, opened_on=start_date, ctx=ctx)
-    _audit(
+    audit_event(
         uow,
         ctx,
         "enrollment.create",
@@ -347,7 +348,7 @@ def change_enrollment(
         e.end_date = effective_date
     uow.session.flush()
     _event(uow, ctx, e, action.value, from_status, from_region, effective_date, reason)
-    _audit(
+    audit_event(
         uow,
         ctx,
         f"enrollment.{action.value}",
@@ -419,7 +420,7 @@ def post_account_income(
         extra={"person_id": person_id, "month": month},
     )
     if not result.replayed:
-        _audit(
+        audit_event(
             uow,
             ctx,
             "account.income",
@@ -454,7 +455,7 @@ def year_end_rollover(uow: UnitOfWork, ctx: Ctx, *, year: int, person_ids: list[
         )
         moved += 0 if result.replayed else 1
     if moved:
-        _audit(uow, ctx, "account.rollover", "ledger", year, persons=moved)
+        audit_event(uow, ctx, "account.rollover", "ledger", year, persons=moved)
     return moved
 
 
@@ -502,7 +503,7 @@ def person_record(uow: UnitOfWork, ctx: Ctx, *, person_id: int, audit_read: bool
         },
     }
     if audit_read and ctx.principal.role is not Role.CITIZEN:
-        _audit(uow, ctx, "person.read", "person", person_id)
+        audit_event(uow, ctx, "person.read", "person", person_id)
     return record
 
 
@@ -576,7 +577,7 @@ def count_personal_accounts(uow: UnitOfWork) -> int:
     return int(uow.session.scalar(select(func.count()).select_from(PersonalAccount)) or 0)
 
 
-def _require_reason(reason: str | None) -> str:
+def require_reason(reason: str | None) -> str:
     cleaned = (reason or "").strip()
     if not 2 <= len(cleaned) <= 200:
         raise InvalidRequest("请填写原因（2-200字）", "A reason of 2-200 characters is required", field="reason")
@@ -588,7 +589,7 @@ def reverse_transaction(
 ) -> ledger.PostResult:
     """Staff fix a mistaken posting by a reversing entry (never an edit), within their regions."""
     ctx.principal.require(Role.STAFF)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     touched = ledger.account_codes_of(uow, txn_id)
     if not touched:
         raise NotFound("交易不存在", "Transaction not found", txn_id=txn_id)
@@ -604,14 +605,16 @@ def reverse_transaction(
         user_id=ctx.principal.user_id,
     )
     if not result.replayed:
-        _audit(uow, ctx, "ledger.reverse", "ledger_txn", txn_id, reason=reason, reversal_txn_id=result.body["txn_id"])
+        audit_event(
+            uow, ctx, "ledger.reverse", "ledger_txn", txn_id, reason=reason, reversal_txn_id=result.body["txn_id"]
+        )
     return result
 
 
 def set_account_frozen(uow: UnitOfWork, ctx: Ctx, *, person_id: int, frozen: bool, reason: str) -> PersonalAccount:
     """Freeze (no debits) or unfreeze a personal account; credits still arrive while frozen."""
     ctx.principal.require(Role.STAFF)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     account = uow.session.scalar(select(PersonalAccount).where(PersonalAccount.person_id == person_id))
     if account is None:
         raise NotFound("该人员没有个人账户", "This person has no personal account", person_id=person_id)
@@ -621,7 +624,7 @@ def set_account_frozen(uow: UnitOfWork, ctx: Ctx, *, person_id: int, frozen: boo
         raise InvalidStateTransition("账户已是该状态", f"Account is already {target}", status=target)
     account.status = target
     uow.session.flush()
-    _audit(uow, ctx, "account.freeze" if frozen else "account.unfreeze", "person", person_id, reason=reason)
+    audit_event(uow, ctx, "account.freeze" if frozen else "account.unfreeze", "person", person_id, reason=reason)
     return account
 
 
@@ -632,5 +635,5 @@ def account_movements(
     _person(uow, person_id)
     ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
     if ctx.principal.role is not Role.CITIZEN:
-        _audit(uow, ctx, "account.read", "person", person_id)
+        audit_event(uow, ctx, "account.read", "person", person_id)
     return ledger.movements(uow, person_id=person_id, limit=limit, before_id=before_id)
