@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from gongji.adapters.db.models import AppUser, Enrollment, HouseholdMember, Institution, LedgerAccount, Person
+from gongji.adapters.db.models import AppUser, Enrollment, HouseholdMember, Institution, LedgerAccount
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.bootstrap import Gongji
 from gongji.domain.errors import GongjiError
@@ -20,7 +20,7 @@ from gongji.policy.schema import Profile
 from gongji.services import auth, family
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx
+from gongji.services.registry import Ctx, get_person
 
 DEMO_PASSWORD = "Gongji@2026"  # = services.demo.DEMO_PASSWORD (demo imports this module)
 ALLOCATION_FEN = 50_000  # 500.00 yuan into the family account
@@ -87,7 +87,7 @@ def create_family_case(gj: Gongji, *, province: str, exclude: set[int]) -> list[
     password_hash = auth.hash_password(DEMO_PASSWORD)
 
     def make_user(uow: UnitOfWork) -> auth.Principal:
-        name = _person(uow, head).name
+        name = get_person(uow, head).name
         taken = uow.session.scalar(select(AppUser).where(AppUser.username == "citizen4"))
         user = taken or auth.create_user(
             uow,
@@ -111,7 +111,7 @@ def create_family_case(gj: Gongji, *, province: str, exclude: set[int]) -> list[
 
     gj.run(accept)
     with gj.uow() as uow:
-        person, me = _person(uow, relative_id), _person(uow, head)
+        person, me = get_person(uow, relative_id), get_person(uow, head)
         request = family.BindRequest(
             authorizer_id=head,
             relative_name=person.name,
@@ -146,12 +146,6 @@ def create_family_case(gj: Gongji, *, province: str, exclude: set[int]) -> list[
     return [("citizen", "citizen4", WHAT)]
 
 
-def _person(uow: UnitOfWork, person_id: int) -> Person:
-    person = uow.session.get(Person, person_id)
-    assert person is not None
-    return person
-
-
 def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
     """A pharmacy in the province charges the relative: own account, then family funds."""
     with gj.uow() as uow:
@@ -163,7 +157,7 @@ def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
         if user is None:
             return
         pharmacy = auth.principal_of(uow, user)
-        cert_no = _person(uow, relative_id).cert_no
+        cert_no = get_person(uow, relative_id).cert_no
     ctx = Ctx(principal=pharmacy, channel=Channel("system"), clock=gj.clock)
 
     def sale(uow: UnitOfWork) -> None:

@@ -71,7 +71,14 @@ from gongji.domain.relations import RELATION_KINDS, RELATION_ZH, RelationKind
 from gongji.policy.schema import MEDICAL_USE_KINDS, VACCINES, Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, audit_event, person_regions, require_reason, validate_name
+from gongji.services.registry import (
+    Ctx,
+    audit_event,
+    get_person,
+    person_regions,
+    require_reason,
+    validate_name,
+)
 
 USE_ZH = {
     "outpatient": "门诊",
@@ -90,27 +97,18 @@ TXN_KIND_ZH = {
     **{f"account.pay.{k}": f"个人账户支付：{v}" for k, v in USE_ZH.items()},
 }
 CREDIT_KIND_FRAUD = "family_fraud"
-MAX_KEY_LENGTH = 255
-
-
-def _require_key(key: str) -> None:
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidRequest(
-            "幂等键（Idempotency-Key）必填，且不超过255个字符",
-            "An idempotency key of 1..255 characters is required",
-            field="idempotency_key",
-        )
 
 
 def texts() -> FamilyTexts:
     return family_texts()
 
 
-def _person(uow: UnitOfWork, person_id: int) -> Person:
-    person = uow.session.get(Person, person_id)
-    if person is None:
-        raise NotFound("人员不存在", "Person not found", person_id=person_id)
-    return person
+def _person_by_id_number(uow: UnitOfWork, ctx: Ctx, cert_no: str) -> Person | None:
+    """The person registered under a resident ID number (checked first: E_ID_* if malformed)."""
+    parsed = parse_id_number(cert_no, today=ctx.clock.today(), region_known=region_table().is_known)
+    return uow.session.scalar(
+        select(Person).where(Person.cert_type == CERT_TYPE_RESIDENT_ID, Person.cert_no == parsed.value)
+    )
 
 
 def _act_for(uow: UnitOfWork, ctx: Ctx, person_id: int) -> None:
@@ -252,7 +250,7 @@ def bind(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: BindRequest) -> Famil
     fam = profile.family
     aid = req.authorizer_id
     _act_for(uow, ctx, aid)  # before the lookup: staff out of region learn nothing about ids
-    authorizer = _person(uow, aid)
+    authorizer = get_person(uow, aid)
     if not has_accepted_agreement(uow, aid):
         raise AgreementRequired()
     t = texts()
@@ -271,10 +269,7 @@ def bind(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: BindRequest) -> Famil
     enrollment = _check_authorizer(uow, profile, aid, need_balance=True)
 
     relative_name = validate_name(req.relative_name)
-    parsed = parse_id_number(req.relative_cert_no, today=ctx.clock.today(), region_known=region_table().is_known)
-    relative = uow.session.scalar(
-        select(Person).where(Person.cert_type == CERT_TYPE_RESIDENT_ID, Person.cert_no == parsed.value)
-    )
+    relative = _person_by_id_number(uow, ctx, req.relative_cert_no)
     if relative is not None and relative.id == aid:
         raise SelfBinding()
     if relative is None or not F.names_match(relative_name, relative.name):
@@ -491,16 +486,15 @@ def allocate(
         )
     request = {"op": "family_allocate", "binding_id": binding_id, "amount_fen": amount_fen}
     require_positive_fen(amount_fen)
-    _require_key(idempotency_key)
+    ledger.require_idempotency_key(idempotency_key)
     # the client's key is scoped to the authorizer: another person's key can never collide
     idempotency_key = L.scoped_key(f"family-allocate:{binding.authorizer_id}", idempotency_key)
     replay = uow.session.scalar(select(LedgerTxn.id).where(LedgerTxn.idempotency_key == idempotency_key))
+    postings: tuple[L.Posting, ...] = ()  # a replay is answered by ledger.post before postings matter
     if replay is None:
         if binding.status != F.BINDING_ACTIVE:
             raise InvalidStateTransition("该共济关系已解除，不能划拨", "This binding is no longer active")
         _check_authorizer(uow, profile, binding.authorizer_id, need_balance=False)
-    postings: tuple[L.Posting, ...] = ()  # a replay is answered by ledger.post before postings matter
-    if replay is None:
         aid = binding.authorizer_id
         code_of = {"past_years": L.personal_past(aid), "current_year": L.personal_current(aid)}
         order = [code_of[item] for item in fam.allocation_draw_order]
@@ -544,10 +538,9 @@ def allocate(
 # --- paying for a relative: own first, then family, then cash ----------------------------------
 
 
-@dataclass(frozen=True)
-class PaymentResult:
-    body: dict[str, Any]
-    replayed: bool
+def _require_known_use(use: str) -> None:
+    if use != F.PREMIUM_USE and use not in (*MEDICAL_USE_KINDS, VACCINES):
+        raise UnknownCode("支付用途代码不存在", "Unknown payment use", field="use", value=use)
 
 
 def check_use(
@@ -555,14 +548,13 @@ def check_use(
 ) -> None:
     """Refuse a use of family funds the profile does not allow (e.g. vaccines outside Zhejiang)."""
     uses = profile.family.uses
+    _require_known_use(use)
     if use == F.PREMIUM_USE:
         if not premium_insutype or not profile.allows_family_premium(premium_insutype):
             raise UseNotAllowed(
                 "家庭共济资金不能代缴该险种保费", "Family funds may not pay this premium", insutype=premium_insutype
             )
         return
-    if use not in (*MEDICAL_USE_KINDS, VACCINES):
-        raise UnknownCode("支付用途代码不存在", "Unknown payment use", field="use", value=use)
     if not profile.allows_family_use(use):
         raise UseNotAllowed(
             f"本省家庭共济资金不能用于{USE_ZH[use]}", f"Family funds may not pay for {use} here", use=use
@@ -612,7 +604,7 @@ def pay(
     premium_insutype: str | None = None,
     use_family: bool = True,
     reference: str | None = None,
-) -> PaymentResult:
+) -> ledger.PostResult:
     """Pay an eligible amount for a person: their own personal account first (current year,
     then past years), then family funds of their active bindings in the profile's order, then
     cash (先个人后共济, seeds 000, 003). One ledger transaction; returns the split.
@@ -635,17 +627,17 @@ def pay(
         "reference": reference,
     }
     digest = L.request_hash(request)
-    _require_key(idempotency_key)
+    ledger.require_idempotency_key(idempotency_key)
     existing = uow.session.scalar(select(FamilyPayment).where(FamilyPayment.idempotency_key == idempotency_key))
     if existing is not None:
         if existing.request_hash != digest:
             raise IdempotencyConflict(idempotency_key=idempotency_key)
-        return PaymentResult(json.loads(existing.result_json), replayed=True)
+        return ledger.PostResult(json.loads(existing.result_json), replayed=True)
     if use_family:
         check_use(profile, use, institution_region=institution_region, premium_insutype=premium_insutype)
-    elif use != F.PREMIUM_USE and use not in (*MEDICAL_USE_KINDS, VACCINES):
-        raise UnknownCode("支付用途代码不存在", "Unknown payment use", field="use", value=use)
-    relative = _person(uow, relative_id)
+    else:
+        _require_known_use(use)
+    relative = get_person(uow, relative_id)
     if use_family and use != F.PREMIUM_USE:
         F.check_relative_insured(
             _insurances(uow, relative.id),
@@ -740,7 +732,7 @@ def pay(
         family_fen=split.family_fen,
         cash_fen=split.cash_fen,
     )
-    return PaymentResult(body, replayed=False)
+    return ledger.PostResult(body, replayed=False)
 
 
 # --- staff: fraud (虚构家庭成员关系, seed 003 四(四)) ----------------------------------------------
@@ -881,7 +873,7 @@ def record_credit(uow: UnitOfWork, ctx: Ctx, *, binding_id: int, reason: str) ->
 def binding_view(uow: UnitOfWork, profile: Profile, b: FamilyBinding, *, side: str) -> dict[str, Any]:
     """One binding, the other party masked. ``side`` is the viewer's: authorizer / relative / staff."""
     other_id = b.relative_id if side != "relative" else b.authorizer_id
-    other = _person(uow, other_id)
+    other = get_person(uow, other_id)
     view: dict[str, Any] = {
         "binding_id": b.id,
         "relation": b.relation,
@@ -901,7 +893,7 @@ def binding_view(uow: UnitOfWork, profile: Profile, b: FamilyBinding, *, side: s
     else:
         view["relative"] = who
     if side == "staff":
-        a = _person(uow, b.authorizer_id)
+        a = get_person(uow, b.authorizer_id)
         view["authorizer"] = {"person_id": a.id, "name": mask_name(a.name), "cert_no": mask_id_number(a.cert_no)}
     if profile.family.funding_model == "allocation" and side != "relative":
         code = L.family_account(b.id)
@@ -967,7 +959,7 @@ def staff_bindings(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: in
     """Staff: every binding the person is part of (masked), and the person's credit entries."""
     ctx.principal.require(Role.STAFF)
     ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
-    _person(uow, person_id)
+    get_person(uow, person_id)
     rows = uow.session.scalars(
         select(FamilyBinding)
         .where(or_(FamilyBinding.authorizer_id == person_id, FamilyBinding.relative_id == person_id))
@@ -980,17 +972,19 @@ def staff_bindings(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: in
     return {
         "person_id": person_id,
         "bindings": [binding_view(uow, profile, b, side="staff") for b in rows],
-        "credit_records": [
-            {
-                "credit_id": c.id,
-                "kind": c.kind,
-                "binding_id": c.binding_id,
-                "reason": c.reason,
-                "amount_fen": c.amount_fen,
-                "at": c.at.isoformat(),
-            }
-            for c in credits
-        ],
+        "credit_records": [credit_view(c) for c in credits],
+    }
+
+
+def credit_view(c: CreditRecord) -> dict[str, Any]:
+    return {
+        "credit_id": c.id,
+        "person_id": c.person_id,
+        "kind": c.kind,
+        "binding_id": c.binding_id,
+        "reason": c.reason,
+        "amount_fen": c.amount_fen,
+        "at": c.at.isoformat(),
     }
 
 
@@ -1011,7 +1005,7 @@ def pay_at_institution(
     amount_fen: int,
     use: str,
     idempotency_key: str,
-) -> PaymentResult:
+) -> ledger.PostResult:
     """A designated hospital or pharmacy charges a patient's eligible self-paid amount: own
     account, then family funds, then cash. The institution is the logged-in one; its region
     decides whether family funds may be used there (in-province only, seed 000)."""
@@ -1022,10 +1016,7 @@ def pay_at_institution(
         raise Forbidden("该账号未关联定点医药机构", "This user is not linked to a designated institution")
     if use == F.PREMIUM_USE:
         raise UseNotAllowed("定点医药机构不能代收保费", "Institutions do not collect premiums", use=use)
-    parsed = parse_id_number(cert_no, today=ctx.clock.today(), region_known=region_table().is_known)
-    patient = uow.session.scalar(
-        select(Person).where(Person.cert_type == CERT_TYPE_RESIDENT_ID, Person.cert_no == parsed.value)
-    )
+    patient = _person_by_id_number(uow, ctx, cert_no)
     if patient is None:
         raise NotFound("未查询到该参保人", "No insured person with this number")
     payee = institution_payee(institution.fixmedins_code)

@@ -76,6 +76,16 @@ def _insert_postings(count: int) -> TextClause:
     return text(f"INSERT INTO ledger_posting (txn_id, account_id, amount_fen, balance_after_fen) VALUES {rows}")
 
 
+def require_idempotency_key(key: str) -> None:
+    """A client's idempotency key: 1..255 characters (the ledger's and other stores' column)."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidRequest(
+            "幂等键（Idempotency-Key）必填，且不超过255个字符",
+            "An idempotency key of 1..255 characters is required",
+            field="idempotency_key",
+        )
+
+
 @dataclass(frozen=True)
 class PostResult:
     body: dict[str, Any]
@@ -126,12 +136,7 @@ def post(
 ) -> PostResult:
     """Record ``draft`` (or replay it); see the module docstring for the guarantees."""
     key = draft.idempotency_key
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidRequest(
-            "幂等键（Idempotency-Key）必填，且不超过255个字符",
-            "An idempotency key of 1..255 characters is required",
-            field="idempotency_key",
-        )
+    require_idempotency_key(key)
     digest = request_hash(request)
     conn = uow.session.connection()
     existing = conn.execute(_FIND_TXN, {"key": key}).first()

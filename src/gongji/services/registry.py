@@ -167,7 +167,8 @@ def register_person(
     return person
 
 
-def _person(uow: UnitOfWork, person_id: int) -> Person:
+def get_person(uow: UnitOfWork, person_id: int) -> Person:
+    """The person, or NotFound."""
     person = uow.session.get(Person, person_id)
     if person is None:
         raise NotFound("人员不存在", "Person not found", person_id=person_id)
@@ -212,7 +213,7 @@ def enroll(
         raise UnknownCode("险种类型不存在", "Unknown insurance type", field="insutype", value=insutype)
     require_region_code(region_code)
     ctx.principal.require_region(region_code)
-    person = _person(uow, person_id)
+    person = get_person(uow, person_id)
     employer_id = None
     if insutype in EMPLOYEE_INSUTYPES:
         if psn_type not in EMPLOYEE_PSN_TYPES:
@@ -483,7 +484,7 @@ def account_balances(uow: UnitOfWork, person_id: int) -> dict[str, int] | None:
 
 def person_record(uow: UnitOfWork, ctx: Ctx, *, person_id: int, audit_read: bool = True) -> dict[str, Any]:
     """The whole record of one person; a staff read of it is audited (SPEC §9)."""
-    person = _person(uow, person_id)
+    person = get_person(uow, person_id)
     ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
     enrollments = list(
         uow.session.scalars(select(Enrollment).where(Enrollment.person_id == person_id).order_by(Enrollment.id))
@@ -632,7 +633,7 @@ def account_movements(
     uow: UnitOfWork, ctx: Ctx, *, person_id: int, limit: int = 50, before_id: int | None = None
 ) -> list[dict[str, Any]]:
     """A person's account movements (the citizen themself, or staff in scope: audited)."""
-    _person(uow, person_id)
+    get_person(uow, person_id)
     ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
     if ctx.principal.role is not Role.CITIZEN:
         audit_event(uow, ctx, "account.read", "person", person_id)

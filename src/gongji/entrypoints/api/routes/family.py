@@ -29,7 +29,6 @@ from gongji.entrypoints.api.schemas import (
 )
 from gongji.services import family
 from gongji.services.auth import Role
-from gongji.services.ledger import PostResult
 from gongji.services.registry import Ctx
 
 router = APIRouter(prefix="/api/family", tags=["family 家庭共济"])
@@ -161,7 +160,7 @@ def pay_at_institution(
             uow, ctx, gj.profile, cert_no=body.cert_no, amount_fen=body.amount_fen, use=body.use, idempotency_key=key
         )
         uow.commit()
-        return money_answer(PostResult(result.body, result.replayed), response)
+        return money_answer(result, response)
 
     return gj.run(go)
 
@@ -227,14 +226,6 @@ def record_credit(binding_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> di
     def go(uow: Any) -> dict[str, Any]:
         row = family.record_credit(uow, ctx, binding_id=binding_id, reason=body.reason)
         uow.commit()
-        return {
-            "credit_id": row.id,
-            "person_id": row.person_id,
-            "kind": row.kind,
-            "binding_id": row.binding_id,
-            "reason": row.reason,
-            "amount_fen": row.amount_fen,
-            "at": row.at.isoformat(),
-        }
+        return family.credit_view(row)
 
     return gj.run(go)
