@@ -484,3 +484,31 @@ def test_idempotency_keys_are_scoped_per_authorizer_and_never_cut_short(gj, offi
     two = _pay(gj, office, child, 500, key="k" * 250 + "BBBBB", use_family=False)
     assert not two.replayed and two.body["payment_id"] != one.body["payment_id"]
     assert L.scoped_key("H1", "k" * 300) != L.scoped_key("H1", "k" * 299)
+
+
+def test_recovery_is_owed_to_the_authorizers_current_pooling_region_after_a_transfer(gj, office):
+    a = _employee(gj, office, income=100_000)
+    child = S.resident(gj, office, region=GANSU, birth=date(2012, 3, 3))
+    b = S.bind(gj, a, child, "child")
+    _allocate(gj, a, b["binding_id"], 10_000)
+    _pay(gj, office, child, 4_000)
+
+    def transfer(uow):
+        eid = registry.person_record(uow, S.ctx(gj, office), person_id=a.person_id, audit_read=False)["enrollments"][0][
+            "enrollment_id"
+        ]
+        registry.change_enrollment(
+            uow,
+            S.ctx(gj, office),
+            enrollment_id=eid,
+            action=EnrollmentAction.TRANSFER,
+            effective_date=date(2026, 11, 1),
+            to_region="620102",
+        )
+        uow.commit()
+
+    gj.run(transfer)
+    _staff_step(gj, office, family.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
+    assert _staff_step(gj, office, family.recover, binding_id=b["binding_id"])["recovered_fen"] == 4_000
+    now_owed, before = L.recovery_receivable("620102"), L.recovery_receivable(GANSU)
+    assert _balances(gj, now_owed, before) == {now_owed: -4_000, before: 0}

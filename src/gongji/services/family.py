@@ -809,7 +809,10 @@ def recover(uow: UnitOfWork, ctx: Ctx, *, binding_id: int) -> dict[str, Any]:
         )
     draws = _draws(uow, binding.id)
     states = _draw_states(uow, draws)
-    region = (person_regions(uow, binding.authorizer_id) or ["000000"])[0]
+    # owed to the authorizer's current pooling region (their accounts move with a transfer)
+    region = ledger.region_of(uow, L.personal_past(binding.authorizer_id))
+    if region is None:
+        raise NotFound("共济人没有个人账户", "The authorizer has no personal account")
     receivable = L.recovery_receivable(region)
     ledger.ensure_account(uow, code=receivable, kind=L.AccountKind.EXTERNAL, now=ctx.clock.now(), region_code=region)
     recovered_fen, txn_ids = 0, []

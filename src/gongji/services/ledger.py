@@ -224,6 +224,11 @@ def lock_balances(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
     return {code: found.get(code, 0) for code in codes}
 
 
+def region_of(uow: UnitOfWork, code: str) -> str | None:
+    """The pooling region an account belongs to now (a person's accounts move on a transfer)."""
+    return uow.session.scalar(select(LedgerAccount.region_code).where(LedgerAccount.code == code))
+
+
 def balances_of(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
     rows = uow.session.execute(
         select(LedgerAccount.code, LedgerAccount.balance_fen).where(LedgerAccount.code.in_(codes))
