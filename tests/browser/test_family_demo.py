@@ -105,6 +105,8 @@ def test_demo_citizen1_binds_allocates_and_sees_members_and_history(browser: Any
         rows = page.get_by_test_id("history-row").all_inner_texts()
         assert any("共济账户划拨" in r and "+50.00" in r for r in rows)
         screenshot(page, "family-demo-citizen1-history")
+        page.goto("/me")  # the account movements name the allocation in Chinese too
+        assert "共济账户划拨" in page.content() and "family.allocate" not in page.content()
     finally:
         page.context.close()
 

@@ -43,7 +43,7 @@ from gongji.domain.registry import (
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
 from gongji.policy.schema import Profile, Sourced
-from gongji.services import auth, ledger, registry
+from gongji.services import auth, family, ledger, registry
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.registry import INCOME_KINDS, Ctx
 
@@ -81,7 +81,11 @@ FLASH = {
     "reversed_replayed": "该笔冲正已处理过（重复提交），未重复冲正",
 }
 ACCOUNT_STATUS_ZH = {"normal": "正常", "frozen": "已冻结"}
-TXN_KIND_ZH = {f"income.{k}": v for k, v in INCOME_KINDS.items()} | {"rollover": "年度结转（当年转入历年）"}
+TXN_KIND_ZH = (
+    {f"income.{k}": v for k, v in INCOME_KINDS.items()}
+    | {"rollover": "年度结转（当年转入历年）"}
+    | family.TXN_KIND_ZH  # 共济账户划拨, 共济支付, 追回 … shown in the account movements too
+)
 
 Str = Annotated[str, Form()]
 T = TypeVar("T")
