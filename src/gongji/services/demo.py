@@ -229,7 +229,13 @@ def generate(
         if progress is not None:
             progress(done)
     logins = gen.create_users()
-    logins += demo_family.create_family_case(gj, province=province, exclude=set(gen.picks.values()))
+    logins += demo_family.create_family_case(
+        gj,
+        province=province,
+        exclude=set(gen.picks.values()),
+        password=DEMO_PASSWORD,
+        password_hash=gen.password_hash,
+    )
     elapsed = time.monotonic() - started
     summary = DemoSummary(
         province=province,
@@ -283,6 +289,7 @@ class _Generator:
         self.seed = seed
         self.rng = Random(f"gongji-demo:{prefix}:{seed}")
         self.now = gj.clock.now()
+        self.password_hash = auth.hash_password(DEMO_PASSWORD)  # once: argon2 is slow on purpose
         self.postgres = gj.engine.dialect.name == "postgresql"
         table = region_table()
         cities = table.in_province(prefix, level="city")
@@ -869,7 +876,7 @@ class _Generator:
 
     def create_users(self) -> list[tuple[str, str, str]]:
         """The demo users; the password is hashed once (argon2 is slow on purpose)."""
-        password_hash = auth.hash_password(DEMO_PASSWORD)
+        password_hash = self.password_hash
         province_zh = PROVINCE_ZH[self.prefix]
         wanted: list[tuple[str, Role, str, dict[str, Any]]] = []
         what = {

@@ -22,7 +22,6 @@ from gongji.services.audit import Channel
 from gongji.services.auth import Role
 from gongji.services.registry import Ctx, get_person
 
-DEMO_PASSWORD = "Gongji@2026"  # = services.demo.DEMO_PASSWORD (demo imports this module)
 ALLOCATION_FEN = 50_000  # 500.00 yuan into the family account
 PHARMACY_FEN = 12_800  # 128.00 yuan of drugs for the relative
 WHAT = "在职职工，已绑定一名家庭共济亲属并有共济支付（供经办演示违规终止、追回）"
@@ -77,14 +76,15 @@ def _candidate(gj: Gongji, province_code: str, exclude: set[int], *, past_only: 
     return fallback
 
 
-def create_family_case(gj: Gongji, *, province: str, exclude: set[int]) -> list[tuple[str, str, str]]:
+def create_family_case(
+    gj: Gongji, *, province: str, exclude: set[int], password: str, password_hash: str
+) -> list[tuple[str, str, str]]:
     """Create ``citizen4`` and their paid-through binding; returns the new login, if any."""
     profile = gj.profiles[province]
     found = _candidate(gj, profile.profile.province_code, exclude, past_only=profile.family.draw_from == "past_years")
     if found is None:
         return []
     head, relative_id, relation = found
-    password_hash = auth.hash_password(DEMO_PASSWORD)
 
     def make_user(uow: UnitOfWork) -> auth.Principal:
         name = get_person(uow, head).name
@@ -92,7 +92,7 @@ def create_family_case(gj: Gongji, *, province: str, exclude: set[int]) -> list[
         user = taken or auth.create_user(
             uow,
             username="citizen4",
-            password=DEMO_PASSWORD,
+            password=password,
             role=Role.CITIZEN,
             display_name=name,
             person_id=head,
