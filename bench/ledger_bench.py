@@ -158,6 +158,12 @@ def summarize(
     )
 
 
+def record(out: dict[str, Any], r: RunResult) -> None:
+    """Keep a run's result for the JSON file and print its figures."""
+    out["runs"].append(asdict(r))
+    say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
+
+
 def _ms(v: float | None) -> float | None:
     return None if v is None else round(1000 * v, 3)
 
@@ -698,8 +704,7 @@ def run_postgres(args: argparse.Namespace, params: dict[str, Any], tmp: Path) ->
                 stats,
                 "threads share one GIL; SQLAlchemy pool 10+10",
             )
-            out["runs"].append(asdict(r))
-            say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
+            record(out, r)
         gj.engine.dispose()
 
         procs = max(1, min(args.procs, args.clients))
@@ -718,8 +723,7 @@ def run_postgres(args: argparse.Namespace, params: dict[str, Any], tmp: Path) ->
             "one GIL per process (multiprocessing, spawn)",
         )
         r.error_samples.extend(problems)
-        out["runs"].append(asdict(r))
-        say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
+        record(out, r)
 
         checkpoint()
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
@@ -737,8 +741,7 @@ def run_postgres(args: argparse.Namespace, params: dict[str, Any], tmp: Path) ->
             stats,
             "reference only: 5 statements + commit, no idempotency lookup, no ORM",
         )
-        out["runs"].append(asdict(r))
-        say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
+        record(out, r)
 
         gj = bootstrap(bench_settings(url, log_file))
         out["check_ledger"] = ledger_check(gj)
@@ -908,8 +911,7 @@ def run_sqlite(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             stats,
             "BEGIN IMMEDIATE; conditional debit; credit; 2 posting INSERTs; COMMIT",
         )
-        out["runs"].append(asdict(r))
-        say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
+        record(out, r)
     for threads in thread_counts:
         say(f"SQLite gongji ledger.post, {threads} thread(s)")
         wall, stats = run_threads(
@@ -925,8 +927,7 @@ def run_sqlite(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             stats,
             "one GIL; a new sqlite3 connection per unit of work (NullPool)",
         )
-        out["runs"].append(asdict(r))
-        say(f"  {r.tps:,.0f} tps, refused {r.refused}, errors {r.errors}")
+        record(out, r)
     out["check_ledger"] = ledger_check(gj)
     out["plain_check"] = plain_check(plain_db)
     gj.engine.dispose()
