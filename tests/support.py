@@ -190,3 +190,24 @@ def bind(gj: Gongji, who: Principal, relative_id: int, relation: str, *, profile
         accept_agreement(gj, who)
     req = bind_request(gj, who.person_id, relative_id, relation, **overrides)
     return family.bind_relative(gj.run, ctx(gj, who), profile or gj.profile, req)
+
+
+def allocate(gj: Gongji, who: Principal, binding_id: int, amount_fen: int, *, key: str | None = None) -> dict:
+    """共济账户划拨 (allocation model, Gansu): move ``amount_fen`` into the relative's family account."""
+    import uuid
+
+    from gongji.services import family
+
+    def go(uow: Any) -> dict:
+        r = family.allocate(
+            uow,
+            ctx(gj, who),
+            gj.profile,
+            binding_id=binding_id,
+            amount_fen=amount_fen,
+            idempotency_key=key or f"alloc-{uuid.uuid4()}",
+        )
+        uow.commit()
+        return r.body
+
+    return gj.run(go)

@@ -31,27 +31,42 @@ The hierarchy (HTTP status in brackets)::
     │   ├── UnbalancedTransaction           E_LEDGER_UNBALANCED
     │   ├── InsufficientBalance             E_INSUFFICIENT_BALANCE
     │   └── AccountFrozen                   E_ACCOUNT_FROZEN
-    └── FamilyRefusal [422]                 E_FAMILY: a family mutual-aid rule refuses (SPEC §4)
-        ├── AgreementRequired               E_FAMILY_AGREEMENT (承诺协议 not yet confirmed)
-        ├── CommitmentInvalid               E_FAMILY_COMMITMENT (承诺书 not signed as shown)
-        ├── AuthorizerNotEmployee           E_FAMILY_AUTHORIZER_NOT_EMPLOYEE
-        ├── AuthorizerSuspended             E_FAMILY_AUTHORIZER_SUSPENDED
-        ├── AuthorizerInterrupted           E_FAMILY_AUTHORIZER_INTERRUPTED
-        ├── AuthorizerAccountFrozen         E_FAMILY_AUTHORIZER_FROZEN
-        ├── AuthorizerNoBalance             E_FAMILY_AUTHORIZER_NO_BALANCE
-        ├── RelationNotAllowed              E_FAMILY_RELATION
-        ├── SelfBinding                     E_FAMILY_SELF
-        ├── IdentityMismatch                E_FAMILY_IDENTITY (name and ID number do not match)
-        ├── TooManyAttempts [429]           E_FAMILY_TOO_MANY_ATTEMPTS
-        ├── RelativeNotInsured              E_FAMILY_RELATIVE_NOT_INSURED
-        ├── RelativeOutOfProvince           E_FAMILY_RELATIVE_OUT_OF_PROVINCE
-        ├── RelationImplausible             E_FAMILY_IMPLAUSIBLE (birth dates contradict it)
-        ├── DuplicateBinding [409]          E_FAMILY_DUPLICATE
-        ├── RelativeHasAuthorizer [409]     E_FAMILY_RELATIVE_BOUND
-        ├── BindingLimit                    E_FAMILY_LIMIT
-        ├── PairRevoked [409]               E_FAMILY_REVOKED (revoked for fraud: not again)
-        ├── FundingModelMismatch            E_FAMILY_MODEL (e.g. 共济账户划拨 under 'direct')
-        └── UseNotAllowed                   E_FAMILY_USE (the profile does not allow this use)
+    ├── FamilyRefusal [422]                 E_FAMILY: a family mutual-aid rule refuses (SPEC §4)
+    │   ├── AgreementRequired               E_FAMILY_AGREEMENT (承诺协议 not yet confirmed)
+    │   ├── CommitmentInvalid               E_FAMILY_COMMITMENT (承诺书 not signed as shown)
+    │   ├── AuthorizerNotEmployee           E_FAMILY_AUTHORIZER_NOT_EMPLOYEE
+    │   ├── AuthorizerSuspended             E_FAMILY_AUTHORIZER_SUSPENDED
+    │   ├── AuthorizerInterrupted           E_FAMILY_AUTHORIZER_INTERRUPTED
+    │   ├── AuthorizerAccountFrozen         E_FAMILY_AUTHORIZER_FROZEN
+    │   ├── AuthorizerNoBalance             E_FAMILY_AUTHORIZER_NO_BALANCE
+    │   ├── RelationNotAllowed              E_FAMILY_RELATION
+    │   ├── SelfBinding                     E_FAMILY_SELF
+    │   ├── IdentityMismatch                E_FAMILY_IDENTITY (name and ID number do not match)
+    │   ├── TooManyAttempts [429]           E_FAMILY_TOO_MANY_ATTEMPTS
+    │   ├── RelativeNotInsured              E_FAMILY_RELATIVE_NOT_INSURED
+    │   ├── RelativeOutOfProvince           E_FAMILY_RELATIVE_OUT_OF_PROVINCE
+    │   ├── RelationImplausible             E_FAMILY_IMPLAUSIBLE (birth dates contradict it)
+    │   ├── DuplicateBinding [409]          E_FAMILY_DUPLICATE
+    │   ├── RelativeHasAuthorizer [409]     E_FAMILY_RELATIVE_BOUND
+    │   ├── BindingLimit                    E_FAMILY_LIMIT
+    │   ├── PairRevoked [409]               E_FAMILY_REVOKED (revoked for fraud: not again)
+    │   ├── FundingModelMismatch            E_FAMILY_MODEL (e.g. 共济账户划拨 under 'direct')
+    │   └── UseNotAllowed                   E_FAMILY_USE (the profile does not allow this use)
+    └── SettlementRefusal [422]             E_SETL: the national interface refuses (SPEC §5)
+        ├── UnknownTransaction              E_SETL_INFNO (infno not offered)
+        ├── MessageIdReused [409]           E_SETL_MSGID (same msgid, different request)
+        ├── WrongInstitution [403]          E_SETL_INSTITUTION (not the signed-in institution's)
+        ├── PersonUnknown                   E_SETL_PERSON (no such insured person)
+        ├── NotInsured                      E_SETL_NOT_INSURED (insutype not in normal status)
+        ├── VisitUnknown                    E_SETL_VISIT (no such mdtrt_id for this person)
+        ├── VisitCancelled                  E_SETL_VISIT_CANCELLED
+        ├── AmountsMismatch                 E_SETL_AMOUNTS (parts ≠ total, or ≠ uploaded details)
+        ├── FeeDetailInvalid                E_SETL_FEE (a fee line is wrong)
+        ├── NoBenefitRule                   E_SETL_NO_RULE (no rule for insutype × med_type)
+        ├── PrescriptionRequired            E_SETL_PRESCRIPTION (外配处方 missing or not valid)
+        ├── AlreadyCancelled [409]          E_SETL_CANCELLED (a second cancel)
+        ├── ReversalTargetUnknown           E_SETL_REVERSAL (2601: nothing to reverse)
+        └── FileUnknown                     E_SETL_FILE (9102/3202: no such file)
 
 The codes are stable API: clients switch on ``code``; the messages may be reworded.
 """
@@ -369,6 +384,100 @@ class UseNotAllowed(FamilyRefusal):
     code = "E_FAMILY_USE"
     message_zh = "家庭共济资金不能用于该项支付"
     message_en = "Family funds may not pay for this use under the province's policy"
+
+
+class SettlementRefusal(GongjiError):
+    http_status = 422
+    code = "E_SETL"
+    message_zh = "结算交易无法办理"
+    message_en = "The settlement transaction cannot be processed"
+
+
+class UnknownTransaction(SettlementRefusal):
+    code = "E_SETL_INFNO"
+    message_zh = "不支持的接口编号"
+    message_en = "Unsupported transaction number (infno)"
+
+
+class MessageIdReused(SettlementRefusal):
+    http_status = 409
+    code = "E_SETL_MSGID"
+    message_zh = "发送方报文ID已使用，且报文内容不同"
+    message_en = "This msgid was already used with a different request"
+
+
+class WrongInstitution(SettlementRefusal):
+    http_status = 403
+    code = "E_SETL_INSTITUTION"
+    message_zh = "定点医药机构编号与接入凭证不符，或业务不属于本机构"
+    message_en = "The institution does not match the gateway key, or the record belongs to another institution"
+
+
+class PersonUnknown(SettlementRefusal):
+    code = "E_SETL_PERSON"
+    message_zh = "未查询到该参保人员信息"
+    message_en = "No insured person matches"
+
+
+class NotInsured(SettlementRefusal):
+    code = "E_SETL_NOT_INSURED"
+    message_zh = "参保人该险种参保状态不正常，不能享受待遇"
+    message_en = "The person is not in normal status for this insurance type"
+
+
+class VisitUnknown(SettlementRefusal):
+    code = "E_SETL_VISIT"
+    message_zh = "就诊信息不存在"
+    message_en = "No such visit (mdtrt_id) for this person"
+
+
+class VisitCancelled(SettlementRefusal):
+    code = "E_SETL_VISIT_CANCELLED"
+    message_zh = "该就诊已撤销，不能结算"
+    message_en = "The visit was cancelled and cannot be settled"
+
+
+class AmountsMismatch(SettlementRefusal):
+    code = "E_SETL_AMOUNTS"
+    message_zh = "费用金额不平衡"
+    message_en = "The amounts do not add up"
+
+
+class FeeDetailInvalid(SettlementRefusal):
+    code = "E_SETL_FEE"
+    message_zh = "费用明细有误"
+    message_en = "A fee detail line is invalid"
+
+
+class NoBenefitRule(SettlementRefusal):
+    code = "E_SETL_NO_RULE"
+    message_zh = "该险种和医疗类别无待遇支付政策"
+    message_en = "No benefit rule for this insurance type and medical category"
+
+
+class PrescriptionRequired(SettlementRefusal):
+    code = "E_SETL_PRESCRIPTION"
+    message_zh = "处方药须凭本统筹地区定点医疗机构开具的有效外配处方"
+    message_en = "Prescription drugs need a valid prescription from a designated institution of this pooling region"
+
+
+class AlreadyCancelled(SettlementRefusal):
+    http_status = 409
+    code = "E_SETL_CANCELLED"
+    message_zh = "该结算已撤销，不能重复撤销"
+    message_en = "This settlement was already cancelled"
+
+
+class ReversalTargetUnknown(SettlementRefusal):
+    code = "E_SETL_REVERSAL"
+    message_zh = "原交易不存在或不能冲正"
+    message_en = "The original transaction does not exist or cannot be reversed"
+
+
+class FileUnknown(SettlementRefusal):
+    code = "E_SETL_FILE"
+    message_zh = "文件不存在或已过下载期限"
+    message_en = "No such file, or its download period has ended"
 
 
 def all_error_classes() -> list[type[GongjiError]]:

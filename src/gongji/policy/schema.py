@@ -505,6 +505,28 @@ class Accounts(Sourced):
 
 
 # --------------------------------------------------------------------------------------------
+# [settlement]
+
+AccountScope = Literal["personal_part", "in_scope_self_pay"]
+
+
+class SettlementPolicy(Sourced):
+    """Settlement at designated institutions (SPEC §5; seed 004 for external prescriptions)."""
+
+    account_pays: AccountScope
+    """personal_part: the personal account may pay everything the person bears; in_scope_self_pay:
+    only the in-policy self-pay (deductible, self-pay-first, the part above the fund ratio)."""
+    med_type_aliases: dict[MedTypeCode, MedTypeCode] = Field(default_factory=dict)
+    """Provincial med_type codes read as the profile's own (e.g. Hunan 2101 普通住院 → 21)."""
+    prescription_valid_days: Annotated[int, Field(strict=True, ge=1, le=30)]
+    """An external prescription (外配处方) may be dispensed within this many days of issue."""
+    prescription_retention_years: Annotated[int, Field(strict=True, ge=2, le=30)]
+    """Prescriptions are kept at least this long (seed 004: 至少保存2年)."""
+    prescription_same_pooling_region: Flag
+    """The issuing institution must be in the pharmacy's pooling region (seed 004)."""
+
+
+# --------------------------------------------------------------------------------------------
 # The profile
 
 
@@ -515,6 +537,7 @@ class Profile(_Frozen):
     collection: Collection
     benefit: Benefit
     accounts: Accounts
+    settlement: SettlementPolicy
 
     @property
     def code(self) -> str:
@@ -587,6 +610,7 @@ class Profile(_Frozen):
             ("collection.remittance", self.collection.remittance),
             *((f"benefit.rule[{r.key}]", r) for r in self.benefit.rule),
             ("accounts", self.accounts),
+            ("settlement", self.settlement),
         ]
         paths: list[str] = []
         for path, group in groups:

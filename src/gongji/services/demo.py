@@ -935,6 +935,14 @@ class _Generator:
                     uow, username=username, password=DEMO_PASSWORD, role=role, password_hash=password_hash, **extra
                 )
                 created.append((role.value, username, description))
+            uow.flush()
+            # each demo institution gets both kinds of gateway key for the interface (gongji his)
+            from gongji.services import nhsa
+
+            for user in uow.session.scalars(select(AppUser).where(AppUser.role == Role.INSTITUTION.value)):
+                if not nhsa.credentials_of(uow, str(user.fixmedins_code)):
+                    for scheme in ("api", "tif"):
+                        nhsa.issue_credential(uow, user=user, scheme=scheme, now=self.gj.clock.now())
             uow.commit()
         return created
 

@@ -572,7 +572,7 @@ def check_use(
             )
 
 
-def _payers(uow: UnitOfWork, profile: Profile, relative_id: int) -> list[F.Payer]:
+def _payers(uow: UnitOfWork, profile: Profile, relative_id: int, *, lock: bool = True) -> list[F.Payer]:
     bindings = list(
         uow.session.scalars(
             select(FamilyBinding).where(
@@ -582,7 +582,8 @@ def _payers(uow: UnitOfWork, profile: Profile, relative_id: int) -> list[F.Payer
     )
     eligible = [b for b in bindings if _may_draw_on(uow, profile, b.authorizer_id)]
     codes = [_family_source(profile, b) for b in eligible]
-    balances = ledger.lock_balances(uow, codes) if codes else {}
+    read = ledger.lock_balances if lock else ledger.balances_of
+    balances = read(uow, codes) if codes else {}
     payers = [
         F.Payer(b.id, (b.created_at, b.id), F.Source(code, balances[code], b.id))
         for b, code in zip(eligible, codes, strict=True)
@@ -733,6 +734,35 @@ def pay(
         cash_fen=split.cash_fen,
     )
     return ledger.PostResult(body, replayed=False)
+
+
+def preview(
+    uow: UnitOfWork,
+    profile: Profile,
+    *,
+    relative_id: int,
+    amount_fen: int,
+    use: str,
+    institution_region: str | None = None,
+    use_family: bool = True,
+) -> F.Split:
+    """What ``pay`` would take from where, without locking or writing (2206 预结算)."""
+    require_positive_fen(amount_fen)
+    if use_family:
+        check_use(profile, use, institution_region=institution_region)
+        F.check_relative_insured(
+            _insurances(uow, relative_id),
+            relative_insutypes=profile.family.relative_insutypes,
+            province_code=profile.profile.province_code,
+            in_province_only=profile.family.relatives_in_province_only,
+        )
+    else:
+        _require_known_use(use)
+    own_codes = _own_codes(relative_id) if _account_status(uow, relative_id) == "normal" else []
+    own_balances = ledger.balances_of(uow, own_codes) if own_codes else {}
+    own = [F.Source(code, own_balances.get(code, 0)) for code in own_codes]
+    payers = _payers(uow, profile, relative_id, lock=False) if use_family else []
+    return F.split_payment(amount_fen, own, [p.source for p in payers])
 
 
 # --- staff: fraud (虚构家庭成员关系, seed 003 四(四)) ----------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -334,3 +335,215 @@ class CreditRecord(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     user_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- settlement through the national 两定 interface (SPEC §5) ------------------------------------
+
+
+class InstitutionCredential(Base):
+    """A designated institution's gateway key: ``_api_*`` (AK/SK, HMAC-SHA1) or ``x-tif-*``
+    (paasid/token, SHA-256). The secret is kept as given: an HMAC check needs it in clear."""
+
+    __tablename__ = "institution_credential"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    scheme: Mapped[str] = mapped_column(String(3))  # api / tif
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NhsaMessage(Base):
+    """The first answer to each (institution, msgid): a repeated msgid gets it back unchanged."""
+
+    __tablename__ = "nhsa_message"
+    __table_args__ = (UniqueConstraint("fixmedins_code", "msgid", name="uq_nhsa_message_msgid"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20))
+    msgid: Mapped[str] = mapped_column(String(64))
+    infno: Mapped[str] = mapped_column(String(8))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NhsaSignIn(Base):
+    """9001 签到: one row per sign-in; ``sign_no`` is returned to the institution."""
+
+    __tablename__ = "nhsa_sign_in"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20), index=True)
+    opter_no: Mapped[str] = mapped_column(String(30))
+    sign_no: Mapped[str] = mapped_column(String(30), unique=True)
+    sign_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Visit(Base):
+    """就诊 (2201 挂号 / pharmacy sale): ``mdtrt_id`` is the id as a string."""
+
+    __tablename__ = "visit"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20), index=True)
+    insutype: Mapped[str] = mapped_column(String(6))
+    med_type: Mapped[str | None] = mapped_column(String(6))
+    psn_type: Mapped[str | None] = mapped_column(String(10))
+    ipt_otp_no: Mapped[str] = mapped_column(String(30))
+    dept_code: Mapped[str | None] = mapped_column(String(30))
+    begntime: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(10))  # open / cancelled
+    treatment_region: Mapped[str] = mapped_column(String(6))
+    insured_region: Mapped[str] = mapped_column(String(6))
+    msgid: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FeeDetail(Base):
+    """2204 费用明细: one line, classified against the catalogue when uploaded (append-only;
+    2205 withdraws a batch by setting ``status``)."""
+
+    __tablename__ = "fee_detail"
+    __table_args__ = (UniqueConstraint("visit_id", "feedetl_sn", name="uq_fee_detail_sn"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    chrg_bchno: Mapped[str] = mapped_column(String(30))
+    feedetl_sn: Mapped[str] = mapped_column(String(30))
+    item_code: Mapped[str] = mapped_column(String(50))
+    item_kind: Mapped[str] = mapped_column(String(12))
+    prescription: Mapped[bool] = mapped_column(Boolean)
+    count: Mapped[str] = mapped_column(String(20))  # decimal as text: exact on both databases
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    fulamt_ownpay_fen: Mapped[int] = mapped_column(BigInteger)
+    overlmt_selfpay_fen: Mapped[int] = mapped_column(BigInteger)
+    preselfpay_fen: Mapped[int] = mapped_column(BigInteger)
+    inscp_fen: Mapped[int] = mapped_column(BigInteger)
+    chrgitm_lv: Mapped[str] = mapped_column(String(3))
+    selfpay_prop_permille: Mapped[int] = mapped_column(Integer)
+    rxno: Mapped[str | None] = mapped_column(String(40))
+    rx_circ_flag: Mapped[str | None] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(10))  # active / withdrawn / settled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Prescription(Base):
+    """外配处方 (seed 004): issued by a designated institution for use at a pharmacy of the same
+    pooling region; kept at least two years (never deleted by the system)."""
+
+    __tablename__ = "prescription"
+    __table_args__ = (UniqueConstraint("issuer_code", "rxno", name="uq_prescription_rxno"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rxno: Mapped[str] = mapped_column(String(40), index=True)
+    issuer_code: Mapped[str] = mapped_column(String(20))
+    issuer_region: Mapped[str] = mapped_column(String(6))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    keep_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # valid / dispensed
+    dispensed_by: Mapped[str | None] = mapped_column(String(20))
+    dispensed_setl_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Settlement(Base):
+    """结算 (2207) and its cancellation row (2208/2601, ``refd_setl_flag`` 1, negative amounts).
+
+    Rows are not updated except ``status`` of the original when it is cancelled."""
+
+    __tablename__ = "settlement"
+    __table_args__ = (
+        Index("ix_settlement_institution_time", "fixmedins_code", "setl_time"),
+        Index(
+            "uq_settlement_cancel",
+            "reverses_id",
+            unique=True,
+            sqlite_where=text("reverses_id IS NOT NULL"),
+            postgresql_where=text("reverses_id IS NOT NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20))
+    msgid: Mapped[str] = mapped_column(String(64))
+    chrg_bchno: Mapped[str | None] = mapped_column(String(30))
+    insutype: Mapped[str] = mapped_column(String(6))
+    med_type: Mapped[str] = mapped_column(String(6))
+    clr_type: Mapped[str] = mapped_column(String(6))
+    use_kind: Mapped[str] = mapped_column(String(24))
+    institution_level: Mapped[int] = mapped_column(Integer)
+    acct_used_flag: Mapped[str] = mapped_column(String(1))
+    year: Mapped[int] = mapped_column(Integer)
+    setl_time: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(10))  # settled / cancelled / reversal
+    refd_setl_flag: Mapped[str] = mapped_column(String(1))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("settlement.id"))
+    medfee_fen: Mapped[int] = mapped_column(BigInteger)
+    fulamt_ownpay_fen: Mapped[int] = mapped_column(BigInteger)
+    overlmt_selfpay_fen: Mapped[int] = mapped_column(BigInteger)
+    preselfpay_fen: Mapped[int] = mapped_column(BigInteger)
+    inscp_fen: Mapped[int] = mapped_column(BigInteger)
+    act_pay_dedc_fen: Mapped[int] = mapped_column(BigInteger)
+    hifp_pay_fen: Mapped[int] = mapped_column(BigInteger)
+    fund_pay_sumamt_fen: Mapped[int] = mapped_column(BigInteger)
+    psn_part_amt_fen: Mapped[int] = mapped_column(BigInteger)
+    acct_pay_fen: Mapped[int] = mapped_column(BigInteger)
+    acct_mulaid_pay_fen: Mapped[int] = mapped_column(BigInteger)
+    psn_cash_pay_fen: Mapped[int] = mapped_column(BigInteger)
+    hosp_part_amt_fen: Mapped[int] = mapped_column(BigInteger)
+    balc_fen: Mapped[int] = mapped_column(BigInteger)
+    pool_ratio_permille: Mapped[int] = mapped_column(Integer)
+    fund_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    account_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    family_payment_id: Mapped[int | None] = mapped_column(ForeignKey("family_payment.id"))
+    treatment_region: Mapped[str] = mapped_column(String(6))
+    insured_region: Mapped[str] = mapped_column(String(6))
+    out_type: Mapped[str] = mapped_column(String(1))  # 0 local, 1 in-province off-site, 2 cross-province
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SettlementParty(Base):
+    """Who paid a settlement from which insured place (for clearing): the insured person's own
+    account and each authorizer whose family funds paid (SPEC §5, §7)."""
+
+    __tablename__ = "settlement_party"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), index=True)
+    role: Mapped[str] = mapped_column(String(12))  # insured / authorizer
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("family_binding.id"))
+    region_code: Mapped[str] = mapped_column(String(6))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class BenefitAccumulator(Base):
+    """Yearly totals per person × insutype × med_type: deductible met and fund paid (for the cap)."""
+
+    __tablename__ = "benefit_accumulator"
+    __table_args__ = (UniqueConstraint("person_id", "year", "insutype", "med_type", name="uq_benefit_accumulator"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    insutype: Mapped[str] = mapped_column(String(6))
+    med_type: Mapped[str] = mapped_column(String(6))
+    deductible_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NhsaFile(Base):
+    """Files moved by 9101 (upload) and 9102 (download): 3202 detail files and their results."""
+
+    __tablename__ = "nhsa_file"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    file_qury_no: Mapped[str] = mapped_column(String(30), unique=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # upload / result
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dld_endtime: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -67,4 +67,9 @@ def run(uow_factory: Callable[[], UnitOfWork], use_case: Callable[[UnitOfWork], 
 
 def _is_idempotency_race(exc: IntegrityError) -> bool:
     text = str(exc.orig)
-    return "idempotency_key" in text or "uq_ledger_txn" in text
+    return (
+        "idempotency_key" in text
+        or "uq_ledger_txn" in text
+        or "uq_nhsa_message_msgid" in text
+        or "nhsa_message.msgid" in text
+    )

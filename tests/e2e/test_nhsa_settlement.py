@@ -1,0 +1,204 @@
+"""Settlement through the national 两定 interface over HTTP (SPEC §5; INTERFACE.md §2-§7), on
+SQLite and PostgreSQL: the outpatient flow 1101 → 2201 → 2206 → 2207, each acct_used_flag,
+own account → family funds → cash (seeds 000, 003), cancel and reversal, msgid replay and the
+gateway's 401 answers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from gongji.adapters.db.models import BenefitAccumulator, LedgerTxn, NhsaMessage, Settlement, SettlementParty
+from gongji.adapters.nhsa import gateway_auth
+from gongji.adapters.nhsa.client import HisClient, parts_of, yuan
+from gongji.domain import ledger as L
+from gongji.services import ledger
+from tests import nhsa_support as N
+from tests import support as S
+
+GANSU = "620702"
+HOSPITAL = "H62070200001"
+PHARMACY = "P62070200001"
+
+
+def fen(value: Any) -> int:
+    return int(Decimal(str(value)) * 100)
+
+
+@pytest.fixture
+def office(gj):
+    return S.staff(gj, ["620000"], username="staff_gs")
+
+
+@pytest.fixture
+def hospital(gj, client) -> HisClient:
+    key = N.institution(gj, HOSPITAL, region=GANSU, level=2)
+    return N.his(client, gj, HOSPITAL, key, region=GANSU)
+
+
+@pytest.fixture
+def authorizer(gj, office) -> int:
+    """An employee with 1,000.00 yuan in the current-year account."""
+    return S.employee(gj, office, region=GANSU, name="王建国", birth=date(1980, 5, 1), income_fen=100_000)
+
+
+@pytest.fixture
+def patient(gj, office) -> int:
+    """An employee with 30.00 yuan of their own."""
+    return S.employee(gj, office, region=GANSU, name="王小红", birth=date(1990, 2, 2), income_fen=3_000)
+
+
+def balances(gj, person_id: int) -> int:
+    def go(uow: Any) -> int:
+        return sum(ledger.balances_of(uow, [L.personal_current(person_id), L.personal_past(person_id)]).values())
+
+    return gj.run(go)
+
+
+def visit(his: HisClient, gj, person_id: int, insutype: str = "310") -> str:
+    certno = S.person_cert(gj, person_id)
+    info = his.person_info(certno)
+    assert info["infcode"] == 0, info
+    psn_no = info["output"]["baseinfo"]["psn_no"]
+    reg = his.register(psn_no, insutype, certno, S.person_name(gj, person_id), ipt_otp_no=f"MZ{person_id}")
+    assert reg["infcode"] == 0, reg
+    return reg["output"]["data"]["mdtrt_id"]
+
+
+def settle(his: HisClient, gj, person_id: int, medfee_fen: int, flag: str, *, insutype: str = "310") -> dict:
+    certno = S.person_cert(gj, person_id)
+    mdtrt_id = visit(his, gj, person_id, insutype)
+    args = dict(
+        psn_no=str(person_id), mdtrt_id=mdtrt_id, insutype=insutype, certno=certno, medfee_fen=medfee_fen, acct_used_flag=flag
+    )
+    pre = his.call("2206", his.settle_input(**args))
+    assert pre["infcode"] == 0, pre
+    done = his.call("2207", his.settle_input(**args, parts=parts_of(pre["output"]["setlinfo"])))
+    assert done["infcode"] == 0, done
+    assert {k: v for k, v in done["output"]["setlinfo"].items() if k not in {"setl_id", "medins_setl_id"}} == {
+        k: v for k, v in pre["output"]["setlinfo"].items() if k != "medins_setl_id"
+    }, "2206 foretells 2207 exactly"
+    return done
+
+
+def identity_holds(info: dict) -> None:
+    medfee, fund, psn = fen(info["medfee_sumamt"]), fen(info["fund_pay_sumamt"]), fen(info["psn_part_amt"])
+    assert medfee == fund + psn + fen(info["hosp_part_amt"])
+    assert psn == fen(info["acct_pay"]) + fen(info["psn_cash_pay"])
+    assert 0 <= fen(info["acct_mulaid_pay"]) <= fen(info["acct_pay"])
+
+
+def test_outpatient_settlement_pays_fund_then_own_account_acct_used_flag_1(gj, hospital, patient):
+    out = settle(hospital, gj, patient, 100_00, "1")["output"]
+    info = out["setlinfo"]
+    identity_holds(info)
+    # Gansu 310 × 11 × level 2: deductible 300.00, so the fund pays nothing on 100.00
+    assert fen(info["act_pay_dedc"]) == 100_00 and fen(info["hifp_pay"]) == 0
+    assert fen(info["acct_pay"]) == 30_00 and fen(info["psn_cash_pay"]) == 70_00
+    assert fen(info["acct_mulaid_pay"]) == 0
+    assert balances(gj, patient) == 0 and fen(info["balc"]) == 0
+
+
+def test_acct_used_flag_0_pays_nothing_from_accounts(gj, hospital, patient):
+    info = settle(hospital, gj, patient, 50_00, "0")["output"]["setlinfo"]
+    assert fen(info["acct_pay"]) == 0 and fen(info["psn_cash_pay"]) == 50_00
+    assert balances(gj, patient) == 30_00
+
+
+def test_cancel_restores_balances_accumulators_and_is_refused_twice(gj, hospital, patient):
+    done = settle(hospital, gj, patient, 100_00, "1")
+    info = done["output"]["setlinfo"]
+    cancel = {"data": {"setl_id": info["setl_id"], "mdtrt_id": info["mdtrt_id"], "psn_no": info["psn_no"]}}
+    first = hospital.call("2208", cancel)
+    assert first["infcode"] == 0, first
+    assert fen(first["output"]["setlinfo"]["medfee_sumamt"]) == -100_00
+    assert balances(gj, patient) == 30_00
+
+    def acc(uow: Any) -> tuple[int, int]:
+        row = uow.session.scalar(select(BenefitAccumulator).where(BenefitAccumulator.person_id == patient))
+        return row.deductible_paid_fen, row.fund_paid_fen
+
+    assert gj.run(acc) == (0, 0)
+    second = hospital.call("2208", cancel)
+    assert second["infcode"] == -1 and "已撤销" in second["err_msg"]
+    assert second["err_code"] == "E_SETL_CANCELLED"
+
+
+def test_repeated_msgid_returns_first_answer_and_moves_no_money(gj, hospital, patient):
+    certno = S.person_cert(gj, patient)
+    mdtrt_id = visit(hospital, gj, patient)
+    body = hospital.settle_input(
+        psn_no=str(patient), mdtrt_id=mdtrt_id, insutype="310", certno=certno, medfee_fen=20_00, acct_used_flag="1",
+        parts={"fulamt_ownpay_amt": 0, "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 20_00},
+    )
+    msgid = hospital.next_msgid()
+    first = hospital.call("2207", body, msgid=msgid)
+    again = hospital.call("2207", body, msgid=msgid)
+    assert first == again
+    assert balances(gj, patient) == 10_00
+
+    def count(uow: Any) -> int:
+        return uow.session.scalar(select(func.count()).select_from(Settlement))
+
+    assert gj.run(count) == 1
+    changed = dict(body["data"], medfee_sumamt="21.00", inscp_scp_amt="21.00")
+    reused = hospital.call("2207", {"data": changed}, msgid=msgid)
+    assert reused["infcode"] == -1 and reused["err_code"] == "E_SETL_MSGID"
+
+
+def test_bad_signature_gets_the_gateways_401(gj, hospital, patient):
+    body = hospital.envelope("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "x", "psn_cert_type": "01", "certno": "x"}})
+    headers = hospital.headers("1101")
+    headers["_api_signature"] = "A" + headers["_api_signature"][1:]
+    r = hospital.post(body, headers=headers)
+    assert r.status_code == 401 and r.json() == {"code": 401, "message": gateway_auth.MISMATCH}
+    r = hospital.post(body, headers={})
+    assert r.status_code == 401 and r.json()["message"] == gateway_auth.MISSING
+    old = hospital.now() - timedelta(minutes=31)
+    stale = gateway_auth.sign_api_headers(hospital.key.key_id, hospital.key.secret, "1101", now=old)
+    r = hospital.post(body, headers=stale)
+    assert r.status_code == 401 and r.json()["message"] == gateway_auth.TIMEOUT
+
+
+def test_family_pays_after_own_account_then_cash_acct_used_flag_2(gj, client, hospital, authorizer, patient):
+    who = S.citizen(gj, authorizer, username="wjg")
+    binding = S.bind(gj, who, patient, "child")
+    S.allocate(gj, who, binding["binding_id"], 500_00)  # Gansu: 共济账户划拨 first (seed 000)
+    info = settle(hospital, gj, patient, 100_00, "2")["output"]["setlinfo"]
+    identity_holds(info)
+    assert fen(info["acct_pay"]) == 100_00  # 30.00 own + 70.00 family
+    assert fen(info["acct_mulaid_pay"]) == 70_00
+    assert fen(info["psn_cash_pay"]) == 0
+
+    def parties(uow: Any) -> list[tuple[str, int, str, int]]:
+        rows = uow.session.scalars(select(SettlementParty).order_by(SettlementParty.id))
+        return [(r.role, r.person_id, r.region_code, r.amount_fen) for r in rows]
+
+    assert gj.run(parties) == [("insured", patient, GANSU, 30_00), ("authorizer", authorizer, GANSU, 70_00)]
+
+
+def test_flag_1_never_touches_family_funds(gj, hospital, authorizer, patient):
+    who = S.citizen(gj, authorizer, username="wjg")
+    binding = S.bind(gj, who, patient, "child")
+    S.allocate(gj, who, binding["binding_id"], 500_00)
+    info = settle(hospital, gj, patient, 100_00, "1")["output"]["setlinfo"]
+    assert fen(info["acct_mulaid_pay"]) == 0 and fen(info["psn_cash_pay"]) == 70_00
+
+
+def test_unknown_infno_and_malformed_json_are_refused_with_infcode_minus_1(gj, hospital):
+    r = hospital.post(hospital.envelope("9999", {}))
+    assert r.status_code == 200 and r.json()["infcode"] == -1 and "9999" in r.json()["err_msg"]
+    r = hospital.http.post(
+        "/fsi/api/rsfComIfsService/callService", content=b"{not json", headers=hospital.headers("1101")
+    )
+    assert r.json()["infcode"] == -1 and "JSON" in r.json()["err_msg"]
+
+    def messages(uow: Any) -> int:
+        return uow.session.scalar(select(func.count()).select_from(NhsaMessage))
+
+    assert gj.run(messages) == 0
