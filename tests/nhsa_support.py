@@ -38,7 +38,12 @@ def institution(
             )
         )
         user = auth.create_user(
-            uow, username=f"his_{code}", password=S.PASSWORD, role=Role.INSTITUTION, display_name=code, fixmedins_code=code
+            uow,
+            username=f"his_{code}",
+            password=S.PASSWORD,
+            role=Role.INSTITUTION,
+            display_name=code,
+            fixmedins_code=code,
         )
         credential = nhsa.issue_credential(uow, user=user, scheme=scheme, now=gj.clock.now())
         key = Key(scheme=scheme, key_id=credential.key_id, secret=credential.secret)  # type: ignore[arg-type]
@@ -48,7 +53,9 @@ def institution(
     return gj.run(go)
 
 
-def his(client: TestClient, gj: Gongji, code: str, key: Key, *, region: str = "620702", style: str = "body") -> HisClient:
+def his(
+    client: TestClient, gj: Gongji, code: str, key: Key, *, region: str = "620702", style: str = "body"
+) -> HisClient:
     return HisClient(
         http=client,
         fixmedins_code=code,

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gongji.adapters.db.models import BenefitAccumulator, LedgerTxn, NhsaMessage, Settlement, SettlementParty
+from gongji.adapters.db.models import BenefitAccumulator, NhsaMessage, Settlement, SettlementParty
 from gongji.adapters.nhsa import gateway_auth
-from gongji.adapters.nhsa.client import HisClient, parts_of, yuan
+from gongji.adapters.nhsa.client import HisClient, parts_of
 from gongji.domain import ledger as L
 from gongji.services import ledger
 from tests import nhsa_support as N
@@ -74,7 +74,12 @@ def settle(his: HisClient, gj, person_id: int, medfee_fen: int, flag: str, *, in
     certno = S.person_cert(gj, person_id)
     mdtrt_id = visit(his, gj, person_id, insutype)
     args = dict(
-        psn_no=str(person_id), mdtrt_id=mdtrt_id, insutype=insutype, certno=certno, medfee_fen=medfee_fen, acct_used_flag=flag
+        psn_no=str(person_id),
+        mdtrt_id=mdtrt_id,
+        insutype=insutype,
+        certno=certno,
+        medfee_fen=medfee_fen,
+        acct_used_flag=flag,
     )
     pre = his.call("2206", his.settle_input(**args))
     assert pre["infcode"] == 0, pre
@@ -133,7 +138,12 @@ def test_repeated_msgid_returns_first_answer_and_moves_no_money(gj, hospital, pa
     certno = S.person_cert(gj, patient)
     mdtrt_id = visit(hospital, gj, patient)
     body = hospital.settle_input(
-        psn_no=str(patient), mdtrt_id=mdtrt_id, insutype="310", certno=certno, medfee_fen=20_00, acct_used_flag="1",
+        psn_no=str(patient),
+        mdtrt_id=mdtrt_id,
+        insutype="310",
+        certno=certno,
+        medfee_fen=20_00,
+        acct_used_flag="1",
         parts={"fulamt_ownpay_amt": 0, "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 20_00},
     )
     msgid = hospital.next_msgid()
@@ -152,7 +162,9 @@ def test_repeated_msgid_returns_first_answer_and_moves_no_money(gj, hospital, pa
 
 
 def test_bad_signature_gets_the_gateways_401(gj, hospital, patient):
-    body = hospital.envelope("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "x", "psn_cert_type": "01", "certno": "x"}})
+    body = hospital.envelope(
+        "1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "x", "psn_cert_type": "01", "certno": "x"}}
+    )
     headers = hospital.headers("1101")
     headers["_api_signature"] = "A" + headers["_api_signature"][1:]
     r = hospital.post(body, headers=headers)

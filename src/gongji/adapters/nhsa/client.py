@@ -103,7 +103,8 @@ class HisClient:
 
     def post(self, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> httpx.Response:
         infno = str(body.get("infno"))
-        return self.http.post(self.url(infno), json=body, headers=headers if headers is not None else self.headers(infno))
+        signed = headers if headers is not None else self.headers(infno)
+        return self.http.post(self.url(infno), json=body, headers=signed)
 
     def call(self, infno: str, input_: Any, *, msgid: str | None = None, insuplc: str = "") -> dict[str, Any]:
         """Send one transaction; the answer's JSON (infcode 0 or -1), or raises on HTTP errors."""
