@@ -19,13 +19,15 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gongji.adapters.db.models import (
     BenefitAccumulator,
@@ -335,8 +337,6 @@ def _check_prescription(
 
 def _aware(value: datetime) -> datetime:
     """SQLite returns naive datetimes for timezone columns; they were stored in UTC."""
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -561,6 +561,25 @@ def _fee_split(data: dict[str, Any], lines: list[FeeDetail]) -> S.FeeSplit:
 
 
 def _accumulator(uow: UnitOfWork, person_id: int, year: int, insutype: str, med_type: str, *, lock: bool) -> Any:
+    """The person's yearly accumulator. With ``lock`` it is created if missing (INSERT … ON
+    CONFLICT DO NOTHING, safe when two settlements race) and locked FOR UPDATE, so concurrent
+    settlements of one person see each other's deductible and cap."""
+    if lock:
+        dialect = uow.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        uow.session.execute(
+            insert(BenefitAccumulator)
+            .values(
+                person_id=person_id,
+                year=year,
+                insutype=insutype,
+                med_type=med_type,
+                deductible_paid_fen=0,
+                fund_paid_fen=0,
+                updated_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["person_id", "year", "insutype", "med_type"])
+        )
     query = select(BenefitAccumulator).where(
         BenefitAccumulator.person_id == person_id,
         BenefitAccumulator.year == year,
@@ -952,17 +971,6 @@ def _accumulate(uow: UnitOfWork, c: Computed | Settlement, *, sign: int, now: da
         dedc, fund = c.act_pay_dedc_fen, c.hifp_pay_fen
         per_admission = False  # the per-admission deductible is summed from the visit's rows
     acc = _accumulator(uow, person_id, year, insutype, med_type, lock=True)
-    if acc is None:
-        acc = BenefitAccumulator(
-            person_id=person_id,
-            year=year,
-            insutype=insutype,
-            med_type=med_type,
-            deductible_paid_fen=0,
-            fund_paid_fen=0,
-            updated_at=now,
-        )
-        uow.session.add(acc)
     if not per_admission:
         acc.deductible_paid_fen += sign * dedc
     acc.fund_paid_fen += sign * fund
