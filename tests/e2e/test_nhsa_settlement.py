@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gongji.adapters.db.models import BenefitAccumulator, NhsaMessage, Settlement, SettlementParty
+from gongji.adapters.db.models import BenefitAccumulator, LedgerTxn, NhsaMessage, Settlement, SettlementParty
 from gongji.adapters.nhsa import gateway_auth
 from gongji.adapters.nhsa.client import HisClient, parts_of
 from gongji.domain import ledger as L
@@ -214,3 +214,30 @@ def test_unknown_infno_and_malformed_json_are_refused_with_infcode_minus_1(gj, h
         return uow.session.scalar(select(func.count()).select_from(NhsaMessage))
 
     assert gj.run(messages) == 0
+
+
+def test_cancel_returns_the_family_part_to_the_family_account(gj, hospital, authorizer, patient):
+    who = S.citizen(gj, authorizer, username="wjg")
+    binding = S.bind(gj, who, patient, "child")
+    S.allocate(gj, who, binding["binding_id"], 500_00)
+    family_account = L.family_account(binding["binding_id"])
+
+    def fam(uow: Any) -> int:
+        return ledger.balances_of(uow, [family_account])[family_account]
+
+    info = settle(hospital, gj, patient, 100_00, "2")["output"]["setlinfo"]
+    assert gj.run(fam) == 430_00 and balances(gj, patient) == 0
+    out = hospital.call("2208", {"data": {k: info[k] for k in ("setl_id", "mdtrt_id", "psn_no")}})
+    assert out["infcode"] == 0, out
+    assert fen(out["output"]["setlinfo"]["acct_mulaid_pay"]) == -70_00
+    assert gj.run(fam) == 500_00 and balances(gj, patient) == 30_00
+
+    def reversals(uow: Any) -> list[tuple[str, int | None]]:
+        rows = uow.session.execute(
+            select(LedgerTxn.kind, LedgerTxn.reverses_txn_id).where(LedgerTxn.reverses_txn_id.is_not(None))
+        )
+        return [(k, r) for k, r in rows]
+
+    paid = gj.run(lambda uow: uow.session.scalar(select(LedgerTxn.id).where(LedgerTxn.kind == "family.pay.outpatient")))
+    assert [r for _, r in gj.run(reversals)] == [paid]  # history kept: one reversing entry, nothing edited
+    assert gj.run(lambda uow: ledger.check_ledger(uow).ok)
