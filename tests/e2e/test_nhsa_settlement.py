@@ -17,7 +17,8 @@ from gongji.adapters.db.models import BenefitAccumulator, LedgerTxn, NhsaMessage
 from gongji.adapters.nhsa import gateway_auth
 from gongji.adapters.nhsa.client import HisClient, parts_of
 from gongji.domain import ledger as L
-from gongji.services import ledger
+from gongji.domain.errors import InvalidStateTransition
+from gongji.services import ledger, registry
 from tests import nhsa_support as N
 from tests import support as S
 
@@ -241,3 +242,16 @@ def test_cancel_returns_the_family_part_to_the_family_account(gj, hospital, auth
     paid = gj.run(lambda uow: uow.session.scalar(select(LedgerTxn.id).where(LedgerTxn.kind == "family.pay.outpatient")))
     assert [r for _, r in gj.run(reversals)] == [paid]  # history kept: one reversing entry, nothing edited
     assert gj.run(lambda uow: ledger.check_ledger(uow).ok)
+
+
+def test_staff_cannot_reverse_a_settlements_account_payment_only_the_institution_cancels(gj, office, hospital, patient):
+    settle(hospital, gj, patient, 100_00, "1")
+
+    def go(uow: Any) -> None:
+        txn_id = uow.session.scalar(select(Settlement.account_txn_id))
+        registry.reverse_transaction(uow, S.ctx(gj, office), txn_id=txn_id, reason="误操作", idempotency_key="rev-1")
+
+    with pytest.raises(InvalidStateTransition) as refused:
+        gj.run(go)
+    assert "2208" in refused.value.message_zh
+    assert balances(gj, patient) == 0  # nothing moved

@@ -20,6 +20,7 @@ from gongji.adapters.db.models import (
     LedgerAccount,
     Person,
     PersonalAccount,
+    Settlement,
 )
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.region_data import region_table
@@ -594,6 +595,16 @@ def reverse_transaction(
     touched = ledger.account_codes_of(uow, txn_id)
     if not touched:
         raise NotFound("交易不存在", "Transaction not found", txn_id=txn_id)
+    settled = uow.session.scalar(
+        select(Settlement.id).where(or_(Settlement.account_txn_id == txn_id, Settlement.fund_txn_id == txn_id))
+    )
+    if settled is not None:
+        # the settlement, its accumulators and the institution's books move together (SPEC §5)
+        raise InvalidStateTransition(
+            "该交易属于定点医药机构结算，须由机构撤销结算（2208）",
+            "This transaction belongs to a settlement; the institution cancels it (2208)",
+            setl_id=str(settled),
+        )
     for _code, region, person_id in touched:
         if person_id is not None and region is not None:
             ctx.principal.require_region(region)

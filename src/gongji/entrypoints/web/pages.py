@@ -43,7 +43,7 @@ from gongji.domain.registry import (
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
 from gongji.policy.schema import Profile, Sourced
-from gongji.services import auth, family, ledger, registry
+from gongji.services import auth, family, ledger, registry, settlement_records
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.registry import INCOME_KINDS, Ctx
 
@@ -375,6 +375,7 @@ def my_home(request: Request) -> Response:
             ]
             if record["account"]
             else [],
+            "settlements": settlement_records.records(uow, ctx, person_id=person_id),
         }
 
     try:
@@ -433,6 +434,7 @@ def _person_page(
     def go(uow: Any) -> dict[str, Any]:
         record = registry.person_record(uow, ctx, person_id=person_id)
         record["movements"] = _staff_movements(uow, ctx, person_id) if record["account"] else []
+        record["settlements"] = settlement_records.records(uow, ctx, person_id=person_id)
         uow.commit()  # the audit rows of the reads
         return record
 
