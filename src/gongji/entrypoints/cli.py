@@ -209,6 +209,65 @@ def serve(
     uvicorn.run("gongji.entrypoints.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
 
+@app.command()
+def his(
+    url: Annotated[str, typer.Option(help="the running gongji server")] = "http://127.0.0.1:8000",
+    count: Annotated[int, typer.Option(min=1, help="settlement rounds (1101 → 2201 → 2206 → 2207)")] = 100,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="threads, each with its own clients")] = 4,
+    style: Annotated[str, typer.Option(help="URL style: body | path | service | mixed")] = "mixed",
+    seed: Annotated[int, typer.Option(help="the plan of rounds (who, where, how much)")] = 1,
+) -> None:
+    """医院模拟 Hospital simulator: the demo's institutions settle visits of demo persons over HTTP."""
+    import httpx2 as httpx
+
+    from gongji.entrypoints import his_simulator as sim
+
+    if style not in ("body", "path", "service", "mixed"):
+        console.print("[red]--style 须为 body、path、service 或 mixed[/red]")
+        raise typer.Exit(2)
+    gj = _gj()
+    cast = sim.load_cast(gj)
+    if not cast.sites or not cast.patients:
+        console.print("[red]数据库中没有持有网关密钥的定点机构或参保人员；请先运行 gongji demo。[/red]")
+        raise typer.Exit(1)
+    try:
+        httpx.get(url.rstrip("/") + "/healthz", timeout=5).raise_for_status()
+    except httpx.HTTPError as err:
+        console.print(f"[red]无法连接服务 Cannot reach {url}: {err}[/red]  (gongji serve?)")
+        raise typer.Exit(1) from None
+    clients: list[httpx.Client] = []
+
+    def http_factory() -> httpx.Client:
+        client = httpx.Client(base_url=url.rstrip("/"), timeout=60)
+        clients.append(client)
+        return client
+
+    console.print(
+        f"{len(cast.sites)} 家定点机构, {len(cast.patients):,} 名参保人员 → {url} "
+        f"({count} 轮, {concurrency} 并发, {style}, seed {seed})"
+    )
+    try:
+        with _progress() as progress:
+            task = progress.add_task("结算 settling", total=count)
+            result = sim.run_simulation(
+                http_factory,
+                gj,
+                count=count,
+                concurrency=concurrency,
+                style=style,  # type: ignore[arg-type]
+                seed=seed,
+                on_progress=lambda done, total: progress.update(task, completed=done),
+                cast=cast,
+            )
+    finally:
+        for client in clients:
+            client.close()
+    for table in sim.summary_tables(result):
+        console.print(table)
+    if result.settlements == 0 or result.not_adding_up:
+        raise typer.Exit(1)
+
+
 @users_app.command("create")
 def users_create(
     username: str,
