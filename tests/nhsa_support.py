@@ -3,6 +3,7 @@ hospital-side client (adapters.nhsa.client.HisClient) that talks to the app in-p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -65,3 +66,94 @@ def his(
         style=style,  # type: ignore[arg-type]
         now=gj.clock.now,
     )
+
+
+# --- helpers for tests/e2e/test_nhsa_interface.py ----------------------------------------------------
+
+
+def yuan_text(fen: int) -> str:
+    """Fen as the interface's decimal text (e.g. 452 → "4.52")."""
+    from gongji.adapters.nhsa.client import yuan
+
+    return yuan(fen)
+
+
+def fee_row(
+    *,
+    psn_no: str,
+    mdtrt_id: str,
+    sn: str,
+    code: str,
+    cnt: int | str,
+    pric_fen: int,
+    chrg_bchno: str = "B1",
+    rxno: str = "",
+    rx_circ_flag: str = "0",
+    fee_ocur_time: str = "2026-11-23 10:00:00",
+) -> dict[str, Any]:
+    """One 2204 feedetail row; det_item_fee_sumamt is ROUND_HALF_UP(cnt × pric) to the fen."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    amount = int((Decimal(str(cnt)) * pric_fen).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return {
+        "feedetl_sn": sn,
+        "mdtrt_id": mdtrt_id,
+        "psn_no": psn_no,
+        "chrg_bchno": chrg_bchno,
+        "rxno": rxno,
+        "rx_circ_flag": rx_circ_flag,
+        "fee_ocur_time": fee_ocur_time,
+        "med_list_codg": code,
+        "medins_list_codg": f"HIS-{code[-6:]}",
+        "det_item_fee_sumamt": yuan_text(amount),
+        "cnt": str(cnt),
+        "pric": yuan_text(pric_fen),
+        "bilg_dept_codg": "A03",
+        "bilg_dept_name": "内科",
+        "bilg_dr_codg": "D001",
+        "bilg_dr_name": "李医生",
+        "hosp_appr_flag": "1",
+    }
+
+
+def open_visit(his: HisClient, gj: Gongji, person_id: int, *, insutype: str = "310", ipt_otp_no: str = "") -> str:
+    """1101 then 2201 for ``person_id``; returns the mdtrt_id."""
+    certno = S.person_cert(gj, person_id)
+    info = his.person_info(certno)
+    assert info["infcode"] == 0, info
+    psn_no = info["output"]["baseinfo"]["psn_no"]
+    reg = his.register(
+        psn_no, insutype, certno, S.person_name(gj, person_id), ipt_otp_no=ipt_otp_no or f"MZ{person_id}"
+    )
+    assert reg["infcode"] == 0, reg
+    return str(reg["output"]["data"]["mdtrt_id"])
+
+
+def snapshot(gj: Gongji, accounts: Sequence[str] = ()) -> dict[str, int]:
+    """Row counts of everything a 两定 call may write, and the balances of ``accounts``."""
+    from sqlalchemy import func, select
+
+    from gongji.adapters.db import models as M
+    from gongji.services import ledger
+
+    tables = (
+        M.Settlement,
+        M.SettlementParty,
+        M.Visit,
+        M.FeeDetail,
+        M.Prescription,
+        M.NhsaMessage,
+        M.LedgerTxn,
+        M.LedgerPosting,
+        M.FamilyPayment,
+        M.FamilyDraw,
+        M.BenefitAccumulator,
+        M.AuditLog,
+    )
+
+    def go(uow: Any) -> dict[str, int]:
+        counts = {t.__tablename__: int(uow.session.scalar(select(func.count()).select_from(t)) or 0) for t in tables}
+        balances = ledger.balances_of(uow, list(accounts)) if accounts else {}
+        return counts | {f"balance:{code}": fen for code, fen in balances.items()}
+
+    return gj.run(go)

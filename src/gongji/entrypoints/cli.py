@@ -160,6 +160,11 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
         if shown.get(group, 0) > 1:
             table.add_row("", f"… {shown[group] - 1} more", "", label)
     console.print(table)
+    if shown.get("institution"):
+        console.print(
+            "两定接口 National interface: POST /fsi/api/rsfComIfsService/callService (docs/settlement.md)\n"
+            "医院模拟器 Hospital simulator, in a second terminal: .venv/bin/gongji his --count 50 --concurrency 4"
+        )
 
 
 @app.command()

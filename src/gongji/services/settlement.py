@@ -292,15 +292,22 @@ def _cancel_visit(uow: UnitOfWork, ctx: Ctx, visit: Visit) -> None:
 
 def _fee_line(row: dict[str, Any]) -> S.FeeLine:
     count = row["cnt"]
-    price = row["pric"]
     if not isinstance(count, Decimal):
         count = Decimal(str(count))
+    # pric is 数值型(16,6) in yuan (spec.parse_input leaves it a Decimal; only 数值型(16,2) becomes fen)
+    price_fen = Decimal(str(row["pric"])) * 100
+    if price_fen != price_fen.to_integral_value():
+        raise FeeDetailInvalid(
+            f"费用明细 {row['feedetl_sn']}：单价须精确到分（{row['pric']}）",
+            f"Fee line {row['feedetl_sn']}: the unit price must be whole fen",
+            feedetl_sn=str(row["feedetl_sn"]),
+        )
     return S.FeeLine(
         sn=str(row["feedetl_sn"]),
         item_code=str(row["med_list_codg"]),
         amount_fen=int(row["det_item_fee_sumamt"]),
         count=count,
-        price_fen=int(price),
+        price_fen=int(price_fen),
     )
 
 
@@ -450,6 +457,7 @@ def _issue_prescription(
             raise FeeDetailInvalid("处方号已用于其他参保人", "This rxno belongs to another person", field="rxno")
         return
     policy = profile.settlement
+    issued = now.astimezone(UTC)  # in UTC: SQLite gives it back naive and _aware reads that as UTC
     uow.session.add(
         Prescription(
             rxno=rxno,
@@ -457,8 +465,8 @@ def _issue_prescription(
             issuer_region=institution.region_code,
             person_id=person.id,
             visit_id=visit.id,
-            issued_at=now,
-            valid_until=now + timedelta(days=policy.prescription_valid_days),
+            issued_at=issued,
+            valid_until=issued + timedelta(days=policy.prescription_valid_days),
             keep_until=date(now.year + policy.prescription_retention_years, now.month, min(now.day, 28)),
             status="valid",
         )
@@ -543,11 +551,11 @@ def _fee_split(data: dict[str, Any], lines: list[FeeDetail]) -> S.FeeSplit:
                 )
         return split
     if all(v is None for v in given.values()):
-        # 2206 without uploaded details: the whole amount is taken as in scope
-        return S.split_from_totals(
-            medfee_fen=medfee, fulamt_ownpay_fen=0, overlmt_selfpay_fen=0, preselfpay_fen=0, inscp_fen=medfee
-        )
-    parts = {attr: int(v or 0) for attr, v in given.items()}
+        # 2206 without uploaded details: the whole amount is taken as in scope (a negative one is
+        # refused below like any negative part, not left to escape as a 500)
+        parts = {"fulamt_ownpay_fen": 0, "overlmt_selfpay_fen": 0, "preselfpay_fen": 0, "inscp_fen": medfee}
+    else:
+        parts = {attr: int(v or 0) for attr, v in given.items()}
     try:
         return S.split_from_totals(medfee_fen=medfee, **parts)
     except S.AmountsDoNotAddUp as exc:
@@ -804,11 +812,15 @@ def settle(
     """2207: fund share, then the personal share through the family payment service, in one
     database transaction with the settlement row, the accumulators and the regions."""
     flag = _acct_flag(data)
-    c = _compute(uow, ctx, profile, institution, data, lock=True)
     now = ctx.clock.now()
     code = institution.fixmedins_code
     payee = family.institution_payee(code)
     ledger.ensure_account(uow, code=payee, kind=L.AccountKind.EXTERNAL, now=now, region_code=institution.region_code)
+    # Every 2207 of this institution credits its receivable: lock it first, so concurrent
+    # settlements queue here instead of deadlocking (fund posting takes the receivable before the
+    # shared family account, a personal-only payment the other way round).
+    ledger.lock_balances(uow, [payee])
+    c = _compute(uow, ctx, profile, institution, data, lock=True)
     fund_txn_id = None
     insured_region = c.enrollment.region_code
     if c.fund.hifp_pay_fen:
@@ -993,6 +1005,11 @@ def cancel(uow: UnitOfWork, ctx: Ctx, institution: Institution, msgid: str, data
 
 
 def _cancel(uow: UnitOfWork, ctx: Ctx, institution: Institution, row: Settlement, msgid: str) -> dict[str, Any]:
+    # The institution's receivable first (the order 2207 takes), then the row re-read under a lock:
+    # of concurrent cancellations one wins and the others see it cancelled (not a 500 from
+    # uq_settlement_cancel), and a cancellation racing a settlement cannot deadlock with it.
+    ledger.lock_balances(uow, [family.institution_payee(institution.fixmedins_code)])
+    uow.session.refresh(row, with_for_update=True)
     if row.status != "settled":
         raise AlreadyCancelled(setl_id=str(row.id))
     now = ctx.clock.now()
