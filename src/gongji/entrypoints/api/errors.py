@@ -13,9 +13,9 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gongji.domain.errors import GongjiError, InvalidRequest, UnsupportedMediaType
 
@@ -62,35 +62,65 @@ def install(app: FastAPI) -> None:
     app.add_middleware(AccessLog)
 
 
-class AccessLog(BaseHTTPMiddleware):
-    """One log line per request; the handler's masking filter scrubs ID numbers from it."""
+class AccessLog:
+    """One log line per request; the handler's masking filter scrubs ID numbers from it.
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    Plain ASGI (not BaseHTTPMiddleware, which costs a task and a stream copy per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        query = f"?{request.url.query}" if request.url.query else ""
-        log.info(
-            "%s %s%s -> %s %.1fms",
-            request.method,
-            request.url.path,
-            query,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            raw_query = scope.get("query_string", b"")
+            query = f"?{raw_query.decode('latin-1')}" if raw_query else ""
+            log.info(
+                "%s %s%s -> %s %.1fms",
+                scope["method"],
+                scope["path"],
+                query,
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
 
 
-class BodyGuard(BaseHTTPMiddleware):
+class BodyGuard:
     """API writes must be JSON and at most 1 MB (wrong content type → 415, oversize → 413)."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if request.method in {"POST", "PUT", "PATCH"} and request.url.path.startswith("/api/"):
-            length = request.headers.get("content-length")
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in {"POST", "PUT", "PATCH"}
+            and scope["path"].startswith("/api/")
+        ):
+            headers = Headers(scope=scope)
+            length = headers.get("content-length")
+            refusal: GongjiError | None = None
             if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-                err = GongjiError("请求体过大", "Request body too large", code="E_HTTP_413")
-                err.http_status = 413
-                return error_response(err)
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype != "application/json" and (length not in (None, "0")):
-                return error_response(UnsupportedMediaType(got=ctype or None))
-        return await call_next(request)
+                refusal = GongjiError("请求体过大", "Request body too large", code="E_HTTP_413")
+                refusal.http_status = 413
+            else:
+                ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+                if ctype != "application/json" and (length not in (None, "0")):
+                    refusal = UnsupportedMediaType(got=ctype or None)
+            if refusal is not None:
+                await error_response(refusal)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
