@@ -633,7 +633,7 @@ def pay(
     if existing is not None:
         if existing.request_hash != digest:
             raise IdempotencyConflict(idempotency_key=idempotency_key)
-        return ledger.PostResult(json.loads(existing.result_json), replayed=True)
+        return ledger.PostResult(json.loads(existing.result_json) | {"payment_id": existing.id}, replayed=True)
     if use_family:
         check_use(profile, use, institution_region=institution_region, premium_insutype=premium_insutype)
     else:
@@ -701,12 +701,12 @@ def pay(
         cash_fen=split.cash_fen,
         txn_id=txn_id,
         created_at=now,
-        result_json="{}",
+        # the stored answer leaves out payment_id (not known before the insert); replays add it
+        result_json=json.dumps(body, ensure_ascii=False, sort_keys=True),
     )
     uow.session.add(payment)
     uow.session.flush()
     body["payment_id"] = payment.id
-    payment.result_json = json.dumps(body, ensure_ascii=False, sort_keys=True)
     for d in split.family:
         assert d.binding_id is not None and txn_id is not None
         uow.session.add(
