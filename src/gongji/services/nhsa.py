@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gongji.adapters.db.models import AppUser, InstitutionCredential, NhsaMessage
+from gongji.adapters.db.models import AppUser, Institution, InstitutionCredential, NhsaMessage
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.nhsa import gateway_auth, spec
 from gongji.domain import ledger as L
@@ -181,19 +181,41 @@ def _envelope(body: Any, path_infno: str | None) -> Envelope:
     )
 
 
-def authenticate(uow: UnitOfWork, headers: Mapping[str, str], now: datetime) -> InstitutionCredential:
-    """The gateway check (INTERFACE.md §7); raises gateway_auth.GatewayRejected."""
+@dataclass(frozen=True)
+class Caller:
+    """Who signed the request: the key, its institution and the institution's system user."""
+
+    credential: InstitutionCredential
+    institution: Institution
+    principal: auth.Principal
+
+
+def authenticate(uow: UnitOfWork, headers: Mapping[str, str], now: datetime) -> Caller:
+    """The gateway check (INTERFACE.md §7), one query for key, user and institution; raises
+    gateway_auth.GatewayRejected. A key of a deactivated user is an unknown key (非法用户)."""
     claim = gateway_auth.parse_headers(headers)
-    credential = uow.session.scalar(
-        select(InstitutionCredential).where(
+    row = uow.session.execute(
+        select(InstitutionCredential, AppUser, Institution)
+        .join(AppUser, AppUser.id == InstitutionCredential.user_id)
+        .join(Institution, Institution.fixmedins_code == InstitutionCredential.fixmedins_code)
+        .where(
             InstitutionCredential.key_id == claim.key_id,
             InstitutionCredential.scheme == claim.scheme,
             InstitutionCredential.status == "active",
+            AppUser.active.is_(True),
         )
-    )
-    gateway_auth.verify(claim, secret=credential.secret if credential else None, now=now)
-    assert credential is not None
-    return credential
+    ).first()
+    gateway_auth.verify(claim, secret=row[0].secret if row else None, now=now)
+    assert row is not None
+    credential, user, institution = row
+    principal = auth.Principal(
+        user_id=user.id,
+        username=user.username,
+        role=auth.Role(user.role),
+        display_name=user.display_name,
+        fixmedins_code=user.fixmedins_code,
+    )  # institution users carry no regions
+    return Caller(credential, institution, principal)
 
 
 Handler = Callable[[UnitOfWork, Ctx, Profile, Any, Envelope, dict[str, Any]], Any]
@@ -257,7 +279,7 @@ def call(
     def use_case(uow: UnitOfWork) -> Answer:
         nonlocal region
         try:
-            credential = authenticate(uow, headers, clock.now())
+            caller = authenticate(uow, headers, clock.now())
         except gateway_auth.GatewayRejected as rejected:
             return Answer(401, rejected.body())
         try:
@@ -267,7 +289,7 @@ def call(
                 raise InvalidRequest("请求报文不是合法的JSON", "The request body is not valid JSON") from None
             env = _envelope(body, path_infno)
             region = env.mdtrtarea_admvs
-            if env.fixmedins_code != credential.fixmedins_code:
+            if env.fixmedins_code != caller.institution.fixmedins_code:
                 raise WrongInstitution(
                     "报文中的定点医药机构编号与接入凭证不符",
                     "fixmedins_code differs from the gateway key's institution",
@@ -287,15 +309,8 @@ def call(
                 parsed = spec.parse_input(env.infno, env.raw_input)
             except spec.SpecViolation as violation:
                 raise InvalidRequest(violation.zh, violation.en, field=violation.field) from None
-            user = uow.session.get(AppUser, credential.user_id)
-            assert user is not None
-            ctx = Ctx(
-                principal=auth.principal_of(uow, user),
-                channel=Channel(name="nhsa", client_addr=client_addr),
-                clock=clock,
-            )
-            institution = settlement.institution_of(uow, env.fixmedins_code)
-            output = HANDLERS[env.infno](uow, ctx, profile, institution, env, parsed)
+            ctx = Ctx(principal=caller.principal, channel=Channel(name="nhsa", client_addr=client_addr), clock=clock)
+            output = HANDLERS[env.infno](uow, ctx, profile, caller.institution, env, parsed)
             if isinstance(output, Answer):  # 9102 returns the file itself
                 uow.commit()
                 return output
