@@ -552,8 +552,8 @@ def test_2205_withdraws_one_batch_of_fee_lines(gj, hospital, patient):
     ok(hospital, "2204", {"feedetail": first})
     ok(hospital, "2204", {"feedetail": lines(patient, mdtrt_id, ("2", DONKEY_GLUE, 1, 50_00), chrg_bchno="B2")})
     sub_fen = lines(patient, mdtrt_id, ("3", METFORMIN, 1, 1), chrg_bchno="B3")
-    sub_fen[0] |= {"pric": "0.123456", "det_item_fee_sumamt": "0.12"}
-    refused(call(hospital, "2204", {"feedetail": sub_fen}), "E_SETL_FEE", "单价须精确到分")
+    sub_fen[0] |= {"pric": "0.123456", "det_item_fee_sumamt": "0.13"}  # 1 × 0.123456 rounds to 0.12
+    refused(call(hospital, "2204", {"feedetail": sub_fen}), "E_SETL_FEE", "明细金额≠数量×单价")
     withdraw = {"data": {"psn_no": str(patient), "mdtrt_id": mdtrt_id, "chrg_bchno": "B2"}}
     ok(hospital, "2205", withdraw)
     refused(call(hospital, "2205", withdraw), "E_SETL_FEE", "没有可撤销的费用明细")
@@ -969,3 +969,12 @@ def test_concurrent_cancellations_and_settlements_cancel_each_settlement_once(
         assert moved == net_acct
     assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
     assert deadlocks == []
+
+
+def test_a_unit_price_below_one_fen_is_accepted_and_the_line_rounds_half_up(gj, hospital, patient):
+    """单价 is 数值型(16,6) (INTERFACE.md §4, 2204): 10 tablets at 0.0567 yuan are 0.567 → 0.57."""
+    mdtrt_id = N.open_visit(hospital, gj, patient)
+    tablets = lines(patient, mdtrt_id, ("1", METFORMIN, 10, 1), chrg_bchno="B1")
+    tablets[0] |= {"pric": "0.0567", "det_item_fee_sumamt": "0.57"}
+    result = ok(hospital, "2204", {"feedetail": tablets})["result"][0]
+    assert result["pric"] == 0.0567 and result["inscp_scp_amt"] == 0.57

@@ -112,7 +112,8 @@ class FeeLine:
     item_code: str
     amount_fen: int
     count: Decimal
-    price_fen: int
+    price_fen: Decimal | int
+    """Unit price in fen; may carry fractions of a fen (the interface sends up to 6 decimals of yuan)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +143,16 @@ def _self_paid(amount_fen: int, overlmt_fen: int = 0) -> FeeSplit:
     return FeeSplit(amount_fen, amount_fen - overlmt_fen, overlmt_fen, 0, 0)
 
 
+def _price_text(price_fen: Decimal | int) -> str:
+    """A unit price in yuan as sent (up to 6 decimals), e.g. Decimal("5.67") fen → "0.0567"."""
+    return f"{(Decimal(price_fen) / 100).normalize():f}"
+
+
 def _check_line(line: FeeLine) -> None:
     if not isinstance(line.count, Decimal) or not line.count.is_finite() or line.count <= 0:
         raise FeeLineInvalid(f"数量必须为有限的正十进制数（{line.count!r}）", sn=line.sn)
     if line.price_fen < 0:
-        raise FeeLineInvalid(f"单价不能为负（{line.price_fen} 分）", sn=line.sn)
+        raise FeeLineInvalid(f"单价不能为负（{_price_text(line.price_fen)}）", sn=line.sn)
     if not 0 < line.amount_fen <= MAX_AMOUNT_FEN:
         raise FeeLineInvalid(f"明细金额必须为正且不超过上限（{line.amount_fen} 分）", sn=line.sn)
     try:
@@ -155,7 +161,8 @@ def _check_line(line: FeeLine) -> None:
         raise FeeLineInvalid(f"数量精度过高（{line.count}）", sn=line.sn) from exc
     if line.amount_fen != expected:
         raise FeeLineInvalid(
-            f"明细金额≠数量×单价（{yuan(line.amount_fen)} ≠ {line.count} × {yuan(line.price_fen)} = {yuan(expected)}）",
+            f"明细金额≠数量×单价（{yuan(line.amount_fen)} ≠ {line.count} × {_price_text(line.price_fen)}"
+            f" = {yuan(expected)}）",
             sn=line.sn,
         )
 

@@ -294,20 +294,16 @@ def _fee_line(row: dict[str, Any]) -> S.FeeLine:
     count = row["cnt"]
     if not isinstance(count, Decimal):
         count = Decimal(str(count))
-    # pric is 数值型(16,6) in yuan (spec.parse_input leaves it a Decimal; only 数值型(16,2) becomes fen)
+    # pric is 数值型(16,6) in yuan (spec.parse_input leaves it a Decimal; only 数值型(16,2) becomes fen);
+    # a unit price may be a fraction of a fen (e.g. 0.0567 yuan a tablet): the line amount is
+    # count × price rounded half up to the fen
     price_fen = Decimal(str(row["pric"])) * 100
-    if price_fen != price_fen.to_integral_value():
-        raise FeeDetailInvalid(
-            f"费用明细 {row['feedetl_sn']}：单价须精确到分（{row['pric']}）",
-            f"Fee line {row['feedetl_sn']}: the unit price must be whole fen",
-            feedetl_sn=str(row["feedetl_sn"]),
-        )
     return S.FeeLine(
         sn=str(row["feedetl_sn"]),
         item_code=str(row["med_list_codg"]),
         amount_fen=int(row["det_item_fee_sumamt"]),
         count=count,
-        price_fen=int(price_fen),
+        price_fen=price_fen,
     )
 
 
@@ -399,7 +395,7 @@ def upload_fees(
                 item_kind=item.kind if item else "unknown",
                 prescription=bool(item and item.prescription),
                 count=str(line.count),
-                price_fen=line.price_fen,
+                price=str(Decimal(line.price_fen) / 100),
                 amount_fen=line.amount_fen,
                 fulamt_ownpay_fen=split.fulamt_ownpay_fen,
                 overlmt_selfpay_fen=split.overlmt_selfpay_fen,
@@ -418,7 +414,7 @@ def upload_fees(
                 "feedetl_sn": line.sn,
                 "det_item_fee_sumamt": money(line.amount_fen),
                 "cnt": float(line.count),
-                "pric": money(line.price_fen),
+                "pric": float(Decimal(line.price_fen) / 100),
                 "pric_uplmt_amt": money(item.price_cap_fen) if item and item.price_cap_fen else None,
                 "selfpay_prop": (item.selfpay_prop_permille / 1000) if item else 1,
                 "fulamt_ownpay_amt": money(split.fulamt_ownpay_fen),

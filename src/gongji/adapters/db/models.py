@@ -415,7 +415,7 @@ class FeeDetail(Base):
     item_kind: Mapped[str] = mapped_column(String(12))
     prescription: Mapped[bool] = mapped_column(Boolean)
     count: Mapped[str] = mapped_column(String(20))  # decimal as text: exact on both databases
-    price_fen: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[str] = mapped_column(String(24))  # unit price in yuan as sent (up to 6 decimals)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     fulamt_ownpay_fen: Mapped[int] = mapped_column(BigInteger)
     overlmt_selfpay_fen: Mapped[int] = mapped_column(BigInteger)

@@ -105,7 +105,7 @@ def upgrade() -> None:
         sa.Column("item_kind", sa.String(length=12), nullable=False),
         sa.Column("prescription", sa.Boolean(), nullable=False),
         sa.Column("count", sa.String(length=20), nullable=False),
-        sa.Column("price_fen", sa.BigInteger(), nullable=False),
+        sa.Column("price", sa.String(length=24), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("fulamt_ownpay_fen", sa.BigInteger(), nullable=False),
         sa.Column("overlmt_selfpay_fen", sa.BigInteger(), nullable=False),
