@@ -255,3 +255,23 @@ def test_staff_cannot_reverse_a_settlements_account_payment_only_the_institution
         gj.run(go)
     assert "2208" in refused.value.message_zh
     assert balances(gj, patient) == 0  # nothing moved
+
+
+def test_cancelling_an_inpatient_settlement_leaves_the_yearly_deductible_untouched(gj, hospital, patient):
+    """Gansu 310 × 21 普通住院 × level 2 (demo): a per-admission deductible of 700.00, then 88 %."""
+    certno = S.person_cert(gj, patient)
+    mdtrt_id = visit(hospital, gj, patient)
+    parts = {"fulamt_ownpay_amt": 0, "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 2000_00}
+    args = dict(psn_no=str(patient), mdtrt_id=mdtrt_id, insutype="310", certno=certno, medfee_fen=2000_00)
+    info = hospital.call("2207", hospital.settle_input(**args, acct_used_flag="0", med_type="2101", parts=parts))
+    info = info["output"]["setlinfo"]
+    assert (fen(info["act_pay_dedc"]), fen(info["hifp_pay"])) == (700_00, 1144_00)
+
+    def acc(uow: Any) -> tuple[int, int]:
+        row = uow.session.scalar(select(BenefitAccumulator).where(BenefitAccumulator.person_id == patient))
+        return row.deductible_paid_fen, row.fund_paid_fen
+
+    assert gj.run(acc) == (0, 1144_00)  # per admission: not counted toward a yearly deductible
+    out = hospital.call("2208", {"data": {k: info[k] for k in ("setl_id", "mdtrt_id", "psn_no")}})
+    assert out["infcode"] == 0, out
+    assert gj.run(acc) == (0, 0)

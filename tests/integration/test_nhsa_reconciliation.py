@@ -131,6 +131,7 @@ def _settle(
             hosp_part_amt_fen=0,
             balc_fen=0,
             pool_ratio_permille=600,
+            year_deductible_fen=0,
             fund_txn_id=None,
             account_txn_id=None,
             family_payment_id=None,

@@ -506,6 +506,8 @@ class Computed:
     payable_fen: int
     lines: list[FeeDetail]
     prescriptions: list[Prescription]
+    accumulator: BenefitAccumulator | None
+    """The yearly accumulator, locked FOR UPDATE when settling (None in a 2206 before any)."""
 
 
 def _split_of(lines: list[FeeDetail]) -> S.FeeSplit:
@@ -675,6 +677,7 @@ def _compute(
         payable_fen=S.account_payable(split, fund, profile.settlement.account_pays),
         lines=lines,
         prescriptions=prescriptions,
+        accumulator=acc,
     )
 
 
@@ -878,6 +881,7 @@ def settle(
         **_amount_columns(amounts, 1),
         balc_fen=balance,
         pool_ratio_permille=amounts.pool_ratio_permille,
+        year_deductible_fen=0 if c.deductible_per_admission else amounts.act_pay_dedc_fen,
         fund_txn_id=fund_txn_id,
         account_txn_id=account_txn_id,
         family_payment_id=payment_id,
@@ -976,9 +980,12 @@ def _accumulate(uow: UnitOfWork, c: Computed | Settlement, *, sign: int, now: da
         dedc, fund, per_admission = c.fund.act_pay_dedc_fen, c.fund.hifp_pay_fen, c.deductible_per_admission
     else:
         person_id, year, insutype, med_type = c.person_id, c.year, c.insutype, c.med_type
-        dedc, fund = c.act_pay_dedc_fen, c.hifp_pay_fen
-        per_admission = False  # the per-admission deductible is summed from the visit's rows
-    acc = _accumulator(uow, person_id, year, insutype, med_type, lock=True)
+        # what the settlement added to the yearly deductible (0 when it was per admission: that
+        # one is summed from the visit's settled rows, so cancelling the row is enough)
+        dedc, fund, per_admission = c.year_deductible_fen, c.hifp_pay_fen, False
+    acc = c.accumulator if isinstance(c, Computed) else None  # already locked by _compute
+    if acc is None:
+        acc = _accumulator(uow, person_id, year, insutype, med_type, lock=True)
     if not per_admission:
         acc.deductible_paid_fen += sign * dedc
     acc.fund_paid_fen += sign * fund
@@ -1041,6 +1048,7 @@ def _cancel(uow: UnitOfWork, ctx: Ctx, institution: Institution, row: Settlement
         **_amount_columns(row, -1),
         balc_fen=own_balance(uow, row.person_id),
         pool_ratio_permille=row.pool_ratio_permille,
+        year_deductible_fen=-row.year_deductible_fen,
         fund_txn_id=None,
         account_txn_id=None,
         family_payment_id=row.family_payment_id,

@@ -497,6 +497,8 @@ class Settlement(Base):
     hosp_part_amt_fen: Mapped[int] = mapped_column(BigInteger)
     balc_fen: Mapped[int] = mapped_column(BigInteger)
     pool_ratio_permille: Mapped[int] = mapped_column(Integer)
+    year_deductible_fen: Mapped[int] = mapped_column(BigInteger)
+    """What this row added to the yearly deductible accumulator (0 under a per-admission deductible)."""
     fund_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
     account_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
     family_payment_id: Mapped[int | None] = mapped_column(ForeignKey("family_payment.id"))

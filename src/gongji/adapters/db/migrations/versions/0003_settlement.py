@@ -198,6 +198,7 @@ def upgrade() -> None:
         sa.Column("hosp_part_amt_fen", sa.BigInteger(), nullable=False),
         sa.Column("balc_fen", sa.BigInteger(), nullable=False),
         sa.Column("pool_ratio_permille", sa.Integer(), nullable=False),
+        sa.Column("year_deductible_fen", sa.BigInteger(), nullable=False),
         sa.Column("fund_txn_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("account_txn_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("family_payment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
