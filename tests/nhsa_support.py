@@ -4,6 +4,7 @@ hospital-side client (adapters.nhsa.client.HisClient) that talks to the app in-p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -157,3 +158,8 @@ def snapshot(gj: Gongji, accounts: Sequence[str] = ()) -> dict[str, int]:
         return counts | {f"balance:{code}": fen for code, fen in balances.items()}
 
     return gj.run(go)
+
+
+def fen(value: Any) -> int:
+    """A yuan amount of an answer (JSON number or text) in fen."""
+    return int(Decimal(str(value)) * 100)

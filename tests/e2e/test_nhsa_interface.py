@@ -28,7 +28,6 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -47,6 +46,7 @@ from gongji.entrypoints.api.app import create_app
 from gongji.services import ledger, registry, settlement
 from tests import nhsa_support as N
 from tests import support as S
+from tests.nhsa_support import fen
 
 GANSU = "620702"  # 甘肃省张掖市甘州区: the hospital's and the patients' pooling region
 LANZHOU = "620102"  # 兰州市城关区: another county of the same province
@@ -73,29 +73,7 @@ PARTS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_am
 SETLINFO_2207 = spec.transaction("2207").output("setlinfo").codes  # type: ignore[union-attr]
 
 
-def fen(value: Any) -> int:
-    return int(Decimal(str(value)) * 100)
-
-
 # --- fixtures --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def office(gj):
-    return S.staff(gj, ["620000"], username="staff_gs")
-
-
-@pytest.fixture
-def hospital(gj, client) -> HisClient:
-    """A level-2 hospital of 甘州区 (Gansu 310 × 11: deductible 300.00, 60 %, cap 4,000.00)."""
-    key = N.institution(gj, HOSPITAL, region=GANSU, level=2)
-    return N.his(client, gj, HOSPITAL, key, region=GANSU)
-
-
-@pytest.fixture
-def patient(gj, office) -> int:
-    """An employee of 甘州区 with 30.00 yuan of their own."""
-    return S.employee(gj, office, region=GANSU, name="王小红", birth=date(1990, 2, 2), income_fen=3_000)
 
 
 @pytest.fixture

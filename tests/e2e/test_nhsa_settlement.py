@@ -7,7 +7,6 @@ gateway's 401 answers.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,39 +18,16 @@ from gongji.adapters.nhsa.client import HisClient, parts_of
 from gongji.domain import ledger as L
 from gongji.domain.errors import InvalidStateTransition
 from gongji.services import ledger, registry
-from tests import nhsa_support as N
 from tests import support as S
+from tests.nhsa_support import fen
 
 GANSU = "620702"
-HOSPITAL = "H62070200001"
-PHARMACY = "P62070200001"
-
-
-def fen(value: Any) -> int:
-    return int(Decimal(str(value)) * 100)
-
-
-@pytest.fixture
-def office(gj):
-    return S.staff(gj, ["620000"], username="staff_gs")
-
-
-@pytest.fixture
-def hospital(gj, client) -> HisClient:
-    key = N.institution(gj, HOSPITAL, region=GANSU, level=2)
-    return N.his(client, gj, HOSPITAL, key, region=GANSU)
 
 
 @pytest.fixture
 def authorizer(gj, office) -> int:
     """An employee with 1,000.00 yuan in the current-year account."""
     return S.employee(gj, office, region=GANSU, name="王建国", birth=date(1980, 5, 1), income_fen=100_000)
-
-
-@pytest.fixture
-def patient(gj, office) -> int:
-    """An employee with 30.00 yuan of their own."""
-    return S.employee(gj, office, region=GANSU, name="王小红", birth=date(1990, 2, 2), income_fen=3_000)
 
 
 def balances(gj, person_id: int) -> int:

@@ -41,25 +41,9 @@ ENVELOPE_REQUIRED = ("infno", "msgid", "mdtrtarea_admvs", "fixmedins_code", "inf
 opter_name and fixmedins_name required; clients differ on them and nothing here depends on
 them, so they are read when present (INTERFACE.md §2, §9)."""
 
-# infno → (handler name, writes). Read-only transactions are not replay-stored differently:
-# every successful answer is kept so a repeated msgid always gets the first answer.
-OFFERED = (
-    "9001",
-    "1101",
-    "2201",
-    "2202",
-    "2204",
-    "2205",
-    "2206",
-    "2207",
-    "2208",
-    "2601",
-    "5203",
-    "3201",
-    "3202",
-    "9101",
-    "9102",
-)
+OFFERED = spec.known_infnos()
+"""The transactions offered: those whose field lists are shipped (data/nhsa/fields.json); each has
+a handler below (a test checks the two agree)."""
 
 SERVICE_PATHS: dict[str, str] = {
     "/fsi/api/fsiPsnInfoService/queryPsnInfo": "1101",
