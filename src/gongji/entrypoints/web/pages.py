@@ -906,6 +906,12 @@ def _table_group(
     }
 
 
+ACCOUNT_SCOPE_ZH = {
+    "personal_part": "个人负担的全部费用",
+    "in_scope_self_pay": "政策范围内个人自付部分",
+}
+
+
 def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
     """The profile as readable Chinese sections of groups; demo figures are flagged per path."""
     demo = set(profile.demo_fields())
@@ -1100,12 +1106,35 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
             ("retiree_monthly_credit_fen", "退休人员每月定额划入", f"{yuan(a.retiree_monthly_credit_fen)} 元"),
         ],
     )
+    st = profile.settlement
+    settlement = _kv_group(
+        "定点医药机构结算",
+        "settlement",
+        st,
+        demo,
+        [
+            ("account_pays", "个人账户可支付", ACCOUNT_SCOPE_ZH[st.account_pays]),
+            (
+                "med_type_aliases",
+                "医疗类别代码对照",
+                "、".join(f"{k} → {v}" for k, v in st.med_type_aliases.items()) or "—",
+            ),
+            ("prescription_valid_days", "外配处方有效期", f"{st.prescription_valid_days}天"),
+            ("prescription_retention_years", "外配处方保存期限", f"不少于{st.prescription_retention_years}年"),
+            (
+                "prescription_same_pooling_region",
+                "仅接受本统筹地区定点医疗机构处方",
+                _yes(st.prescription_same_pooling_region),
+            ),
+        ],
+    )
     return [
         {"id": "family", "title": "家庭共济", "groups": [family, family_uses]},
         {"id": "premium", "title": "城乡居民医保缴费标准（按待遇年度）", "groups": premiums},
         {"id": "resident", "title": "参保资助、等待期与退费", "groups": [subsidies, waiting, refund]},
         {"id": "collection", "title": "征缴", "groups": [targets, remittance]},
         {"id": "benefit", "title": "待遇支付参数", "groups": benefit_tables},
+        {"id": "settlement", "title": "结算与外配处方", "groups": [settlement]},
         {"id": "accounts", "title": "职工个人账户", "groups": [accounts]},
     ]
 
