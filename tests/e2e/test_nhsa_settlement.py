@@ -251,3 +251,14 @@ def test_cancelling_an_inpatient_settlement_leaves_the_yearly_deductible_untouch
     out = hospital.call("2208", {"data": {k: info[k] for k in ("setl_id", "mdtrt_id", "psn_no")}})
     assert out["infcode"] == 0, out
     assert gj.run(acc) == (0, 0)
+
+
+def test_own_account_then_family_fund_then_cash_when_both_run_out_seed000(gj, hospital, authorizer, patient):
+    """先个人后共济 (seed 000): 30.00 own, then the 50.00 in the family account, then 20.00 cash."""
+    who = S.citizen(gj, authorizer, username="wjg")
+    binding = S.bind(gj, who, patient, "child")
+    S.allocate(gj, who, binding["binding_id"], 50_00)
+    info = settle(hospital, gj, patient, 100_00, "2")["output"]["setlinfo"]
+    identity_holds(info)
+    assert (fen(info["acct_pay"]), fen(info["acct_mulaid_pay"]), fen(info["psn_cash_pay"])) == (80_00, 50_00, 20_00)
+    assert balances(gj, patient) == 0 and fen(info["balc"]) == 0
