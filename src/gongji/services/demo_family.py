@@ -14,16 +14,18 @@ from sqlalchemy import select
 from gongji.adapters.db.models import AppUser, Enrollment, HouseholdMember, Institution, LedgerAccount
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.bootstrap import Gongji
+from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import GongjiError
+from gongji.domain.registry import EnrollmentStatus
 from gongji.domain.relations import RELATION_KINDS
 from gongji.policy.schema import Profile
-from gongji.services import auth, family
+from gongji.services import auth, family, settlement
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
 from gongji.services.registry import Ctx, get_person
 
 ALLOCATION_FEN = 50_000  # 500.00 yuan into the family account
-PHARMACY_FEN = 12_800  # 128.00 yuan of drugs for the relative
+PHARMACY_FEN = 12_800  # 128.00 yuan of 丙类 goods for the relative, settled at a pharmacy (2207)
 WHAT = "在职职工，已绑定一名家庭共济亲属并有共济支付（供经办演示违规终止、追回）"
 # Relations tried in this order: an adult relative keeps the case plausible on every profile.
 PREFERRED = ("sibling", "spouse", "parent", "child", *RELATION_KINDS)
@@ -147,28 +149,59 @@ def create_family_case(
 
 
 def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
-    """A pharmacy in the province charges the relative: own account, then family funds."""
+    """A pharmacy in the province settles a purchase for the relative through the 两定 use cases
+    (2201 + 2207, acct_used_flag 2): 128.00 yuan of 丙类 goods the fund does not pay, so the
+    personal account pays first and the family fund the rest (seed 000)."""
     with gj.uow() as uow:
-        user = uow.session.scalar(
-            select(AppUser)
+        row = uow.session.execute(
+            select(AppUser, Institution)
             .join(Institution, Institution.fixmedins_code == AppUser.fixmedins_code)
             .where(AppUser.role == Role.INSTITUTION.value, Institution.kind == "pharmacy")
-        )
-        if user is None:
+        ).first()
+        if row is None:
             return
-        pharmacy = auth.principal_of(uow, user)
-        cert_no = get_person(uow, relative_id).cert_no
-    ctx = Ctx(principal=pharmacy, channel=Channel("system"), clock=gj.clock)
+        user, pharmacy = row
+        principal = auth.principal_of(uow, user)
+        code = pharmacy.fixmedins_code
+        insutype = uow.session.scalar(
+            select(Enrollment.insutype).where(
+                Enrollment.person_id == relative_id, Enrollment.status == EnrollmentStatus.NORMAL.value
+            )
+        )
+        if insutype is None:
+            return
+    ctx = Ctx(principal=principal, channel=Channel("system"), clock=gj.clock)
+    now = gj.clock.now().astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
+    msgid = f"{code}{now:%Y%m%d%H%M%S}"
 
     def sale(uow: UnitOfWork) -> None:
-        family.pay_at_institution(
+        pharmacy = settlement.institution_of(uow, code)
+        visit = settlement.register_visit(
+            uow,
+            ctx,
+            pharmacy,
+            f"{msgid}0001",
+            {"psn_no": str(relative_id), "insutype": insutype, "begntime": now, "ipt_otp_no": "DEMO-0001"},
+        )
+        settlement.settle(
             uow,
             ctx,
             profile,
-            cert_no=cert_no,
-            amount_fen=PHARMACY_FEN,
-            use="pharmacy_drugs",
-            idempotency_key="demo-family-sale",
+            pharmacy,
+            f"{msgid}0002",
+            {
+                "psn_no": str(relative_id),
+                "mdtrt_id": visit["data"]["mdtrt_id"],
+                "insutype": insutype,
+                "med_type": "41",
+                "medfee_sumamt": PHARMACY_FEN,
+                "fulamt_ownpay_amt": PHARMACY_FEN,
+                "overlmt_selfpay": 0,
+                "preselfpay_amt": 0,
+                "inscp_scp_amt": 0,
+                "acct_used_flag": "2",
+                "chrg_bchno": "0",
+            },
         )
         uow.commit()
 
