@@ -148,12 +148,16 @@ def history(
 # --- designated institutions ---------------------------------------------------------------------
 
 
-@router.post("/payments", status_code=201)
+@router.post("/payments", status_code=201, deprecated=True)
 def pay_at_institution(
     body: FamilyPaymentIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
 ) -> dict[str, Any]:
     """A designated institution charges a patient: own account, then family funds, then cash
-    (先个人后共济). Needs an Idempotency-Key header; a replay returns the first answer."""
+    (先个人后共济). Needs an Idempotency-Key header; a replay returns the first answer.
+
+    Deprecated: institutions settle through the national interface (2207, docs/settlement.md),
+    which adds the fund's share, the settlement record and reconciliation. Kept for clients
+    built against issue 3 and for the family API tests."""
 
     def go(uow: Any) -> dict[str, Any]:
         result = family.pay_at_institution(
