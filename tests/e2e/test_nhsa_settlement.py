@@ -262,3 +262,31 @@ def test_own_account_then_family_fund_then_cash_when_both_run_out_seed000(gj, ho
     identity_holds(info)
     assert (fen(info["acct_pay"]), fen(info["acct_mulaid_pay"]), fen(info["psn_cash_pay"])) == (80_00, 50_00, 20_00)
     assert balances(gj, patient) == 0 and fen(info["balc"]) == 0
+
+
+def test_a_second_2207_for_a_settled_visit_with_a_new_msgid_is_refused_never_paid_twice(gj, hospital, patient):
+    """A HIS that timed out must not be able to settle the same visit again under a new msgid
+    (it replays the msgid or reverses with 2601); after a cancel the visit settles again."""
+    certno = S.person_cert(gj, patient)
+    mdtrt_id = visit(hospital, gj, patient)
+    parts = {"fulamt_ownpay_amt": 0, "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 20_00}
+    body = hospital.settle_input(
+        psn_no=str(patient),
+        mdtrt_id=mdtrt_id,
+        insutype="310",
+        certno=certno,
+        medfee_fen=20_00,
+        acct_used_flag="1",
+        parts=parts,
+    )
+    first = hospital.call("2207", body)
+    assert first["infcode"] == 0, first
+    again = hospital.call("2207", body)  # a new msgid
+    assert again["infcode"] == -1 and again["err_code"] == "E_SETL_SETTLED" and "重复结算" in again["err_msg"]
+    assert balances(gj, patient) == 10_00  # paid once
+
+    info = first["output"]["setlinfo"]
+    assert hospital.call("2208", {"data": {k: info[k] for k in ("setl_id", "mdtrt_id", "psn_no")}})["infcode"] == 0
+    redo = hospital.call("2207", body)
+    assert redo["infcode"] == 0, redo
+    assert balances(gj, patient) == 10_00

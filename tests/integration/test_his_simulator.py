@@ -60,13 +60,16 @@ def test_every_round_settles_med_type_41_at_pharmacies_and_about_one_in_ten_is_c
     assert result.calls["2207"] == ROUNDS and result.calls["2208"] == result.cancelled
     assert len(result.latencies_2207) == ROUNDS and result.tps > 0
 
+    ours = [int(s.setl_id) for s in result.settled]  # the demo itself settled one purchase before
+
     def rows(uow: Any) -> tuple[int, int, set[tuple[str, str]]]:
         count = select(func.count()).select_from(Settlement)
-        settled = uow.session.scalar(count.where(Settlement.refd_setl_flag == "0"))
-        reversals = uow.session.scalar(count.where(Settlement.refd_setl_flag == "1"))
+        settled = uow.session.scalar(count.where(Settlement.refd_setl_flag == "0", Settlement.id.in_(ours)))
+        reversals = uow.session.scalar(count.where(Settlement.refd_setl_flag == "1", Settlement.reverses_id.in_(ours)))
         kinds = uow.session.execute(
             select(Institution.kind, Settlement.med_type)
             .join(Institution, Institution.fixmedins_code == Settlement.fixmedins_code)
+            .where(Settlement.id.in_(ours))
             .distinct()
         )
         return settled, reversals, {tuple(r) for r in kinds}

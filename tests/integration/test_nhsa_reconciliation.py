@@ -104,7 +104,7 @@ def _settle(
             person_id=person_id,
             fixmedins_code=code,
             msgid=f"{code}{at:%Y%m%d%H%M%S}0002",
-            chrg_bchno=None,
+            chrg_bchno="0",
             insutype=insutype,
             med_type="11",
             clr_type=clr_type,

@@ -64,6 +64,7 @@ The hierarchy (HTTP status in brackets)::
         ├── FeeDetailInvalid                E_SETL_FEE (a fee line is wrong)
         ├── NoBenefitRule                   E_SETL_NO_RULE (no rule for insutype × med_type)
         ├── PrescriptionRequired            E_SETL_PRESCRIPTION (外配处方 missing or not valid)
+        ├── AlreadySettled [409]            E_SETL_SETTLED (the visit's batch is settled already)
         ├── AlreadyCancelled [409]          E_SETL_CANCELLED (a second cancel)
         ├── ReversalTargetUnknown           E_SETL_REVERSAL (2601: nothing to reverse)
         └── FileUnknown                     E_SETL_FILE (9102/3202: no such file)
@@ -459,6 +460,13 @@ class PrescriptionRequired(SettlementRefusal):
     code = "E_SETL_PRESCRIPTION"
     message_zh = "处方药须凭本统筹地区定点医疗机构开具的有效外配处方"
     message_en = "Prescription drugs need a valid prescription from a designated institution of this pooling region"
+
+
+class AlreadySettled(SettlementRefusal):
+    http_status = 409
+    code = "E_SETL_SETTLED"
+    message_zh = "该就诊（收费批次）已结算，不能重复结算；如需重新结算请先撤销原结算"
+    message_en = "This visit (charge batch) is already settled; cancel that settlement first"
 
 
 class AlreadyCancelled(SettlementRefusal):

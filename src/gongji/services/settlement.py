@@ -49,6 +49,7 @@ from gongji.domain import ledger as L
 from gongji.domain import settlement as S
 from gongji.domain.errors import (
     AlreadyCancelled,
+    AlreadySettled,
     AmountsMismatch,
     FeeDetailInvalid,
     GongjiError,
@@ -566,6 +567,11 @@ def _fee_split(data: dict[str, Any], lines: list[FeeDetail]) -> S.FeeSplit:
         raise AmountsMismatch(str(exc), "An amount is negative", field="medfee_sumamt") from exc
 
 
+def _batch(data: dict[str, Any]) -> str:
+    """收费批次号; "0" (the spec's empty number) when the institution sends none."""
+    return str(data.get("chrg_bchno") or "0")
+
+
 def _accumulator(uow: UnitOfWork, person_id: int, year: int, insutype: str, med_type: str, *, lock: bool) -> Any:
     """The person's yearly accumulator. With ``lock`` it is created if missing (INSERT … ON
     CONFLICT DO NOTHING, safe when two settlements race) and locked FOR UPDATE, so concurrent
@@ -633,6 +639,17 @@ def _compute(
     setl_time = _now_local(ctx)
     year = setl_time.year
     acc = _accumulator(uow, person.id, year, insutype, med_type, lock=lock)
+    # never pay twice: a batch in force is not settled again (a HIS that timed out sends 2601 or
+    # reuses the msgid). The accumulator lock above serializes a person's settlements, so a
+    # concurrent twin sees this one once it commits; a partial unique index is the backstop.
+    batch = _batch(data)
+    settled = uow.session.scalar(
+        select(Settlement.id).where(
+            Settlement.visit_id == visit.id, Settlement.chrg_bchno == batch, Settlement.status == "settled"
+        )
+    )
+    if settled is not None:
+        raise AlreadySettled(setl_id=str(settled), chrg_bchno=batch)
     per_admission = rule.deductible_basis == "per_admission"
     if per_admission:
         deductible_paid = int(
@@ -866,7 +883,7 @@ def settle(
         person_id=c.person.id,
         fixmedins_code=code,
         msgid=msgid,
-        chrg_bchno=str(data.get("chrg_bchno") or "") or None,
+        chrg_bchno=_batch(data),
         insutype=c.enrollment.insutype,
         med_type=c.med_type,
         clr_type=c.clr_type,

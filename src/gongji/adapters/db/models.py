@@ -458,6 +458,14 @@ class Settlement(Base):
     __table_args__ = (
         Index("ix_settlement_institution_time", "fixmedins_code", "setl_time"),
         Index(
+            "uq_settlement_in_force",
+            "visit_id",
+            "chrg_bchno",
+            unique=True,
+            sqlite_where=text("status = 'settled'"),
+            postgresql_where=text("status = 'settled'"),
+        ),
+        Index(
             "uq_settlement_cancel",
             "reverses_id",
             unique=True,
@@ -470,7 +478,7 @@ class Settlement(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     fixmedins_code: Mapped[str] = mapped_column(String(20))
     msgid: Mapped[str] = mapped_column(String(64))
-    chrg_bchno: Mapped[str | None] = mapped_column(String(30))
+    chrg_bchno: Mapped[str] = mapped_column(String(30))  # "0" when none was sent
     insutype: Mapped[str] = mapped_column(String(6))
     med_type: Mapped[str] = mapped_column(String(6))
     clr_type: Mapped[str] = mapped_column(String(6))

@@ -72,4 +72,6 @@ def _is_idempotency_race(exc: IntegrityError) -> bool:
         or "uq_ledger_txn" in text
         or "uq_nhsa_message_msgid" in text
         or "nhsa_message.msgid" in text
+        or "uq_settlement_in_force" in text  # a twin settlement: the rerun answers E_SETL_SETTLED
+        or "settlement.visit_id, settlement.chrg_bchno" in text
     )

@@ -171,7 +171,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=20), nullable=False),
         sa.Column("msgid", sa.String(length=64), nullable=False),
-        sa.Column("chrg_bchno", sa.String(length=30), nullable=True),
+        sa.Column("chrg_bchno", sa.String(length=30), nullable=False),
         sa.Column("insutype", sa.String(length=6), nullable=False),
         sa.Column("med_type", sa.String(length=6), nullable=False),
         sa.Column("clr_type", sa.String(length=6), nullable=False),
@@ -229,6 +229,13 @@ def upgrade() -> None:
             sqlite_where=sa.text("reverses_id IS NOT NULL"),
             postgresql_where=sa.text("reverses_id IS NOT NULL"),
         )
+        batch_op.create_index(
+            "uq_settlement_in_force",
+            ["visit_id", "chrg_bchno"],
+            unique=True,
+            sqlite_where=sa.text("status = 'settled'"),
+            postgresql_where=sa.text("status = 'settled'"),
+        )
 
     op.create_table(
         "settlement_party",
@@ -261,6 +268,11 @@ def downgrade() -> None:
 
     op.drop_table("settlement_party")
     with op.batch_alter_table("settlement", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_settlement_in_force",
+            sqlite_where=sa.text("status = 'settled'"),
+            postgresql_where=sa.text("status = 'settled'"),
+        )
         batch_op.drop_index(
             "uq_settlement_cancel",
             sqlite_where=sa.text("reverses_id IS NOT NULL"),
