@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -68,6 +68,7 @@ from gongji.policy.schema import PolicyLookupError, Profile
 from gongji.services import family, ledger
 from gongji.services.registry import Ctx, audit_event
 
+T = TypeVar("T", Settlement, SettlementParty)
 INSU_STAS = {"normal": "1", "suspended": "2", "interrupted": "2", "terminated": "4"}
 FUND_PAY_TYPE = {
     "310": ("310100", "城镇职工基本医疗保险统筹基金"),
@@ -895,7 +896,7 @@ def settle(
         status="settled",
         refd_setl_flag="0",
         reverses_id=None,
-        **_amount_columns(amounts, 1),
+        **{name: int(getattr(amounts, name)) for name in AMOUNT_FIELDS},
         balc_fen=balance,
         pool_ratio_permille=amounts.pool_ratio_permille,
         year_deductible_fen=0 if c.deductible_per_admission else amounts.act_pay_dedc_fen,
@@ -959,8 +960,16 @@ AMOUNT_FIELDS = (
 )
 
 
-def _amount_columns(amounts: Any, sign: int) -> dict[str, int]:
-    return {name: sign * int(getattr(amounts, name)) for name in AMOUNT_FIELDS}
+NEGATED = frozenset((*AMOUNT_FIELDS, "year_deductible_fen", "amount_fen"))
+
+
+def _negated(row: T, **overrides: Any) -> T:
+    """A copy of a settlement (or settlement party) row with its amounts negated: the
+    cancellation row that reconciliation pairs with the original (refd_setl_flag 1)."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
+    values.update({k: -v for k, v in values.items() if k in NEGATED})
+    return type(row)(**(values | overrides))
 
 
 def _record_parties(uow: UnitOfWork, row: Settlement, own_fen: int, draws: list[dict[str, Any]]) -> None:
@@ -1045,48 +1054,22 @@ def _cancel(uow: UnitOfWork, ctx: Ctx, institution: Institution, row: Settlement
                 user_id=ctx.principal.user_id,
             )
     row.status = "cancelled"
-    reversal = Settlement(
-        visit_id=row.visit_id,
-        person_id=row.person_id,
-        fixmedins_code=row.fixmedins_code,
+    reversal = _negated(
+        row,
         msgid=msgid,
-        chrg_bchno=row.chrg_bchno,
-        insutype=row.insutype,
-        med_type=row.med_type,
-        clr_type=row.clr_type,
-        use_kind=row.use_kind,
-        institution_level=row.institution_level,
-        acct_used_flag=row.acct_used_flag,
-        year=row.year,
         setl_time=_now_local(ctx),
         status="reversal",
         refd_setl_flag="1",
         reverses_id=row.id,
-        **_amount_columns(row, -1),
         balc_fen=own_balance(uow, row.person_id),
-        pool_ratio_permille=row.pool_ratio_permille,
-        year_deductible_fen=-row.year_deductible_fen,
         fund_txn_id=None,
         account_txn_id=None,
-        family_payment_id=row.family_payment_id,
-        treatment_region=row.treatment_region,
-        insured_region=row.insured_region,
-        out_type=row.out_type,
         created_at=now,
     )
     uow.session.add(reversal)
     uow.session.flush()
     for party in uow.session.scalars(select(SettlementParty).where(SettlementParty.settlement_id == row.id)):
-        uow.session.add(
-            SettlementParty(
-                settlement_id=reversal.id,
-                role=party.role,
-                person_id=party.person_id,
-                binding_id=party.binding_id,
-                region_code=party.region_code,
-                amount_fen=-party.amount_fen,
-            )
-        )
+        uow.session.add(_negated(party, settlement_id=reversal.id))
     _accumulate(uow, row, sign=-1, now=now)
     for line in uow.session.scalars(
         select(FeeDetail).where(FeeDetail.visit_id == row.visit_id, FeeDetail.status == "settled")
