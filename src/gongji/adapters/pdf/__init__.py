@@ -1,0 +1,1 @@
+"""PDF output (reportlab): a registered CJK font and the certificates Gongji issues."""
