@@ -52,22 +52,33 @@ The hierarchy (HTTP status in brackets)::
     │   ├── PairRevoked [409]               E_FAMILY_REVOKED (revoked for fraud: not again)
     │   ├── FundingModelMismatch            E_FAMILY_MODEL (e.g. 共济账户划拨 under 'direct')
     │   └── UseNotAllowed                   E_FAMILY_USE (the profile does not allow this use)
-    └── SettlementRefusal [422]             E_SETL: the national interface refuses (SPEC §5)
-        ├── UnknownTransaction              E_SETL_INFNO (infno not offered)
-        ├── MessageIdReused [409]           E_SETL_MSGID (same msgid, different request)
-        ├── WrongInstitution [403]          E_SETL_INSTITUTION (not the signed-in institution's)
-        ├── PersonUnknown                   E_SETL_PERSON (no such insured person)
-        ├── NotInsured                      E_SETL_NOT_INSURED (insutype not in normal status)
-        ├── VisitUnknown                    E_SETL_VISIT (no such mdtrt_id for this person)
-        ├── VisitCancelled                  E_SETL_VISIT_CANCELLED
-        ├── AmountsMismatch                 E_SETL_AMOUNTS (parts ≠ total, or ≠ uploaded details)
-        ├── FeeDetailInvalid                E_SETL_FEE (a fee line is wrong)
-        ├── NoBenefitRule                   E_SETL_NO_RULE (no rule for insutype × med_type)
-        ├── PrescriptionRequired            E_SETL_PRESCRIPTION (外配处方 missing or not valid)
-        ├── AlreadySettled [409]            E_SETL_SETTLED (the visit's batch is settled already)
-        ├── AlreadyCancelled [409]          E_SETL_CANCELLED (a second cancel)
-        ├── ReversalTargetUnknown           E_SETL_REVERSAL (2601: nothing to reverse)
-        └── FileUnknown                     E_SETL_FILE (9102/3202: no such file)
+    ├── SettlementRefusal [422]             E_SETL: the national interface refuses (SPEC §5)
+    │   ├── UnknownTransaction              E_SETL_INFNO (infno not offered)
+    │   ├── MessageIdReused [409]           E_SETL_MSGID (same msgid, different request)
+    │   ├── WrongInstitution [403]          E_SETL_INSTITUTION (not the signed-in institution's)
+    │   ├── PersonUnknown                   E_SETL_PERSON (no such insured person)
+    │   ├── NotInsured                      E_SETL_NOT_INSURED (insutype not in normal status)
+    │   ├── VisitUnknown                    E_SETL_VISIT (no such mdtrt_id for this person)
+    │   ├── VisitCancelled                  E_SETL_VISIT_CANCELLED
+    │   ├── AmountsMismatch                 E_SETL_AMOUNTS (parts ≠ total, or ≠ uploaded details)
+    │   ├── FeeDetailInvalid                E_SETL_FEE (a fee line is wrong)
+    │   ├── NoBenefitRule                   E_SETL_NO_RULE (no rule for insutype × med_type)
+    │   ├── PrescriptionRequired            E_SETL_PRESCRIPTION (外配处方 missing or not valid)
+    │   ├── AlreadySettled [409]            E_SETL_SETTLED (the visit's batch is settled already)
+    │   ├── AlreadyCancelled [409]          E_SETL_CANCELLED (a second cancel)
+    │   ├── ReversalTargetUnknown           E_SETL_REVERSAL (2601: nothing to reverse)
+    │   └── FileUnknown                     E_SETL_FILE (9102/3202: no such file)
+    └── ResidentRefusal [422]               E_RESIDENT: a resident-insurance rule refuses (SPEC §6)
+        ├── SubsidyUnknown                  E_RESIDENT_SUBSIDY_UNKNOWN (code not in the profile)
+        ├── OutsideCollectionWindow         E_RESIDENT_OUTSIDE_WINDOW (not in a 缴费期)
+        ├── NoPremiumStandard               E_RESIDENT_NO_STANDARD (no premium for that year)
+        ├── PremiumAmountMismatch           E_RESIDENT_AMOUNT (paid ≠ due)
+        ├── PremiumAlreadyPaid [409]        E_RESIDENT_ALREADY_PAID (the year is paid already)
+        ├── PremiumNotPaid                  E_RESIDENT_NOT_PAID (nothing paid to refund)
+        ├── RefundReasonNotAllowed          E_RESIDENT_REFUND_REASON (not a 退费 reason here)
+        ├── RefundAfterBenefitStart         E_RESIDENT_REFUND_BENEFIT_STARTED (待遇期已开始)
+        ├── RefundDeadlinePassed            E_RESIDENT_REFUND_DEADLINE (after 退费截止时间)
+        └── BuybackNotAllowed               E_RESIDENT_BUYBACK (more months than may be bought off)
 
 The codes are stable API: clients switch on ``code``; the messages may be reworded.
 """
@@ -486,6 +497,74 @@ class FileUnknown(SettlementRefusal):
     code = "E_SETL_FILE"
     message_zh = "文件不存在或已过下载期限"
     message_en = "No such file, or its download period has ended"
+
+
+class ResidentRefusal(GongjiError):
+    http_status = 422
+    code = "E_RESIDENT"
+    message_zh = "不符合城乡居民医保参保缴费规定"
+    message_en = "Refused by a resident-insurance rule"
+
+
+class SubsidyUnknown(ResidentRefusal):
+    code = "E_RESIDENT_SUBSIDY_UNKNOWN"
+    message_zh = "参保资助类别不在本地资助政策范围内"
+    message_en = "This subsidy category is not in the local subsidy policy"
+
+
+class OutsideCollectionWindow(ResidentRefusal):
+    code = "E_RESIDENT_OUTSIDE_WINDOW"
+    message_zh = "当前不在城乡居民医保集中缴费期内"
+    message_en = "This day is outside the resident-insurance collection window"
+
+
+class NoPremiumStandard(ResidentRefusal):
+    code = "E_RESIDENT_NO_STANDARD"
+    message_zh = "该待遇年度没有城乡居民医保缴费标准"
+    message_en = "No resident premium standard for this benefit year"
+
+
+class PremiumAmountMismatch(ResidentRefusal):
+    code = "E_RESIDENT_AMOUNT"
+    message_zh = "缴费金额与应缴金额不一致"
+    message_en = "The amount paid differs from the amount due"
+
+
+class PremiumAlreadyPaid(ResidentRefusal):
+    http_status = 409
+    code = "E_RESIDENT_ALREADY_PAID"
+    message_zh = "该年度城乡居民医保费已缴纳，请勿重复缴费"
+    message_en = "The resident premium for this year is already paid"
+
+
+class PremiumNotPaid(ResidentRefusal):
+    code = "E_RESIDENT_NOT_PAID"
+    message_zh = "该年度未缴纳城乡居民医保费，无可退费用"
+    message_en = "No resident premium was paid for this year; there is nothing to refund"
+
+
+class RefundReasonNotAllowed(ResidentRefusal):
+    code = "E_RESIDENT_REFUND_REASON"
+    message_zh = "退费原因不在本地退费政策规定的范围内"
+    message_en = "This refund reason is not allowed by the local policy"
+
+
+class RefundAfterBenefitStart(ResidentRefusal):
+    code = "E_RESIDENT_REFUND_BENEFIT_STARTED"
+    message_zh = "待遇享受期开始后，个人缴费不再退回"
+    message_en = "The benefit period has started; the individual premium is no longer refunded"
+
+
+class RefundDeadlinePassed(ResidentRefusal):
+    code = "E_RESIDENT_REFUND_DEADLINE"
+    message_zh = "已超过本年度退费截止时间"
+    message_en = "The refund deadline for this year has passed"
+
+
+class BuybackNotAllowed(ResidentRefusal):
+    code = "E_RESIDENT_BUYBACK"
+    message_zh = "申请缩短的变动待遇等待期超过可缩短的月数"
+    message_en = "More waiting months asked to be bought off than may be"
 
 
 def all_error_classes() -> list[type[GongjiError]]:
