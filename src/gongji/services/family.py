@@ -57,6 +57,8 @@ from gongji.domain.errors import (
     InvalidStateTransition,
     NotFound,
     PairRevoked,
+    PremiumInsufficientFunds,
+    PremiumNoBinding,
     RelationNotAllowed,
     RelativeHasAuthorizer,
     SelfBinding,
@@ -1067,3 +1069,182 @@ def pay_at_institution(
         idempotency_key=L.scoped_key(institution.fixmedins_code, idempotency_key),
         institution_region=institution.region_code,
     )
+
+
+# --- 代缴: a relative's resident premium from one authorizer's family funds (seeds 000, 003, 004) ---
+
+
+def pay_premium(
+    uow: UnitOfWork,
+    ctx: Ctx,
+    profile: Profile,
+    *,
+    authorizer_id: int,
+    relative_id: int,
+    amount_fen: int,
+    insutype: str,
+    payee_account: str,
+    idempotency_key: str,
+    reference: str | None = None,
+) -> ledger.PostResult:
+    """代缴: pay a relative's resident premium from ONE authorizer's family funds, all or nothing.
+
+    Unlike ``pay``, neither the relative's own account nor cash takes part, and no other
+    authorizer is drawn on: the authorizer asked to pay (seed 003 附件三(二)1-3). The funds are
+    the binding's family account (allocation) or the authorizer's past-years balance (direct,
+    seed 003 二). An active binding of the pair is needed when the profile says
+    ``requires_binding``, and always under 'allocation' (the family account is the binding's);
+    under ``commitment_at_payment`` (Henan, seed 004) the caller records the commitment.
+
+    Refused before anything is written: UseNotAllowed (insurance type), the authorizer's
+    refusals (not employee, suspended, interrupted, frozen), PremiumNoBinding,
+    PremiumInsufficientFunds. One ledger transaction ``family.pay.premium``; a
+    ``family_payment`` row answers replays of the key, a ``family_draw`` row records what the
+    binding paid (the basis of recovery after fraud). ``payee_account`` must exist.
+    """
+    require_positive_fen(amount_fen)
+    request = {
+        "op": "family_pay_premium",
+        "authorizer_id": authorizer_id,
+        "relative_id": relative_id,
+        "amount_fen": amount_fen,
+        "insutype": insutype,
+        "payee": payee_account,
+        "reference": reference,
+    }
+    digest = L.request_hash(request)
+    ledger.require_idempotency_key(idempotency_key)
+    existing = uow.session.scalar(select(FamilyPayment).where(FamilyPayment.idempotency_key == idempotency_key))
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise IdempotencyConflict(idempotency_key=idempotency_key)
+        return ledger.PostResult(json.loads(existing.result_json) | {"payment_id": existing.id}, replayed=True)
+    check_use(profile, F.PREMIUM_USE, premium_insutype=insutype)
+    relative = get_person(uow, relative_id)
+    get_person(uow, authorizer_id)
+    _check_authorizer(uow, profile, authorizer_id, need_balance=False)
+    binding = uow.session.scalar(
+        select(FamilyBinding).where(
+            FamilyBinding.authorizer_id == authorizer_id,
+            FamilyBinding.relative_id == relative.id,
+            FamilyBinding.status == F.BINDING_ACTIVE,
+        )
+    )
+    if binding is None and (
+        profile.family.premium_payment_requires_binding or profile.family.funding_model == "allocation"
+    ):
+        raise PremiumNoBinding()
+    source = _family_source(profile, binding) if binding is not None else L.personal_past(authorizer_id)
+    if ledger.lock_balances(uow, [source])[source] < amount_fen:
+        raise PremiumInsufficientFunds()
+
+    now = ctx.clock.now()
+    result = ledger.post(
+        uow,
+        L.TransactionDraft(
+            idempotency_key=L.scoped_key("family-premium", idempotency_key),
+            kind=f"family.pay.{F.PREMIUM_USE}",
+            narration=f"{USE_ZH[F.PREMIUM_USE]}（险种{insutype}）：家庭共济资金划扣",
+            postings=L.transfer(source, payee_account, amount_fen),
+        ),
+        request=request,
+        now=now,
+        user_id=ctx.principal.user_id,
+        extra={"relative_id": relative.id, "authorizer_id": authorizer_id},
+    )
+    txn_id = int(result.body["txn_id"])
+    body: dict[str, Any] = {
+        "idempotency_key": idempotency_key,
+        "relative_id": relative.id,
+        "authorizer_id": authorizer_id,
+        "use": F.PREMIUM_USE,
+        "insutype": insutype,
+        "amount_fen": amount_fen,
+        "own_fen": 0,
+        "family_fen": amount_fen,
+        "cash_fen": 0,
+        "own": [],
+        "family": [
+            {"binding_id": binding.id if binding else None, "account": source, "amount_fen": amount_fen},
+        ],
+        "txn_id": txn_id,
+        "created_at": now.isoformat(),
+    }
+    payment = FamilyPayment(
+        idempotency_key=idempotency_key,
+        request_hash=digest,
+        relative_id=relative.id,
+        use_kind=F.PREMIUM_USE,
+        amount_fen=amount_fen,
+        own_fen=0,
+        family_fen=amount_fen,
+        cash_fen=0,
+        txn_id=txn_id,
+        created_at=now,
+        result_json=json.dumps(body, ensure_ascii=False, sort_keys=True),
+    )
+    uow.session.add(payment)
+    uow.session.flush()
+    body["payment_id"] = payment.id
+    if binding is not None:
+        uow.session.add(
+            FamilyDraw(
+                payment_id=payment.id,
+                binding_id=binding.id,
+                txn_id=txn_id,
+                account_code=source,
+                amount_fen=amount_fen,
+                created_at=now,
+            )
+        )
+        uow.session.flush()
+    audit_event(
+        uow,
+        ctx,
+        "family.pay",
+        "family_payment",
+        payment.id,
+        relative_id=relative.id,
+        authorizer_id=authorizer_id,
+        use=F.PREMIUM_USE,
+        insutype=insutype,
+        amount_fen=amount_fen,
+        family_fen=amount_fen,
+    )
+    return ledger.PostResult(body, replayed=False)
+
+
+def refund_premium(
+    uow: UnitOfWork, ctx: Ctx, *, family_payment_id: int, reason: str, idempotency_key: str
+) -> ledger.PostResult:
+    """退费: undo a premium paid by ``pay_premium`` with a reversing entry — the money goes back
+    to the family account or past-years balance it came from (原渠道返还, seed 003 附件三(二)4).
+    A family account whose binding has ended meanwhile is emptied back to the authorizer, as an
+    unbind does. A payment already recovered after fraud is not refunded (E_STATE). Callers
+    check who may refund and when."""
+    payment = uow.session.get(FamilyPayment, family_payment_id)
+    if payment is None or payment.use_kind != F.PREMIUM_USE or payment.txn_id is None:
+        raise NotFound("代缴记录不存在", "Premium payment not found", family_payment_id=family_payment_id)
+    result = ledger.reverse(
+        uow,
+        txn_id=payment.txn_id,
+        idempotency_key=L.scoped_key("family-premium-refund", idempotency_key),
+        reason=reason,
+        now=ctx.clock.now(),
+        user_id=ctx.principal.user_id,
+    )
+    if not result.replayed:
+        for draw in uow.session.scalars(select(FamilyDraw).where(FamilyDraw.payment_id == payment.id)):
+            binding = _binding(uow, draw.binding_id)
+            if binding.status != F.BINDING_ACTIVE:
+                _return_family_balance(uow, ctx, binding, after=f"premium-refund:{result.body['txn_id']}")
+        audit_event(
+            uow,
+            ctx,
+            "family.premium_refund",
+            "family_payment",
+            payment.id,
+            amount_fen=payment.family_fen,
+            txn_id=result.body["txn_id"],
+        )
+    return result

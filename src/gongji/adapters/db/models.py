@@ -557,3 +557,269 @@ class NhsaFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     dld_endtime: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- resident premiums (城乡居民参保缴费, SPEC §6; seeds 003 附件三, 004) ----------------------------
+
+
+class ResidentPremium(Base):
+    """One person's resident premium for one benefit year and insurance type (390, 392).
+
+    ``status``: unpaid / paid / refunded (the tax bureau reads refunded as unpaid). The row is
+    made when a payment is first accepted; ``individual_fen`` is the standard due then."""
+
+    __tablename__ = "resident_premium"
+    __table_args__ = (UniqueConstraint("person_id", "benefit_year", "insutype", name="uq_resident_premium"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    insutype: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # the insured place when first paid
+    status: Mapped[str] = mapped_column(String(10))
+    individual_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    channel: Mapped[str | None] = mapped_column(String(16))  # of the payment in force
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PremiumCommitment(Base):
+    """承诺书 signed inside the tax bureau's payment flow (Henan, seed 004): no prior binding."""
+
+    __tablename__ = "premium_commitment"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    authorizer_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    relative_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    relation: Mapped[str] = mapped_column(String(24))
+    phone: Mapped[str] = mapped_column(String(20))
+    commitment_version: Mapped[str] = mapped_column(String(20))
+    commitment_sha256: Mapped[str] = mapped_column(String(64))
+    signature_sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(16))
+    tax_request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PremiumPayment(Base):
+    """Each payment or refund of a resident premium (append-only but for ``status``).
+
+    ``channel``: bank / tax_app / batch / family_account; a refund has a negative amount and
+    ``reverses_id``; ``payer_person_id`` is the authorizer for family_account."""
+
+    __tablename__ = "premium_payment"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    premium_id: Mapped[int] = mapped_column(ForeignKey("resident_premium.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    payer_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("family_binding.id"))
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("premium_commitment.id"))
+    family_payment_id: Mapped[int | None] = mapped_column(ForeignKey("family_payment.id"))
+    ledger_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    tax_request_id: Mapped[str | None] = mapped_column(String(64))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("premium_payment.id"))
+    status: Mapped[str] = mapped_column(String(10))  # paid / refunded; a refund row: refund
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PremiumRefund(Base):
+    """退费核销 of a premium paid from the family account (seed 003 附件三(二)4): the authorizer
+    asks, staff review; an approved refund waits in the outbox until the tax bureau acks it."""
+
+    __tablename__ = "premium_refund"
+    __table_args__ = (
+        # one request in progress or done per payment; a rejected one may be asked again
+        Index(
+            "uq_premium_refund_open",
+            "premium_payment_id",
+            unique=True,
+            sqlite_where=text("status <> 'rejected'"),
+            postgresql_where=text("status <> 'rejected'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    premium_payment_id: Mapped[int] = mapped_column(ForeignKey("premium_payment.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))  # requested / approved / rejected
+    requested_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    review_note: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("premium_payment.id"))
+    tax_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    tax_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TaxRequest(Base):
+    """The first answer to each of the tax bureau's request ids: a repeat gets it back."""
+
+    __tablename__ = "tax_request"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))  # paid / refused
+    answer_json: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- resident enrollment forms (城乡居民参保登记, SPEC §6; seed 002 §五, 附件1–3) ------------------
+
+
+class ResidentRegistration(Base):
+    """附件1 《城乡居民基本医疗保险参保登记表》 as filled at the township window, and its review
+    (收件审核). Never deleted: ``status`` pending → approved (person + 390 enrollment made) or
+    rejected (nothing written to the registry)."""
+
+    __tablename__ = "resident_registration"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), index=True)  # pending / approved / rejected
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # 受理统筹区 (the window's)
+    enroll_region: Mapped[str] = mapped_column(String(6))  # where the 390 enrollment is made
+    name: Mapped[str] = mapped_column(String(50))
+    cert_type: Mapped[str] = mapped_column(String(6))
+    cert_no: Mapped[str] = mapped_column(String(50), index=True)
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    household_kind: Mapped[str] = mapped_column(String(10))  # hukou 户籍 / permit 居住证
+    hukou_region: Mapped[str] = mapped_column(String(6))  # 省/市/区(县) as a county code
+    hukou_village: Mapped[str | None] = mapped_column(String(100))  # 村(社区)
+    township: Mapped[str] = mapped_column(String(100))  # 通讯地址 乡/镇(街道)
+    address: Mapped[str | None] = mapped_column(String(200))
+    applicant_identity: Mapped[str] = mapped_column(String(12))  # 申请人身份
+    psn_type: Mapped[str] = mapped_column(String(10))
+    subsidy_codes: Mapped[str] = mapped_column(String(300), default="")  # profile codes, comma-separated
+    school_name: Mapped[str | None] = mapped_column(String(100))
+    school_region: Mapped[str | None] = mapped_column(String(6))
+    no_waiting_period: Mapped[bool] = mapped_column(Boolean)  # newborns (002 §五4)
+    signer_name: Mapped[str] = mapped_column(String(50))
+    signer_role: Mapped[str] = mapped_column(String(10))  # self / guardian
+    signed_on: Mapped[date] = mapped_column(Date)
+    declaration_version: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    reviewer_name: Mapped[str | None] = mapped_column(String(50))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_unit: Mapped[str | None] = mapped_column(String(100))
+    review_reason: Mapped[str | None] = mapped_column(String(200))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment.id"))
+
+
+class ResidentChange(Base):
+    """附件2 《参保信息变更登记表》: one form, several rows (``ResidentChangeItem``); applied to the
+    persons when approved. ``status``: pending / applied / rejected."""
+
+    __tablename__ = "resident_change"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    filler_name: Mapped[str] = mapped_column(String(50))  # 填报人
+    filler_phone: Mapped[str] = mapped_column(String(20))
+    filled_on: Mapped[date] = mapped_column(Date)
+    is_key: Mapped[bool] = mapped_column(Boolean)  # 关键信息 (else 非关键信息)
+    channel: Mapped[str] = mapped_column(String(10))
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    reviewer_name: Mapped[str | None] = mapped_column(String(50))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_unit: Mapped[str | None] = mapped_column(String(100))
+    opinion: Mapped[str | None] = mapped_column(String(200))  # 经办机构意见
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ResidentChangeItem(Base):
+    """One row of 附件2: 序号, the person (身份证件号码, 姓名 as registered), 变更项目, 变更前, 变更后,
+    签字, 备注. ``derived`` rows are added by the system (sex and birth date of a new ID number)."""
+
+    __tablename__ = "resident_change_item"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("resident_change.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    cert_no: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(50))
+    item: Mapped[str] = mapped_column(String(20))
+    is_key: Mapped[bool] = mapped_column(Boolean)
+    before_value: Mapped[str | None] = mapped_column(String(200))
+    after_value: Mapped[str] = mapped_column(String(200))
+    signed_by: Mapped[str] = mapped_column(String(50))
+    remark: Mapped[str | None] = mapped_column(String(200))
+    derived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ResidentStop(Base):
+    """附件3 《停保或流出登记表》 (only its title is in seed 002; fields in docs/resident.md).
+    Approving it ends (or transfers out) the 390 enrollment. ``status``: pending / approved /
+    rejected."""
+
+    __tablename__ = "resident_stop"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # the enrollment's region
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))  # outflow / employee / death / graduated / other
+    reason_note: Mapped[str | None] = mapped_column(String(200))
+    effective_date: Mapped[date] = mapped_column(Date)
+    destination_region: Mapped[str | None] = mapped_column(String(6))
+    transfer: Mapped[bool] = mapped_column(Boolean)  # move the enrollment instead of ending it
+    graduated_on: Mapped[date | None] = mapped_column(Date)
+    applicant_name: Mapped[str] = mapped_column(String(50))
+    applicant_role: Mapped[str] = mapped_column(String(10))  # self / guardian / family
+    applicant_phone: Mapped[str | None] = mapped_column(String(20))
+    signed_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(10))
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    reviewer_name: Mapped[str | None] = mapped_column(String(50))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_unit: Mapped[str | None] = mapped_column(String(100))
+    opinion: Mapped[str | None] = mapped_column(String(200))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ResidentAddress(Base):
+    """A resident's 村(社区) of household registration and mailing address (通讯地址), which the
+    person table does not hold: set by an approved 附件1, changed by 附件2."""
+
+    __tablename__ = "resident_address"
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    hukou_village: Mapped[str | None] = mapped_column(String(100))
+    township: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- premium payment certificates (缴费证明, seed 000 第五步) ------------------------------------------
+
+
+class PremiumCertificate(Base):
+    """A payment certificate (缴费证明) issued for one premium payment: the facts printed on it,
+    as the canonical JSON the verification code (HMAC, ``domain.certificates``) is computed
+    over. ``/verify/{serial}`` recomputes the code from these facts; they are never changed."""
+
+    __tablename__ = "premium_certificate"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("premium_payment.id"), unique=True)
+    facts_json: Mapped[str] = mapped_column(Text)
+    issued_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

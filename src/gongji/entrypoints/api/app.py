@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from gongji import __version__
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.entrypoints.api import errors
-from gongji.entrypoints.api.routes import auth, family, meta, nhsa, registry
+from gongji.entrypoints.api.routes import auth, family, meta, nhsa, registry, resident, tax
 
 WEB = Path(__file__).parent.parent / "web"
 
@@ -24,11 +24,15 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     )
     app.state.gj = gj
     errors.install(app)
-    for module in (meta, auth, registry, family, nhsa):
+    for module in (meta, auth, registry, family, nhsa, tax, resident):
         app.include_router(module.router)
-    from gongji.entrypoints.web import family_pages, pages
+    from gongji.entrypoints.web import family_pages, pages, resident_pages
 
     app.include_router(pages.router)
     app.include_router(family_pages.router)
+    app.include_router(resident_pages.router)
+    from gongji.entrypoints.web import premium_pages
+
+    app.include_router(premium_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app
