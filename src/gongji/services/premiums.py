@@ -283,14 +283,14 @@ def _answer(
     }
 
 
-def _person_by_cert(uow: UnitOfWork, cert_no: str) -> Person | None:
+def person_by_cert(uow: UnitOfWork, cert_no: str) -> Person | None:
     return uow.session.scalar(
         select(Person).where(Person.cert_type == CERT_TYPE_RESIDENT_ID, Person.cert_no == cert_no)
     )
 
 
 def _premium_of(uow: UnitOfWork, cert_no: str, benefit_year: int, insutype: str) -> ResidentPremium | None:
-    person = _person_by_cert(uow, cert_no)
+    person = person_by_cert(uow, cert_no)
     if person is None:
         return None
     return uow.session.scalar(
@@ -302,7 +302,7 @@ def _premium_of(uow: UnitOfWork, cert_no: str, benefit_year: int, insutype: str)
     )
 
 
-def _standard(profile: Profile, benefit_year: int, insutype: str) -> PremiumStandard:
+def standard_for(profile: Profile, benefit_year: int, insutype: str) -> PremiumStandard:
     try:
         return profile.premium_for(benefit_year, insutype)
     except PolicyLookupError:
@@ -325,7 +325,7 @@ def _resident_region(uow: UnitOfWork, profile: Profile, person_id: int) -> str:
     return inside[0]
 
 
-def _claim_premium(
+def claim_premium(
     uow: UnitOfWork, ctx: Ctx, *, person_id: int, standard: PremiumStandard, region_code: str
 ) -> ResidentPremium:
     """The person's premium row for the year, created unpaid if missing, locked for update (a
@@ -361,19 +361,19 @@ def _claim_premium(
 def _verify_and_pay(
     uow: UnitOfWork, ctx: Ctx, profile: Profile, req: TaxPremiumRequest, checked: _Checked
 ) -> tuple[ResidentPremium, PremiumPayment]:
-    payer = _person_by_cert(uow, checked.payer_cert_no)
+    payer = person_by_cert(uow, checked.payer_cert_no)
     if payer is None:
         raise PremiumPersonUnknown(
             "未查询到缴费人（共济人）的参保登记信息", "The payer (authorizer) is not registered", who="payer"
         )
-    relative = _person_by_cert(uow, checked.relative_cert_no)
+    relative = person_by_cert(uow, checked.relative_cert_no)
     if relative is None:
         raise PremiumPersonUnknown("未查询到被代缴人的参保登记信息", "The relative is not registered", who="relative")
     if payer.id == relative.id:
         raise SelfBinding("家庭共济账户不能为本人代缴", "The family account does not pay one's own premium")
     if not profile.allows_family_premium(req.insutype):
         raise PremiumInsutypeNotAllowed(insutype=req.insutype)
-    standard = _standard(profile, req.benefit_year, req.insutype)
+    standard = standard_for(profile, req.benefit_year, req.insutype)
     if not standard.is_collecting(ctx.clock.today()):
         raise OutsideCollectionWindow(
             benefit_year=standard.benefit_year,
@@ -383,7 +383,7 @@ def _verify_and_pay(
     if req.amount_fen != standard.individual_fen:
         raise PremiumAmountMismatch(expected_fen=standard.individual_fen, amount_fen=req.amount_fen)
     region = _resident_region(uow, profile, relative.id)
-    premium = _claim_premium(uow, ctx, person_id=relative.id, standard=standard, region_code=region)
+    premium = claim_premium(uow, ctx, person_id=relative.id, standard=standard, region_code=region)
     if premium.status == PAID:
         raise PremiumAlreadyPaid(benefit_year=standard.benefit_year, insutype=standard.insutype)
     if checked.commitment is not None:
@@ -581,7 +581,7 @@ def tax_family_payments_by_year(uow: UnitOfWork, ctx: Ctx, *, payer_cert_no: str
     year. An unknown number answers an empty list; the read is audited."""
     ctx.principal.require(Role.TAX)
     cert = parse_id_number(payer_cert_no, today=ctx.clock.today(), region_known=region_table().is_known).value
-    payer = _person_by_cert(uow, cert)
+    payer = person_by_cert(uow, cert)
     audit_event(uow, ctx, "tax.family_premium_query", "person", payer.id if payer else None, benefit_year=benefit_year)
     if payer is None:
         return {"person_id": None, "benefit_year": benefit_year, "paid_for_others": [], "paid_for_others_fen": 0}

@@ -823,3 +823,37 @@ class PremiumCertificate(Base):
     facts_json: Mapped[str] = mapped_column(Text)
     issued_by_user_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- subsidies (参保资助, SPEC §6; seed 002 §四) --------------------------------------------------------
+
+
+class PersonSubsidy(Base):
+    """The subsidy categories a person is recognized in now (身份类别), when staff changed them after
+    registration; without a row the approved 附件1 registration's ``subsidy_codes`` count."""
+
+    __tablename__ = "person_subsidy"
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    subsidy_codes: Mapped[str] = mapped_column(String(300), default="")  # profile codes, comma-separated
+    reason: Mapped[str] = mapped_column(String(200))
+    updated_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubsidyGrant(Base):
+    """One subsidy movement for a person and benefit year (002 §四(二)): ``kind`` roster_pay (the
+    full-subsidy batch paid the premium), roster_payout (already paid: paid out to the person),
+    fixed (先缴后补 payout), topup (category raised). ``idempotency_key`` is the ledger's."""
+
+    __tablename__ = "subsidy_grant"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    category_code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    premium_id: Mapped[int | None] = mapped_column(ForeignKey("resident_premium.id"))
+    ledger_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,130 @@
+"""Resident premium payments by channel and subsidies API (SPEC §6; seed 002 §四, §六).
+
+Every rule lives in ``services.premium_channels`` and ``services.subsidies``:
+
+- ``POST /api/premiums/channel-payments`` (staff, tax): a premium paid at a bank, in the tax app
+  or in a batch; the ``reference`` is the idempotency key;
+- ``GET /api/premiums/status/{person_id}?benefit_year=``: paid or not, due, subsidy, grants;
+- ``POST /api/subsidies/roster`` (staff): the full-subsidy roster as ``rows`` or a CSV / .xlsx
+  file in base64 (``file_base64``), ``mode`` all_or_nothing / valid_only, ``dry_run``;
+- ``POST /api/subsidies/fixed/pay`` (staff): 先缴后补 for the year;
+- ``POST /api/subsidies/persons/{person_id}/category`` (staff): 身份类别变化, top-up.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from gongji.entrypoints.api.deps import CtxDep, GjDep
+from gongji.entrypoints.api.schemas import Body
+from gongji.services import premium_channels, subsidies
+
+router = APIRouter(tags=["subsidies 参保缴费与资助"])
+
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+class ChannelPaymentBody(Body):
+    cert_no: str = Field(max_length=50)
+    benefit_year: Year
+    amount_fen: int
+    channel: Literal["bank", "tax_app", "batch"]
+    reference: str = Field(max_length=64)
+
+
+class RosterRowBody(Body):
+    id_number: str = Field(max_length=50)
+    name: str = Field(default="", max_length=50)
+
+
+class RosterBody(Body):
+    benefit_year: Year
+    category: str = Field(max_length=40)
+    mode: Literal["all_or_nothing", "valid_only"] = "all_or_nothing"
+    dry_run: bool = False
+    rows: list[RosterRowBody] | None = Field(default=None, max_length=subsidies.MAX_ROWS)
+    file_base64: str | None = Field(default=None, max_length=1_000_000)
+
+
+class FixedRunBody(Body):
+    benefit_year: Year
+
+
+class CategoryBody(Body):
+    benefit_year: Year
+    subsidy_codes: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=10)
+    reason: str = Field(max_length=200)
+
+
+def _commit(gj: Any, call: Any) -> dict[str, Any]:
+    def go(uow: Any) -> dict[str, Any]:
+        result: dict[str, Any] = call(uow)
+        uow.commit()
+        return result
+
+    return gj.run(go)  # type: ignore[no-any-return]
+
+
+@router.post("/api/premiums/channel-payments")
+def channel_payment(body: ChannelPaymentBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """银行、税务APP或集中代缴的城乡居民医保缴费 (002 §六): amount = due after the subsidy."""
+    return _commit(gj, lambda uow: premium_channels.record_payment(uow, ctx, gj.profile, **body.model_dump()))
+
+
+@router.get("/api/premiums/status/{person_id}")
+def payment_status(
+    person_id: int, gj: GjDep, ctx: CtxDep, benefit_year: Annotated[int, Query(ge=2000, le=2100)]
+) -> dict[str, Any]:
+    """缴费状态 for a person and benefit year."""
+    return _commit(
+        gj,
+        lambda uow: premium_channels.payment_status(
+            uow, ctx, gj.profile, person_id=person_id, benefit_year=benefit_year
+        ),
+    )
+
+
+@router.post("/api/subsidies/roster")
+def import_roster(body: RosterBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """全额资助对象花名册导入 (002 §四(二)1): the validation report; written only as ``mode`` allows."""
+    rows = [r.model_dump() for r in body.rows] if body.rows is not None else None
+    return _commit(
+        gj,
+        lambda uow: subsidies.import_roster(
+            uow,
+            ctx,
+            gj.profile,
+            benefit_year=body.benefit_year,
+            category=body.category,
+            rows=rows,
+            file=body.file_base64,
+            mode=body.mode,
+            dry_run=body.dry_run,
+        ),
+    )
+
+
+@router.post("/api/subsidies/fixed/pay")
+def pay_fixed(body: FixedRunBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """定额资助先缴后补 (002 §四(二)2–3): pays each subsidy once."""
+    return _commit(gj, lambda uow: subsidies.pay_fixed_subsidies(uow, ctx, gj.profile, benefit_year=body.benefit_year))
+
+
+@router.post("/api/subsidies/persons/{person_id}/category")
+def change_category(person_id: int, body: CategoryBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """身份类别变化 (002 §四(二)4): raised → 补差, lowered → nothing taken back."""
+    return _commit(
+        gj,
+        lambda uow: subsidies.change_category(
+            uow,
+            ctx,
+            gj.profile,
+            person_id=person_id,
+            subsidy_codes=body.subsidy_codes,
+            benefit_year=body.benefit_year,
+            reason=body.reason,
+        ),
+    )
