@@ -36,6 +36,7 @@ test: setup services lint
 bench: setup services
 	$(PY) bench/ledger_bench.py
 	$(PY) bench/settlement_bench.py
+	$(PY) bench/premium_batch_bench.py
 
 lint: setup
 	$(PY) -m ruff check src tests bench scripts
