@@ -47,6 +47,7 @@ import os
 import resource
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -326,7 +327,7 @@ def _batch_child(
     def mean_rate(xs: list[dict[str, Any]]) -> float | None:
         return round(sum(x["rate"] for x in xs) / len(xs), 1) if xs else None
 
-    return {
+    out = {
         "requests": count,
         "first_pair": first,
         "batch_size": batch_size,
@@ -345,6 +346,9 @@ def _batch_child(
         "samples": samples,
         "result": result.as_dict(),
     }
+    # said here too: if this run's parent is killed, the figures are still in the log
+    say(f"  {tag} done: {json.dumps({k: v for k, v in out.items() if k != 'samples'}, default=str)}")
+    return out
 
 
 def run_batch(
@@ -423,7 +427,7 @@ def verify(dsn: str, gj: Gongji, m_done: int, expect_refused: int, m_seeded: int
         draws = one("SELECT count(*) FROM family_draw")
         premium_txns = one("SELECT count(*) FROM ledger_txn WHERE kind = 'family.pay.premium'")
         income = one("SELECT balance_fen FROM ledger_account WHERE code = %s", INCOME_ACCOUNT)
-        family_left = one("SELECT coalesce(sum(balance_fen), 0) FROM ledger_account WHERE kind = 'family'")
+        family_left = int(one("SELECT coalesce(sum(balance_fen), 0) FROM ledger_account WHERE kind = 'family'"))
         pending = one("SELECT count(*) FROM tax_request WHERE status NOT IN ('paid', 'refused')")
     funded_pairs = m_seeded - m_seeded // UNFUNDED_EVERY  # every funded family account, paid from or not
     t0 = time.time()
@@ -490,7 +494,9 @@ def _count_txn() -> Any:
 L_COUNT_TXN = _count_txn()
 
 
-def profile_pass(gj: Gongji, principal: Principal, first: int, batch_size: int) -> dict[str, Any]:
+def profile_pass(
+    gj: Gongji, principal: Principal, first: int, batch_size: int, postmaster: int | None
+) -> dict[str, Any]:
     """In this process, on pairs nobody has paid for yet: SQL statements per request (SQLAlchemy
     events, BEGIN/COMMIT of the chunk included), CPU per request, and a cProfile."""
     import settlement_bench as SB  # not at module level: see run_batch
@@ -514,12 +520,14 @@ def profile_pass(gj: Gongji, principal: Principal, first: int, batch_size: int) 
     for what, fn in listeners.items():
         event.listen(gj.engine, what, fn)
     try:
+        a = SB.snapshot(None, postmaster)
         c0, w0 = time.process_time(), time.perf_counter()
         counted = premium_batch.tax_family_payments_batch(
             gj.uow, ctx, gj.profile, requests(first, half, "BP"), batch_size=size
         )
         cpu_ms = 1000 * (time.process_time() - c0) / half
         wall_ms = 1000 * (time.perf_counter() - w0) / half
+        pg_ms = SB.cpu_usage(a, SB.snapshot(None, postmaster), half).get("postgres_cpu_ms_per_txn")
     finally:
         event.remove(gj.engine, "before_cursor_execute", on_execute)
         for what, fn in listeners.items():
@@ -545,6 +553,7 @@ def profile_pass(gj: Gongji, principal: Principal, first: int, batch_size: int) 
         "with_begin_commit": round(len(statements) / half, 2),
         "example_request": example,
         "cpu_ms_per_request": round(cpu_ms, 3),
+        "postgres_cpu_ms_per_request": pg_ms,
         "wall_ms_per_request": round(wall_ms, 3),
         "results": {"counted": counted.as_dict(), "profiled": profiled.as_dict()},
         "cprofile": summary,
@@ -708,7 +717,7 @@ def run_postgres(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         say(f"replay: the first {sample:,} requests again")
         out["replay"] = replay_sample(gj, principal, sample, b)
         say(f"  ok={out['replay']['ok']}, {out['replay']['replays_per_s']:,.0f} replays/s")
-        out["profile"] = profile_pass(gj, principal, n + t + 1, b)
+        out["profile"] = profile_pass(gj, principal, n + t + 1, b, postmaster)
         gj.engine.dispose()
 
         out["baselines"] = bulk_baselines(dsn, n, b, postmaster)
@@ -717,10 +726,10 @@ def run_postgres(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "gongji_requests_per_s": timed["requests_per_s"],
             "bulk_run": copy["name"],
             "bulk_rows_per_s": copy["rows_per_s"],
-            "ratio": round(timed["requests_per_s"] / copy["rows_per_s"], 4),
+            "ratio": round(timed["requests_per_s"] / copy["rows_per_s"], 6),
         }
         out["ratios"] = {
-            f"gongji batch / {x['name']}": round(timed["requests_per_s"] / x["rows_per_s"], 4) for x in out["baselines"]
+            f"gongji batch / {x['name']}": round(timed["requests_per_s"] / x["rows_per_s"], 6) for x in out["baselines"]
         } | {
             f"gongji rows written per s / {copy['name']}": round(
                 out["rows_written"]["rows_per_s"] / copy["rows_per_s"], 4
@@ -776,11 +785,11 @@ def print_report(report: dict[str, Any]) -> None:
     console.print(table)
     h = pg["headline"]
     console.print(
-        f"[bold]HEADLINE: gongji requests/s ÷ {h['bulk_run']} rows/s = {h['ratio']:.4f}[/bold] "
+        f"[bold]HEADLINE: gongji requests/s ÷ {h['bulk_run']} rows/s = {h['ratio']:.6f}[/bold] "
         f"({h['gongji_requests_per_s']:,.0f} / {h['bulk_rows_per_s']:,.0f})"
     )
     for k, v in pg["ratios"].items():
-        console.print(f"  {k}: {v:.4f}")
+        console.print(f"  {k}: {v:.6f}")
     v = pg["verify"]
     console.print(
         f"checks ok: {v['ok']} (paid {v['tax_request_by_status'].get('paid', 0):,}, refused "
@@ -843,6 +852,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if not pg_cluster.available():
         raise SystemExit("PostgreSQL 15 binaries not found; run `make services`")
+    # a SIGTERM (another session's clean-up) unwinds through the finally blocks: cluster stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="gongji-bench-"))
     try:
         report["postgresql"] = run_postgres(args, tmp)
