@@ -593,6 +593,21 @@ def _payers(uow: UnitOfWork, profile: Profile, relative_id: int, *, lock: bool =
     return F.order_payers(payers, profile.family.authorizer_payment_order)
 
 
+def _stored_payment(
+    uow: UnitOfWork, idempotency_key: str, request: dict[str, Any]
+) -> tuple[str, ledger.PostResult | None]:
+    """The request's digest, and the first answer when this key was paid before (a replay);
+    the same key with another request is IdempotencyConflict."""
+    digest = L.request_hash(request)
+    ledger.require_idempotency_key(idempotency_key)
+    existing = uow.session.scalar(select(FamilyPayment).where(FamilyPayment.idempotency_key == idempotency_key))
+    if existing is None:
+        return digest, None
+    if existing.request_hash != digest:
+        raise IdempotencyConflict(idempotency_key=idempotency_key)
+    return digest, ledger.PostResult(json.loads(existing.result_json) | {"payment_id": existing.id}, replayed=True)
+
+
 def pay(
     uow: UnitOfWork,
     ctx: Ctx,
@@ -629,13 +644,9 @@ def pay(
         "use_family": use_family,
         "reference": reference,
     }
-    digest = L.request_hash(request)
-    ledger.require_idempotency_key(idempotency_key)
-    existing = uow.session.scalar(select(FamilyPayment).where(FamilyPayment.idempotency_key == idempotency_key))
-    if existing is not None:
-        if existing.request_hash != digest:
-            raise IdempotencyConflict(idempotency_key=idempotency_key)
-        return ledger.PostResult(json.loads(existing.result_json) | {"payment_id": existing.id}, replayed=True)
+    digest, replay = _stored_payment(uow, idempotency_key, request)
+    if replay is not None:
+        return replay
     if use_family:
         check_use(profile, use, institution_region=institution_region, premium_insutype=premium_insutype)
     else:
@@ -1112,13 +1123,9 @@ def pay_premium(
         "payee": payee_account,
         "reference": reference,
     }
-    digest = L.request_hash(request)
-    ledger.require_idempotency_key(idempotency_key)
-    existing = uow.session.scalar(select(FamilyPayment).where(FamilyPayment.idempotency_key == idempotency_key))
-    if existing is not None:
-        if existing.request_hash != digest:
-            raise IdempotencyConflict(idempotency_key=idempotency_key)
-        return ledger.PostResult(json.loads(existing.result_json) | {"payment_id": existing.id}, replayed=True)
+    digest, replay = _stored_payment(uow, idempotency_key, request)
+    if replay is not None:
+        return replay
     check_use(profile, F.PREMIUM_USE, premium_insutype=insutype)
     relative = get_person(uow, relative_id)
     get_person(uow, authorizer_id)
