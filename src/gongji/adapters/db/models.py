@@ -582,6 +582,11 @@ class ResidentPremium(Base):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # 待遇等待期 (notes §1.2): set when a payment is accepted; the fund pays from benefit_start.
+    benefit_start: Mapped[date | None] = mapped_column(Date)
+    waiting_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    years_broken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bought_back_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PremiumCommitment(Base):
@@ -651,6 +656,10 @@ class PremiumRefund(Base):
     review_note: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("premium_payment.id"))
+    # decided at approval (domain.resident.check_refund): to the payer by the original route,
+    # and the subsidy part withheld back to the medical-assistance fund
+    refund_fen: Mapped[int | None] = mapped_column(BigInteger)
+    withheld_fen: Mapped[int | None] = mapped_column(BigInteger)
     tax_notified: Mapped[bool] = mapped_column(Boolean, default=False)
     tax_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
