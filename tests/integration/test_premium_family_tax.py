@@ -44,7 +44,7 @@ from gongji.domain.errors import (
 )
 from gongji.domain.registry import EnrollmentAction
 from gongji.policy.schema import PremiumStandard
-from gongji.services import auth, family, ledger, premiums, registry
+from gongji.services import auth, family, ledger, premium_refunds, premiums, registry
 from gongji.services.auth import Role
 from tests import support as S
 
@@ -497,7 +497,7 @@ def test_two_authorizers_paying_for_the_same_relative_at_once_pay_once(gj, offic
 
 def _refund(gj, who, payment_id, reason="joined_employee_insurance"):
     def go(uow):
-        view = premiums.request_family_refund(uow, S.ctx(gj, who), gj.profile, payment_id=payment_id, reason=reason)
+        view = premium_refunds.request_refund(uow, S.ctx(gj, who), gj.profile, payment_id=payment_id, reason=reason)
         uow.commit()
         return view
 
@@ -506,7 +506,7 @@ def _refund(gj, who, payment_id, reason="joined_employee_insurance"):
 
 def _review(gj, who, refund_id, approve=True, note="材料齐全，同意退费"):
     def go(uow):
-        view = premiums.review_family_refund(
+        view = premium_refunds.review_refund(
             uow, S.ctx(gj, who), gj.profile, refund_id=refund_id, approve=approve, note=note
         )
         uow.commit()
@@ -516,7 +516,7 @@ def _review(gj, who, refund_id, approve=True, note="材料齐全，同意退费"
 
 
 def _tax_notifications(gj, tax):
-    return gj.run(lambda uow: premiums.tax_refund_notifications(uow, S.ctx(gj, tax)))
+    return gj.run(lambda uow: premium_refunds.tax_refund_notifications(uow, S.ctx(gj, tax)))
 
 
 def _details(gj, who, person_id, year=YEAR):
@@ -554,7 +554,7 @@ def test_refund_goes_back_to_the_family_account_and_the_tax_bureau_is_told_seed0
     assert notes[0]["tax_request_id"] == paid["request_id"]
 
     def ack(uow):
-        view = premiums.ack_tax_refund_notification(uow, S.ctx(gj, tax), notification_id=notes[0]["notification_id"])
+        view = premium_refunds.ack_tax_refund_notification(uow, S.ctx(gj, tax), notification_id=notes[0]["notification_id"])
         uow.commit()
         return view
 

@@ -1221,26 +1221,65 @@ def pay_premium(
     return ledger.PostResult(body, replayed=False)
 
 
-def refund_premium(
-    uow: UnitOfWork, ctx: Ctx, *, family_payment_id: int, reason: str, idempotency_key: str
-) -> ledger.PostResult:
-    """退费: undo a premium paid by ``pay_premium`` with a reversing entry — the money goes back
-    to the family account or past-years balance it came from (原渠道返还, seed 003 附件三(二)4).
-    A family account whose binding has ended meanwhile is emptied back to the authorizer, as an
-    unbind does. A payment already recovered after fraud is not refunded (E_STATE). Callers
-    check who may refund and when."""
+def _premium_payment(uow: UnitOfWork, family_payment_id: int) -> FamilyPayment:
     payment = uow.session.get(FamilyPayment, family_payment_id)
     if payment is None or payment.use_kind != F.PREMIUM_USE or payment.txn_id is None:
         raise NotFound("代缴记录不存在", "Premium payment not found", family_payment_id=family_payment_id)
+    return payment
+
+
+def premium_source(uow: UnitOfWork, *, family_payment_id: int) -> str:
+    """The account a premium paid by ``pay_premium`` was drawn from: the binding's family account
+    or the authorizer's past-years balance (a refund goes back there)."""
+    payment = _premium_payment(uow, family_payment_id)
+    draw = uow.session.scalar(select(FamilyDraw.account_code).where(FamilyDraw.payment_id == payment.id))
+    if draw is not None:
+        return str(draw)
+    body = json.loads(payment.result_json)
+    return str(body["family"][0]["account"])
+
+
+def refund_premium(
+    uow: UnitOfWork,
+    ctx: Ctx,
+    *,
+    family_payment_id: int,
+    reason: str,
+    idempotency_key: str,
+    withhold: tuple[str, int] | None = None,
+) -> ledger.PostResult:
+    """退费: undo a premium paid by ``pay_premium`` with a reversing entry — the money goes back
+    to the family account or past-years balance it came from (原渠道返还, seed 003 附件三(二)4).
+    ``withhold=(account, fen)`` then moves that much of it on to ``account`` in a second
+    transaction (the subsidy a subsidized relative was paid out, returned to the assistance fund:
+    seed 002 §七 只退回个人缴费部分). A family account whose binding has ended meanwhile is
+    emptied back to the authorizer, as an unbind does. A payment already recovered after fraud
+    is not refunded (E_STATE). Callers check who may refund and when."""
+    payment = _premium_payment(uow, family_payment_id)
+    now = ctx.clock.now()
     result = ledger.reverse(
         uow,
-        txn_id=payment.txn_id,
+        txn_id=payment.txn_id,  # type: ignore[arg-type]  # checked by _premium_payment
         idempotency_key=L.scoped_key("family-premium-refund", idempotency_key),
         reason=reason,
-        now=ctx.clock.now(),
+        now=now,
         user_id=ctx.principal.user_id,
     )
     if not result.replayed:
+        if withhold is not None and withhold[1] > 0:
+            target, fen = withhold  # the caller made sure the account exists
+            ledger.post(
+                uow,
+                L.TransactionDraft(
+                    idempotency_key=L.scoped_key("family-premium-withhold", idempotency_key),
+                    kind="family.refund.withhold",
+                    narration=f"{reason}：资助部分不予退回，退回医疗救助资金"[:200],
+                    postings=L.transfer(premium_source(uow, family_payment_id=payment.id), target, fen),
+                ),
+                request={"op": "family.refund.withhold", "payment_id": payment.id, "target": target, "fen": fen},
+                now=now,
+                user_id=ctx.principal.user_id,
+            )
         for draw in uow.session.scalars(select(FamilyDraw).where(FamilyDraw.payment_id == payment.id)):
             binding = _binding(uow, draw.binding_id)
             if binding.status != F.BINDING_ACTIVE:

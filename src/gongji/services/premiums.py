@@ -9,11 +9,12 @@ told (→ unpaid, (二)4). Henan signs the commitment inside the tax flow instea
 (seed 004; profile ``family.premium_payment_mode = "commitment_at_payment"``).
 
 - tax bureau: ``tax_family_payment``, ``tax_answer``, ``tax_family_payments_by_year`` (结果查询,
-  seed 004), ``tax_refund_notifications``, ``ack_tax_refund_notification``;
-- citizens (staff at the window): ``family_payments_by_year`` (代缴明细), ``request_family_refund``;
-- staff: ``family_refund_requests``, ``review_family_refund``.
+  seed 004);
+- citizens (staff at the window): ``family_payments_by_year`` (代缴明细).
 
-Money moves only through ``services.family.pay_premium`` and ``refund_premium``. Subsidized
+Refunds of any premium, incl. these, and the tax bureau's refund notifications are
+``services.premium_refunds``. Money moves only through ``services.family.pay_premium`` and
+``refund_premium``. Subsidized
 persons (参保资助) are left to the subsidy work: here the amount must be the full individual
 premium of the profile.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -46,12 +47,10 @@ from gongji.domain import family as F
 from gongji.domain import ledger as L
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import (
-    DuplicateRecord,
     FamilyRefusal,
     Forbidden,
     IdempotencyConflict,
     InvalidRequest,
-    InvalidStateTransition,
     NoPremiumStandard,
     NotFound,
     OutsideCollectionWindow,
@@ -60,7 +59,6 @@ from gongji.domain.errors import (
     PremiumInsutypeNotAllowed,
     PremiumPersonUnknown,
     PremiumRelativeNotEnrolled,
-    RefundAfterBenefitStart,
     RelationNotAllowed,
     ResidentRefusal,
     SelfBinding,
@@ -69,12 +67,12 @@ from gongji.domain.errors import (
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID, parse_id_number
 from gongji.domain.masking import mask_id_number, mask_name
 from gongji.domain.money import require_positive_fen
-from gongji.domain.registry import INSUTYPES, RESIDENT_BASIC, EnrollmentStatus, region_in_scope
+from gongji.domain.registry import INSUTYPES, RESIDENT_BASIC, EnrollmentStatus
 from gongji.domain.relations import RELATION_KINDS, RELATION_ZH, RelationKind
 from gongji.policy.schema import PolicyLookupError, PremiumStandard, Profile
 from gongji.services import family, ledger
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, audit_event, get_person, person_regions, require_reason
+from gongji.services.registry import Ctx, audit_event, get_person, person_regions
 
 CHANNEL_FAMILY = "family_account"
 CHANNELS = ("bank", "tax_app", "batch", CHANNEL_FAMILY)
@@ -88,6 +86,14 @@ REFUND_ROW = "refund"  # premium_payment.status of a refund movement
 
 REQUESTED, APPROVED, REJECTED = "requested", "approved", "rejected"
 REFUND_STATUS_ZH = {REQUESTED: "待审核", APPROVED: "已退费", REJECTED: "未通过"}
+REFUND_REASON_ZH = {  # seed 002 §七; the profile lists which apply
+    "cross_province_duplicate": "跨省重复缴费",
+    "death": "死亡",
+    "missing": "失踪",
+    "emigration": "出国定居",
+    "joined_employee_insurance": "参加职工医保",
+    "joined_other_region_resident": "参加其他统筹地区居民医保",
+}
 
 TAX_KIND = "family_premium"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
@@ -479,7 +485,7 @@ def tax_answer(uow: UnitOfWork, ctx: Ctx, *, request_id: str) -> dict[str, Any]:
 # --- views -------------------------------------------------------------------------------------
 
 
-def _who(person: Person) -> dict[str, Any]:
+def who(person: Person) -> dict[str, Any]:
     return {"person_id": person.id, "name": mask_name(person.name), "cert_no": mask_id_number(person.cert_no)}
 
 
@@ -487,7 +493,7 @@ def premium_view(uow: UnitOfWork, premium: ResidentPremium, *, payment: PremiumP
     """One person's premium for a year (masked), with the payment that just paid it if given."""
     view: dict[str, Any] = {
         "premium_id": premium.id,
-        "relative": _who(get_person(uow, premium.person_id)),
+        "relative": who(get_person(uow, premium.person_id)),
         "benefit_year": premium.benefit_year,
         "insutype": premium.insutype,
         "insutype_name": INSUTYPES.get(premium.insutype, premium.insutype),
@@ -511,7 +517,7 @@ def _payment_view(uow: UnitOfWork, p: PremiumPayment) -> dict[str, Any]:
         "payment_id": p.id,
         "channel": p.channel,
         "amount_fen": p.amount_fen,
-        "payer": _who(get_person(uow, p.payer_person_id)) if p.payer_person_id else None,
+        "payer": who(get_person(uow, p.payer_person_id)) if p.payer_person_id else None,
         "binding_id": p.binding_id,
         "commitment_id": p.commitment_id,
         "txn_id": p.ledger_txn_id,
@@ -547,8 +553,8 @@ def _by_year(uow: UnitOfWork, *, person_id: int, benefit_year: int) -> dict[str,
             "status_name": STATUS_ZH.get(p.status, p.status),
             "paid_at": p.created_at.isoformat(),
             "tax_request_id": p.tax_request_id,
-            "relative": _who(get_person(uow, r.person_id)),
-            "payer": _who(get_person(uow, p.payer_person_id)) if p.payer_person_id else None,
+            "relative": who(get_person(uow, r.person_id)),
+            "payer": who(get_person(uow, p.payer_person_id)) if p.payer_person_id else None,
             "refund": refund_view(refund) if refund else None,
         }
 
@@ -590,14 +596,16 @@ def tax_family_payments_by_year(uow: UnitOfWork, ctx: Ctx, *, payer_cert_no: str
     return view
 
 
-# --- refunds (退费核销, seed 003 附件三(二)4) ------------------------------------------------------------
+# --- refund requests, as the payment lists show them (the use cases: services.premium_refunds) ----------
 
 
 def refund_view(r: PremiumRefund) -> dict[str, Any]:
+    """A refund request (any channel; the use cases are ``services.premium_refunds``)."""
     return {
         "refund_id": r.id,
         "payment_id": r.premium_payment_id,
         "reason": r.reason,
+        "reason_name": REFUND_REASON_ZH.get(r.reason, r.reason),
         "note": r.note,
         "status": r.status,
         "status_name": REFUND_STATUS_ZH.get(r.status, r.status),
@@ -605,227 +613,7 @@ def refund_view(r: PremiumRefund) -> dict[str, Any]:
         "reviewed_at": r.reviewed_at.isoformat() if r.reviewed_at else None,
         "review_note": r.review_note,
         "refund_payment_id": r.refund_payment_id,
+        "refund_fen": r.refund_fen,
+        "withheld_fen": r.withheld_fen,
         "tax_notified": r.tax_notified,
     }
-
-
-def _lock_premium(uow: UnitOfWork, premium_id: int) -> ResidentPremium:
-    return uow.session.scalars(
-        select(ResidentPremium)
-        .where(ResidentPremium.id == premium_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
-def _family_payment(uow: UnitOfWork, ctx: Ctx, payment_id: int) -> PremiumPayment:
-    """A family-account payment the actor may act on: the payer themself (to a citizen anyone
-    else's payment does not exist), or staff in the payer's or the relative's regions."""
-    if ctx.principal.role not in (Role.CITIZEN, Role.STAFF):
-        raise Forbidden()
-    p = uow.session.get(PremiumPayment, payment_id)
-    if (
-        p is None
-        or p.channel != CHANNEL_FAMILY
-        or p.reverses_id is not None
-        or p.payer_person_id is None
-        or (ctx.principal.role is Role.CITIZEN and ctx.principal.person_id != p.payer_person_id)
-    ):
-        raise NotFound("代缴记录不存在", "Premium payment not found", payment_id=payment_id)
-    _require_staff_scope(uow, ctx, p)
-    return p
-
-
-def _require_staff_scope(uow: UnitOfWork, ctx: Ctx, p: PremiumPayment) -> None:
-    if ctx.principal.role is not Role.STAFF:
-        return
-    relative_id = uow.session.scalar(select(ResidentPremium.person_id).where(ResidentPremium.id == p.premium_id))
-    assert relative_id is not None and p.payer_person_id is not None
-    regions = person_regions(uow, relative_id) + person_regions(uow, p.payer_person_id)
-    ctx.principal.require_person_access(person_id=relative_id, regions=regions)
-
-
-def _guard_benefit_started(profile: Profile, premium: ResidentPremium, ctx: Ctx) -> None:
-    """Once the benefit period has started the personal premium is not refunded (002 §七), unless
-    the profile says otherwise. The deadline and the reasons' own rules are
-    ``domain.resident.check_refund``'s, to be wired in with the resident premium work."""
-    started = ctx.clock.today() >= date(premium.benefit_year, 1, 1)
-    if started and not profile.resident.refund.refund_after_benefit_start:
-        raise RefundAfterBenefitStart(benefit_year=premium.benefit_year)
-
-
-def request_family_refund(
-    uow: UnitOfWork, ctx: Ctx, profile: Profile, *, payment_id: int, reason: str, note: str | None = None
-) -> dict[str, Any]:
-    """The authorizer asks for a premium paid from their family funds back (seed 003 附件三(二)4:
-    由授权人向医保部门发起退费申请). One request at a time per payment; ``reason`` is one of the
-    profile's refund reasons."""
-    payment = _family_payment(uow, ctx, payment_id)
-    if reason not in profile.resident.refund.reasons:
-        raise UnknownCode("退费原因不在本省退费范围内", "Not a refund reason here", field="reason", value=reason)
-    note = (note or "").strip() or None
-    if note is not None and len(note) > 200:
-        raise InvalidRequest("说明不超过200字", "Note: at most 200 characters", field="note")
-    premium = _lock_premium(uow, payment.premium_id)
-    if payment.status != PAID or premium.status != PAID:
-        raise InvalidStateTransition("该笔代缴已退费，不能再申请", "This payment is no longer in force")
-    _guard_benefit_started(profile, premium, ctx)
-    open_one = uow.session.scalar(
-        select(PremiumRefund.id).where(PremiumRefund.premium_payment_id == payment.id, PremiumRefund.status != REJECTED)
-    )
-    if open_one is not None:
-        raise DuplicateRecord("该笔代缴已提交退费申请", "A refund request for this payment exists", refund_id=open_one)
-    row = PremiumRefund(
-        premium_payment_id=payment.id,
-        reason=reason,
-        note=note,
-        status=REQUESTED,
-        requested_by_user_id=ctx.principal.user_id,
-        requested_at=ctx.clock.now(),
-        tax_notified=False,
-    )
-    uow.session.add(row)
-    uow.session.flush()
-    audit_event(uow, ctx, "premium.refund_request", "premium_refund", row.id, payment_id=payment.id, reason=reason)
-    return refund_view(row)
-
-
-def family_refund_requests(
-    uow: UnitOfWork, ctx: Ctx, *, status: str = REQUESTED, limit: int = 100
-) -> list[dict[str, Any]]:
-    """Staff: refund requests in their regions (the relative's insured place), oldest first."""
-    ctx.principal.require(Role.STAFF)
-    if status not in REFUND_STATUS_ZH:
-        raise UnknownCode("退费申请状态不存在", "Unknown refund status", field="status", value=status)
-    rows = uow.session.execute(
-        select(PremiumRefund, PremiumPayment, ResidentPremium)
-        .join(PremiumPayment, PremiumPayment.id == PremiumRefund.premium_payment_id)
-        .join(ResidentPremium, ResidentPremium.id == PremiumPayment.premium_id)
-        .where(PremiumRefund.status == status)
-        .order_by(PremiumRefund.id)
-    )
-    scopes = list(ctx.principal.regions)
-    out = []
-    for refund, payment, premium in rows:
-        if not region_in_scope(premium.region_code, scopes):
-            continue
-        out.append(refund_view(refund) | {"premium": premium_view(uow, premium, payment=payment)})
-        if len(out) >= max(1, min(limit, 500)):
-            break
-    return out
-
-
-def review_family_refund(
-    uow: UnitOfWork, ctx: Ctx, profile: Profile, *, refund_id: int, approve: bool, note: str
-) -> dict[str, Any]:
-    """Staff review a refund request. Approved: the ledger payment is reversed back to the family
-    source it came from (原渠道返还), a negative ``premium_payment`` is recorded, the premium is
-    refunded (unpaid for tax) and a notification waits for the tax bureau. Rejected: nothing
-    moves; the authorizer may ask again."""
-    ctx.principal.require(Role.STAFF)
-    refund = uow.session.get(PremiumRefund, refund_id)
-    if refund is None:
-        raise NotFound("退费申请不存在", "Refund request not found", refund_id=refund_id)
-    payment = uow.session.get(PremiumPayment, refund.premium_payment_id)
-    assert payment is not None
-    _require_staff_scope(uow, ctx, payment)
-    note = require_reason(note)
-    if refund.status != REQUESTED:
-        raise InvalidStateTransition("该退费申请已审核", "This request was already reviewed", status=refund.status)
-    now = ctx.clock.now()
-    if approve:
-        premium = _lock_premium(uow, payment.premium_id)
-        if payment.status != PAID or premium.status != PAID:
-            raise InvalidStateTransition("该笔代缴已不在有效状态", "This payment is no longer in force")
-        _guard_benefit_started(profile, premium, ctx)
-        assert payment.family_payment_id is not None
-        result = family.refund_premium(
-            uow,
-            ctx,
-            family_payment_id=payment.family_payment_id,
-            reason=f"城乡居民医保代缴退费（{refund.reason}）",
-            idempotency_key=f"premium-refund:{refund.id}",
-        )
-        back = PremiumPayment(
-            premium_id=premium.id,
-            channel=CHANNEL_FAMILY,
-            amount_fen=-payment.amount_fen,
-            payer_person_id=payment.payer_person_id,
-            binding_id=payment.binding_id,
-            commitment_id=payment.commitment_id,
-            family_payment_id=payment.family_payment_id,
-            ledger_txn_id=result.body["txn_id"],
-            tax_request_id=payment.tax_request_id,
-            reverses_id=payment.id,
-            status=REFUND_ROW,
-            created_at=now,
-        )
-        uow.session.add(back)
-        uow.session.flush()
-        payment.status = REFUNDED
-        premium.status = REFUNDED
-        premium.paid_fen -= payment.amount_fen
-        premium.channel = None
-        premium.refunded_at = now
-        refund.status = APPROVED
-        refund.refund_payment_id = back.id
-        refund.tax_notified = False
-    else:
-        refund.status = REJECTED
-    refund.reviewed_by_user_id = ctx.principal.user_id
-    refund.review_note = note
-    refund.reviewed_at = now
-    uow.session.flush()
-    audit_event(uow, ctx, "premium.refund_review", "premium_refund", refund.id, approve=approve, payment_id=payment.id)
-    return refund_view(refund)
-
-
-# --- telling the tax bureau (→ unpaid) ----------------------------------------------------------------
-
-
-def _notification_view(uow: UnitOfWork, r: PremiumRefund) -> dict[str, Any]:
-    payment = uow.session.get(PremiumPayment, r.premium_payment_id)
-    assert payment is not None
-    premium = uow.session.get(ResidentPremium, payment.premium_id)
-    assert premium is not None
-    return {
-        "notification_id": r.id,
-        "kind": "family_premium_refund",
-        "tax_request_id": payment.tax_request_id,
-        "benefit_year": premium.benefit_year,
-        "insutype": premium.insutype,
-        "refund_fen": payment.amount_fen,
-        "tax_status": TAX_STATUS[REFUNDED],
-        "relative": _who(get_person(uow, premium.person_id)),
-        "payer": _who(get_person(uow, payment.payer_person_id)) if payment.payer_person_id else None,
-        "refunded_at": r.reviewed_at.isoformat() if r.reviewed_at else None,
-        "acked": r.tax_notified,
-        "acked_at": r.tax_acked_at.isoformat() if r.tax_acked_at else None,
-    }
-
-
-def tax_refund_notifications(uow: UnitOfWork, ctx: Ctx, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Approved refunds the tax bureau has not acknowledged yet, oldest first: each one turns the
-    relative's premium to unpaid on the tax side (seed 003 附件三(二)4)."""
-    ctx.principal.require(Role.TAX)
-    rows = uow.session.scalars(
-        select(PremiumRefund)
-        .where(PremiumRefund.status == APPROVED, PremiumRefund.tax_notified.is_(False))
-        .order_by(PremiumRefund.id)
-        .limit(max(1, min(limit, 500)))
-    )
-    return [_notification_view(uow, r) for r in rows]
-
-
-def ack_tax_refund_notification(uow: UnitOfWork, ctx: Ctx, *, notification_id: int) -> dict[str, Any]:
-    """The tax bureau has recorded the refund (status unpaid); acking again changes nothing."""
-    ctx.principal.require(Role.TAX)
-    r = uow.session.get(PremiumRefund, notification_id)
-    if r is None or r.status != APPROVED:
-        raise NotFound("退费通知不存在", "No such refund notification", notification_id=notification_id)
-    if not r.tax_notified:
-        r.tax_notified = True
-        r.tax_acked_at = ctx.clock.now()
-        uow.session.flush()
-        audit_event(uow, ctx, "tax.refund_ack", "premium_refund", r.id)
-    return _notification_view(uow, r)

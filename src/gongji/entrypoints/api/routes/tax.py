@@ -7,11 +7,12 @@ another channel. A repeated ``request_id`` gets the first answer. Refunds approv
 wait as notifications until the tax bureau acknowledges them (→ unpaid). Henan's 结果查询 by
 year (seed 004) is ``POST /api/tax/family-premiums/query``.
 
-``/api/premiums``: citizens see their 代缴明细 by year and ask for a refund; staff in their
-regions see a person's, list the requests and review them.
+``/api/premiums``: citizens see their 代缴明细 by year and ask for a refund of any premium
+payment (a quote first); staff in their regions see a person's, list the requests and review
+them.
 
-Every rule lives in ``services.premiums``; these routes only parse, run the use case in one
-unit of work and shape the answer.
+Every rule lives in ``services.premiums`` and ``services.premium_refunds``; these routes only
+parse, run the use case in one unit of work and shape the answer.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pydantic import Field, StrictBool, StrictInt
 from gongji.domain.errors import Forbidden
 from gongji.entrypoints.api.deps import CtxDep, GjDep
 from gongji.entrypoints.api.schemas import Body, FamilyFen
-from gongji.services import premiums
+from gongji.services import premium_refunds, premiums
 from gongji.services.auth import Role
 from gongji.services.registry import Ctx
 
@@ -128,7 +129,7 @@ def family_premium_query(body: TaxQueryIn, gj: GjDep, ctx: CtxDep) -> dict[str, 
 @tax_router.get("/refund-notifications")
 def refund_notifications(gj: GjDep, ctx: CtxDep, limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
     """Refunds to record as unpaid, oldest first, until acknowledged."""
-    items = gj.run(lambda uow: premiums.tax_refund_notifications(uow, ctx, limit=limit))
+    items = gj.run(lambda uow: premium_refunds.tax_refund_notifications(uow, ctx, limit=limit))
     return {"items": items, "count": len(items)}
 
 
@@ -137,7 +138,7 @@ def ack_refund_notification(notification_id: int, gj: GjDep, ctx: CtxDep) -> dic
     """The tax bureau has set the premium to unpaid; acking again changes nothing."""
 
     def go(uow: Any) -> dict[str, Any]:
-        view = premiums.ack_tax_refund_notification(uow, ctx, notification_id=notification_id)
+        view = premium_refunds.ack_tax_refund_notification(uow, ctx, notification_id=notification_id)
         uow.commit()
         return view
 
@@ -169,18 +170,34 @@ def person_family_payments(person_id: int, gj: GjDep, ctx: CtxDep, benefit_year:
     return gj.run(go)
 
 
-@premiums_router.post("/family-payments/{payment_id}/refund-requests", status_code=201)
+@premiums_router.get("/payments/{payment_id}/refund-quote")
+def refund_quote(
+    payment_id: int, gj: GjDep, ctx: CtxDep, reason: str = Query(..., min_length=1, max_length=40)
+) -> dict[str, Any]:
+    """What a refund of this payment would pay back today and by which route, or the refusal
+    (seed 002 §七: reason, deadline, benefit period, own share only). Writes nothing."""
+    return gj.run(lambda uow: premium_refunds.quote_refund(uow, ctx, gj.profile, payment_id=payment_id, reason=reason))
+
+
+@premiums_router.post("/payments/{payment_id}/refund-requests", status_code=201)
 def request_refund(payment_id: int, body: RefundRequestIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
-    """退费申请 by the authorizer who paid (or staff at the window); staff review it."""
+    """退费申请 of any premium payment: by the insured person (the authorizer who paid, for a
+    premium paid from the family account), or staff at the window; staff review it."""
 
     def go(uow: Any) -> dict[str, Any]:
-        view = premiums.request_family_refund(
+        view = premium_refunds.request_refund(
             uow, ctx, gj.profile, payment_id=payment_id, reason=body.reason, note=body.note
         )
         uow.commit()
         return view
 
     return gj.run(go)
+
+
+@premiums_router.post("/family-payments/{payment_id}/refund-requests", status_code=201)
+def request_family_refund(payment_id: int, body: RefundRequestIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """The same as ``/payments/{payment_id}/refund-requests`` (kept: the first, family-only path)."""
+    return request_refund(payment_id, body, gj, ctx)
 
 
 @premiums_router.get("/refund-requests")
@@ -191,7 +208,7 @@ def refund_requests(
     limit: int = Query(100, ge=1, le=500),
 ) -> dict[str, Any]:
     """Staff: refund requests of premiums in their regions, oldest first."""
-    items = gj.run(lambda uow: premiums.family_refund_requests(uow, ctx, status=status, limit=limit))
+    items = gj.run(lambda uow: premium_refunds.refund_requests(uow, ctx, status=status, limit=limit))
     return {"items": items, "count": len(items)}
 
 
@@ -200,7 +217,7 @@ def review_refund(refund_id: int, body: RefundReviewIn, gj: GjDep, ctx: CtxDep) 
     """Approve (money back to the family source, tax told → unpaid) or reject, with a note."""
 
     def go(uow: Any) -> dict[str, Any]:
-        view = premiums.review_family_refund(
+        view = premium_refunds.review_refund(
             uow, ctx, gj.profile, refund_id=refund_id, approve=body.approve, note=body.note
         )
         uow.commit()
