@@ -211,3 +211,40 @@ def allocate(gj: Gongji, who: Principal, binding_id: int, amount_fen: int, *, ke
         return r.body
 
     return gj.run(go)
+
+
+# --- "a refusal writes nothing" ---------------------------------------------------------------------
+
+
+def row_counts(gj: Gongji, models: tuple[type[Any], ...]) -> dict[str, int]:
+    """Rows per table of ``models``: compared before and after a refused call."""
+    from sqlalchemy import func, select
+
+    def go(uow: Any) -> dict[str, int]:
+        return {m.__tablename__: int(uow.session.scalar(select(func.count()).select_from(m)) or 0) for m in models}
+
+    return gj.run(go)
+
+
+def committed(gj: Gongji, call: Any) -> Any:
+    """Run ``call(uow)`` in one unit of work and commit."""
+
+    def go(uow: Any) -> Any:
+        result = call(uow)
+        uow.commit()
+        return result
+
+    return gj.run(go)
+
+
+def refused_unchanged(gj: Gongji, call: Any, models: tuple[type[Any], ...]) -> Any:
+    """``call(uow)`` raises a GongjiError and leaves the tables of ``models`` as they were."""
+    import pytest
+
+    from gongji.domain.errors import GongjiError
+
+    before = row_counts(gj, models)
+    with pytest.raises(GongjiError) as info:
+        committed(gj, call)
+    assert row_counts(gj, models) == before, info.value.code
+    return info.value

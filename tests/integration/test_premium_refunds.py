@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from gongji.adapters.db.models import AuditLog, LedgerTxn, PremiumPayment, PremiumRefund, ResidentPremium
 from gongji.bootstrap import Gongji
@@ -33,19 +32,21 @@ FIXED = 25_000  # dibao_full, 002 §四(一)
 COUNTED = (LedgerTxn, PremiumPayment, PremiumRefund, ResidentPremium, AuditLog)
 
 
-def counts(gj: Gongji) -> dict[str, int]:
-    def go(uow: Any) -> dict[str, int]:
-        return {m.__tablename__: int(uow.session.scalar(select(func.count()).select_from(m)) or 0) for m in COUNTED}
-
-    return gj.run(go)
-
-
 def refused(gj: Gongji, call: Callable[[Any], Any]) -> GongjiError:
-    before = counts(gj)
-    with pytest.raises(GongjiError) as info:
-        ok(gj, call)
-    assert counts(gj) == before, info.value.code
-    return info.value
+    err: GongjiError = support.refused_unchanged(gj, call, COUNTED)
+    return err
+
+
+def on_full_subsidy_roster(gj: Gongji, staff: Principal, pid: int, name: str) -> None:
+    """特困 (extreme_poverty) roster row for the person (002 §四(二)1)."""
+    c = support.ctx(gj, staff)
+    row = {"id_number": support.person_cert(gj, pid), "name": name}
+    ok(
+        gj,
+        lambda uow: subsidies.import_roster(
+            uow, c, gj.profile, benefit_year=YEAR, category="extreme_poverty", rows=[row]
+        ),
+    )
 
 
 @pytest.fixture
@@ -203,18 +204,7 @@ def test_a_premium_the_full_subsidy_roster_paid_goes_back_to_the_assistance_fund
 ) -> None:
     """特困 全额资助 (002 §四(二)1): the fund paid everything, so the person's share is nothing."""
     pid = person(gj, staff, name="王一")
-    c = support.ctx(gj, staff)
-    ok(
-        gj,
-        lambda uow: subsidies.import_roster(
-            uow,
-            c,
-            gj.profile,
-            benefit_year=YEAR,
-            category="extreme_poverty",
-            rows=[{"id_number": support.person_cert(gj, pid), "name": "王一"}],
-        ),
-    )
+    on_full_subsidy_roster(gj, staff, pid, "王一")
     payment_id = status(gj, staff, pid)["payments"][0]["payment_id"]
     before = balances(gj, ASSIST)[ASSIST]
     q = ok(gj, quote(gj, staff, payment_id))
@@ -230,18 +220,7 @@ def test_a_person_who_paid_and_got_the_full_subsidy_paid_out_gets_nothing_back_s
     """Already paid, then on the full-subsidy roster: the 400 was paid out to them (一卡通); a
     refund gives the bank nothing and the assistance fund its 400."""
     pid, payment_id = paid_by_bank(gj, staff)
-    c = support.ctx(gj, staff)
-    ok(
-        gj,
-        lambda uow: subsidies.import_roster(
-            uow,
-            c,
-            gj.profile,
-            benefit_year=YEAR,
-            category="extreme_poverty",
-            rows=[{"id_number": support.person_cert(gj, pid), "name": "李四"}],
-        ),
-    )
+    on_full_subsidy_roster(gj, staff, pid, "李四")
     assert balances(gj, f"external:payout:{pid}")[f"external:payout:{pid}"] == PREMIUM
     done = ok(gj, review(gj, staff, ok(gj, ask(gj, staff, payment_id, "emigration"))["refund_id"]))
     assert (done["refund_fen"], done["withheld_fen"]) == (0, PREMIUM)
