@@ -554,7 +554,9 @@ def test_refund_goes_back_to_the_family_account_and_the_tax_bureau_is_told_seed0
     assert notes[0]["tax_request_id"] == paid["request_id"]
 
     def ack(uow):
-        view = premium_refunds.ack_tax_refund_notification(uow, S.ctx(gj, tax), notification_id=notes[0]["notification_id"])
+        view = premium_refunds.ack_tax_refund_notification(
+            uow, S.ctx(gj, tax), notification_id=notes[0]["notification_id"]
+        )
         uow.commit()
         return view
 

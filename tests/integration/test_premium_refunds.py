@@ -168,6 +168,9 @@ def test_a_request_made_in_time_is_reviewed_after_the_deadline(gj: Gongji, clock
     clock.at = datetime(2026, 12, 30, 16, 0, tzinfo=SHANGHAI)
     asked = ok(gj, ask(gj, staff, payment_id))
     clock.at = datetime(2026, 12, 31, 10, 0, tzinfo=SHANGHAI)
+    c = support.ctx(gj, staff)
+    shown = gj.run(lambda uow: premium_refunds.quote_request(uow, c, gj.profile, refund_id=asked["refund_id"]))
+    assert shown["refund_fen"] == PREMIUM  # what the review page shows is what approval moves
     assert ok(gj, review(gj, staff, asked["refund_id"]))["status"] == "approved"
 
 

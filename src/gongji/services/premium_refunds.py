@@ -246,6 +246,37 @@ def quote_refund(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, payment_id: int
     return {"payment_id": payment.id, "premium": premium_view(uow, premium), **_quote_view(r)}
 
 
+def _asked_on(refund: PremiumRefund) -> date:
+    at = refund.requested_at
+    return (at if at.tzinfo else at.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI).date()
+
+
+def _request(uow: UnitOfWork, ctx: Ctx, refund_id: int) -> tuple[PremiumRefund, PremiumPayment, ResidentPremium]:
+    """A refund request, its payment and premium, for staff of the person's (or payer's) regions."""
+    ctx.principal.require(Role.STAFF)
+    refund = uow.session.get(PremiumRefund, refund_id)
+    if refund is None:
+        raise NotFound("退费申请不存在", "Refund request not found", refund_id=refund_id)
+    payment = uow.session.get(PremiumPayment, refund.premium_payment_id)
+    assert payment is not None
+    premium = uow.session.get(ResidentPremium, payment.premium_id)
+    assert premium is not None
+    _require_staff_scope(uow, ctx, payment, premium)
+    return refund, payment, premium
+
+
+def quote_request(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, refund_id: int) -> dict[str, Any]:
+    """Staff: what approving this request would move now — the same decision as ``review_refund``
+    (the deadline as of the day it was asked, the benefit period as of today), or the refusal
+    (raised). Writes nothing."""
+    refund, payment, premium = _request(uow, ctx, refund_id)
+    if refund.status != REQUESTED:
+        raise InvalidStateTransition("该退费申请已审核", "This request was already reviewed", status=refund.status)
+    _guard_benefit_started(profile, premium, ctx)
+    r = _refundable(uow, ctx, profile, payment, premium, reason=refund.reason, day=_asked_on(refund))
+    return {"refund_id": refund.id, "payment_id": payment.id, **_quote_view(r)}
+
+
 def request_refund(
     uow: UnitOfWork, ctx: Ctx, profile: Profile, *, payment_id: int, reason: str, note: str | None = None
 ) -> dict[str, Any]:
@@ -323,15 +354,7 @@ def review_refund(
 ) -> dict[str, Any]:
     """Staff review a refund request (see the module docstring for what approval moves).
     Rejected: nothing moves; the payer may ask again."""
-    ctx.principal.require(Role.STAFF)
-    refund = uow.session.get(PremiumRefund, refund_id)
-    if refund is None:
-        raise NotFound("退费申请不存在", "Refund request not found", refund_id=refund_id)
-    payment = uow.session.get(PremiumPayment, refund.premium_payment_id)
-    assert payment is not None
-    premium = uow.session.get(ResidentPremium, payment.premium_id)
-    assert premium is not None
-    _require_staff_scope(uow, ctx, payment, premium)
+    refund, payment, premium = _request(uow, ctx, refund_id)
     note = require_reason(note)
     if refund.status != REQUESTED:
         raise InvalidStateTransition("该退费申请已审核", "This request was already reviewed", status=refund.status)
@@ -339,9 +362,7 @@ def review_refund(
     if approve:
         premium = _lock_premium(uow, payment.premium_id)
         _guard_benefit_started(profile, premium, ctx)
-        asked_on = refund.requested_at
-        day = (asked_on if asked_on.tzinfo else asked_on.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI).date()
-        r = _refundable(uow, ctx, profile, payment, premium, reason=refund.reason, day=day)
+        r = _refundable(uow, ctx, profile, payment, premium, reason=refund.reason, day=_asked_on(refund))
         back = _pay_back(uow, ctx, r, refund)
         payment.status = REFUNDED
         premium.status = REFUNDED

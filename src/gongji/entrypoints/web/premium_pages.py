@@ -192,6 +192,10 @@ def _history_page(request: Request, principal: Principal, *, henan: bool) -> Res
             "paid_at": _fmt_time(datetime.fromisoformat(item["paid_at"])),
             "certificate": item["status"] == "paid",
             "refund": (item["refund"] or {}).get("status_name"),
+            # 申请退费 (services.premium_refunds): the payer's paid rows without an open request
+            "can_refund": not mine
+            and item["status"] == "paid"
+            and (item["refund"] is None or item["refund"]["status"] == "rejected"),
         }
 
     years = sorted({s.benefit_year for s in gj.profile.resident.premium if s.insutype == "390"}, reverse=True)

@@ -26,6 +26,7 @@ from gongji.domain.errors import GongjiError, UnknownCode
 from gongji.domain.registry import scope_prefix
 from gongji.entrypoints.web.pages import FLASH, _ctx, _form_key, _gj, _limit, _need, act, error_page, parse_date, render
 from gongji.services import enrollment_forms as ef
+from gongji.services import premium_refunds
 from gongji.services.auth import Principal, Role
 from gongji.services.registry import Ctx
 
@@ -95,6 +96,7 @@ def resident_home(request: Request, status: str = "pending") -> Response:
         }
 
     lists = gj.run(go)
+    pending_refunds = gj.run(lambda uow: premium_refunds.pending_refund_count(uow, ctx))  # 退费审核 link
     return render(
         request,
         "resident_home.html",
@@ -103,6 +105,7 @@ def resident_home(request: Request, status: str = "pending") -> Response:
         lists=lists,
         status=shown,
         statuses=ef.STATUS_NAMES,
+        pending_refunds=pending_refunds,
     )
 
 

@@ -1,0 +1,527 @@
+"""zh-CN pages for premium refunds (退费办理, seed 002 §七; 退费核销, seed 003 附件三(二)4) and the
+full-subsidy roster (《全额资助对象花名册》, seed 002 §四(二)1).
+
+- Staff, ``/staff/resident/refunds?status=``: the refund requests of their regions (masked), each
+  with its quote — what goes back to the payer and what is withheld for the medical-assistance
+  fund — or the reason it can no longer be refunded; a requested one is approved or rejected
+  with a required note (POST → 303 → GET with a flash).
+- Staff, ``/staff/resident/roster``: upload the roster (CSV or .xlsx) for a benefit year and a
+  full-subsidy category, all-or-nothing or valid rows only, or only check it; the page shows the
+  validation report of every row (masked) and whether anything was imported.
+- Citizens, ``/me/premiums``: their own resident premium for this and next benefit year with its
+  payments, and the premiums they paid for relatives from the family account; a payment in force
+  links 申请退费 → ``/me/premiums/{payment_id}/refund``: reason (and note) → the quote → confirm →
+  back to ``/me/premiums`` with the request's status. A refusal is shown in Chinese with its code.
+
+The use cases are ``services.premium_refunds``, ``services.premium_channels.payment_status``,
+``services.subsidies.import_roster``; who may see or ask what is decided there. ID numbers never
+go into URLs; names and ID numbers are shown masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import PurePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from gongji.domain.errors import GongjiError, InvalidRequest, all_error_classes
+from gongji.domain.masking import mask_text
+from gongji.entrypoints.web.family_pages import _citizen
+from gongji.entrypoints.web.pages import (
+    FLASH,
+    _ctx,
+    _err_view,
+    _fmt_time,
+    _gj,
+    _limit,
+    _need,
+    act,
+    error_page,
+    render,
+)
+from gongji.policy.schema import Profile
+from gongji.services import premium_channels, premium_refunds, registry, subsidies
+from gongji.services import premium_pages as P
+from gongji.services.auth import Principal, Role
+from gongji.services.premiums import (
+    CHANNEL_FAMILY,
+    PAID,
+    REFUND_REASON_ZH,
+    REFUND_STATUS_ZH,
+    REQUESTED,
+    STATUS_ZH,
+)
+from gongji.services.registry import Ctx
+
+router = APIRouter(include_in_schema=False)
+Str = Annotated[str, Form()]
+
+REFUND_FLASH = {
+    "refund_requested": "退费申请已提交，等待医保经办机构审核",
+    "refund_approved": "审核通过，保费已按原渠道退回，并已通知税务部门",
+    "refund_rejected": "已审核为不通过，缴费人可重新申请",
+}
+PAYMENT_STATUS_ZH = STATUS_ZH | {"refund": "退费"}
+ROSTER_MODES = {"all_or_nothing": "全部成功才导入", "valid_only": "仅导入正确行"}
+ROSTER_SUFFIXES = (".csv", ".xlsx")
+REASON_REFUSALS = ("E_UNKNOWN_CODE", "E_RESIDENT_REFUND_REASON")
+"""Refusals of the reason chosen, not of the payment: the form is shown again to pick another."""
+ERROR_ZH = {cls.code: cls.message_zh for cls in all_error_classes()}
+"""Chinese message of an error code (a roster row's ``reason_code`` such as ``E_ID_CHECKSUM``)."""
+
+
+def _flash(request: Request) -> str | None:
+    code = request.query_params.get("ok", "")
+    return REFUND_FLASH.get(code) or FLASH.get(code)
+
+
+def _time(value: str | None) -> str:
+    return _fmt_time(datetime.fromisoformat(value)) if value else ""
+
+
+def _fen(fen: int | None) -> int:
+    return int(fen or 0)
+
+
+def _run_commit(request: Request, use_case: Callable[[Any], Any]) -> Any:
+    def go(uow: Any) -> Any:
+        result = use_case(uow)
+        uow.commit()
+        return result
+
+    return _gj(request).run(go)
+
+
+# --- staff: refund review ------------------------------------------------------------------------
+
+
+def _quote_or_refusal(uow: Any, ctx: Ctx, profile: Profile, item: dict[str, Any]) -> dict[str, Any]:
+    """What approving a pending request would move now (as ``review_refund`` decides), or the
+    refusal to show instead."""
+    if item["status"] != REQUESTED:
+        return {"quote": None, "refusal": None}
+    try:
+        quote = premium_refunds.quote_request(uow, ctx, profile, refund_id=item["refund_id"])
+    except GongjiError as err:
+        return {"quote": None, "refusal": _err_view(err)}
+    return {"quote": quote, "refusal": None}
+
+
+def _staff_row(item: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    premium = item["premium"]
+    return {
+        "refund_id": item["refund_id"],
+        "payment_id": item["payment_id"],
+        "status": item["status"],
+        "status_name": item["status_name"],
+        "relative": premium["relative"],
+        "payer": item["payer"],
+        "benefit_year": premium["benefit_year"],
+        "insutype_name": premium["insutype_name"],
+        "channel_name": item["channel_name"],
+        "payment_fen": item["payment_fen"],
+        "reason_name": item["reason_name"],
+        "note": mask_text(item["note"] or ""),
+        "requested_at": _time(item["requested_at"]),
+        "reviewed_at": _time(item["reviewed_at"]),
+        "review_note": mask_text(item["review_note"] or ""),
+        "refund_fen": _fen(item["refund_fen"]),
+        "withheld_fen": _fen(item["withheld_fen"]),
+        **extra,
+    }
+
+
+def _review_page(
+    request: Request,
+    principal: Principal,
+    status: str,
+    *,
+    error: GongjiError | None = None,
+    failed_id: int | None = None,
+) -> Response:
+    gj = _gj(request)
+    ctx = _ctx(request, principal)
+
+    def go(uow: Any) -> dict[str, Any]:
+        items = premium_refunds.refund_requests(uow, ctx, status=status)
+        rows = [_staff_row(i, _quote_or_refusal(uow, ctx, gj.profile, i)) for i in items]
+        pending = len(items) if status == REQUESTED else premium_refunds.pending_refund_count(uow, ctx)
+        return {"rows": rows, "pending": pending}
+
+    try:
+        data = gj.run(go)
+    except GongjiError as err:
+        return error_page(request, principal, err)
+    return render(
+        request,
+        "premium_refunds_staff.html",
+        principal,
+        failed=error,
+        flash=_flash(request),
+        status=status,
+        statuses=REFUND_STATUS_ZH,
+        failed_id=failed_id,
+        **data,
+    )
+
+
+@router.get("/staff/resident/refunds")
+def refund_review(request: Request, status: str = REQUESTED) -> Response:
+    """退费审核: the requests of one status in the staff member's regions, oldest first."""
+    principal = _need(request, Role.STAFF)
+    if isinstance(principal, Response):
+        return principal
+    return _review_page(request, principal, status if status in REFUND_STATUS_ZH else REQUESTED)
+
+
+@router.post("/staff/resident/refunds/{refund_id}")
+def refund_decide(request: Request, refund_id: int, decision: Str = "", note: Str = "") -> Response:
+    """审核通过 / 审核不通过 with a note (2-200 characters); approval pays back by the original
+    route in the same unit of work (``premium_refunds.review_refund``)."""
+    principal = _need(request, Role.STAFF)
+    if isinstance(principal, Response):
+        return principal
+    gj = _gj(request)
+
+    def review(uow: Any, ctx: Ctx) -> str:
+        if decision not in ("approve", "reject"):
+            raise InvalidRequest("请选择审核通过或不通过", "decision: approve or reject", field="decision")
+        approve = decision == "approve"
+        premium_refunds.review_refund(
+            uow, ctx, gj.profile, refund_id=refund_id, approve=approve, note=_limit(note, 200, "note")
+        )
+        return "refund_approved" if approve else "refund_rejected"
+
+    return act(
+        request,
+        principal,
+        review,
+        on_error=lambda err: _review_page(request, principal, REQUESTED, error=err, failed_id=refund_id),
+        redirect_to=lambda flash: f"/staff/resident/refunds?status={REQUESTED}&ok={flash}",
+    )
+
+
+# --- staff: the full-subsidy roster ------------------------------------------------------------------
+
+
+def _roster_years(request: Request) -> tuple[list[int], int]:
+    gj = _gj(request)
+    today = gj.clock.today()
+    years = sorted({s.benefit_year for s in gj.profile.resident.premium if s.insutype == "390"}, reverse=True)
+    standard = P.open_standard(gj.profile, today)
+    return years, standard.benefit_year if standard else today.year
+
+
+def _roster_page(
+    request: Request,
+    principal: Principal,
+    *,
+    error: GongjiError | None = None,
+    form: dict[str, str] | None = None,
+    result: dict[str, Any] | None = None,
+) -> Response:
+    gj = _gj(request)
+    years, default_year = _roster_years(request)
+    form = {"benefit_year": str(default_year), "category": "", "mode": "all_or_nothing", "dry_run": ""} | (form or {})
+    return render(
+        request,
+        "premium_roster.html",
+        principal,
+        failed=error,
+        form=form,
+        years=years,
+        categories=[c for c in gj.profile.resident.subsidy if c.kind == "full"],
+        modes=ROSTER_MODES,
+        max_mb=subsidies.MAX_FILE_BYTES // (1024 * 1024),
+        result=result,
+    )
+
+
+@router.get("/staff/resident/roster")
+def roster_form(request: Request) -> Response:
+    """全额资助对象花名册导入: the upload form."""
+    principal = _need(request, Role.STAFF)
+    if isinstance(principal, Response):
+        return principal
+    return _roster_page(request, principal)
+
+
+def _read_roster(file: UploadFile | None) -> bytes:
+    """The uploaded file's bytes: a CSV or .xlsx of at most ``subsidies.MAX_FILE_BYTES``."""
+    name = (file.filename or "").strip() if file is not None else ""
+    if file is None or not name:
+        raise InvalidRequest("请选择花名册文件（CSV或Excel .xlsx）", "Choose the roster file", field="file")
+    if PurePath(name).suffix.lower() not in ROSTER_SUFFIXES:
+        raise InvalidRequest(
+            "花名册须为CSV或Excel（.xlsx）文件", "The roster must be a .csv or .xlsx file", field="file"
+        )
+    data = file.file.read(subsidies.MAX_FILE_BYTES + 1)
+    if len(data) > subsidies.MAX_FILE_BYTES:
+        mb = subsidies.MAX_FILE_BYTES // (1024 * 1024)
+        raise InvalidRequest(
+            f"花名册文件过大：不能超过{mb}MB，请拆分后分批导入",
+            f"Roster file too large (at most {mb} MB)",
+            field="file",
+        )
+    if not data:
+        raise InvalidRequest("花名册文件为空", "The roster file is empty", field="file")
+    return data
+
+
+def _report_view(summary: dict[str, Any]) -> dict[str, Any]:
+    rows = [
+        r
+        | {
+            "reason_zh": ERROR_ZH.get(r["reason_code"] or "", "") if r["reason_code"] else "",
+        }
+        for r in summary["report"]
+    ]
+    if summary["written"]:
+        imported = "已导入"
+    elif summary["dry_run"]:
+        imported = "仅校验，未导入"
+    elif summary["bad"] and summary["mode"] == "all_or_nothing":
+        imported = "存在错误行，全部未导入（全部成功才导入）"
+    else:
+        imported = "无可导入的新记录，未导入"
+    outcomes: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        outcomes.setdefault(r["outcome"], {"name": r["outcome_zh"], "count": 0})["count"] += 1
+    return summary | {"report": rows, "imported": imported, "outcome_counts": list(outcomes.values())}
+
+
+@router.post("/staff/resident/roster")
+def roster_upload(
+    request: Request,
+    benefit_year: Str = "",
+    category: Str = "",
+    mode: Str = "all_or_nothing",
+    dry_run: Str = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Check and import the roster (``subsidies.import_roster``); the page shows its report. A
+    re-upload moves no money for rows imported before (they are reported as such)."""
+    principal = _need(request, Role.STAFF)
+    if isinstance(principal, Response):
+        return principal
+    gj = _gj(request)
+    ctx = _ctx(request, principal)
+    form = {
+        "benefit_year": benefit_year.strip()[:4],
+        "category": category.strip()[:40],
+        "mode": mode.strip()[:20],
+        "dry_run": "1" if dry_run == "1" else "",
+    }
+    try:
+        if not (form["benefit_year"].isdigit() and len(form["benefit_year"]) == 4):
+            raise InvalidRequest("请选择待遇年度", "Choose the benefit year", field="benefit_year")
+        if form["mode"] not in ROSTER_MODES:
+            raise InvalidRequest("请选择导入方式", "Choose the import mode", field="mode")
+        data = _read_roster(file)
+        summary = _run_commit(
+            request,
+            lambda uow: subsidies.import_roster(
+                uow,
+                ctx,
+                gj.profile,
+                benefit_year=int(form["benefit_year"]),
+                category=form["category"],
+                file=data,
+                mode=form["mode"],
+                dry_run=form["dry_run"] == "1",
+            ),
+        )
+    except GongjiError as err:
+        return _roster_page(request, principal, error=err, form=form)
+    finally:
+        if file is not None:
+            file.file.close()
+    return _roster_page(request, principal, form=form, result=_report_view(summary))
+
+
+# --- citizens: my premiums and the refund request ----------------------------------------------------
+
+
+def _open_refund(uow: Any, payment_id: int) -> dict[str, Any] | None:
+    return premium_refunds.refund_of_payment(uow, payment_id)
+
+
+def _my_payment_row(uow: Any, p: dict[str, Any]) -> dict[str, Any]:
+    in_force = p["status"] == PAID and p["amount_fen"] > 0
+    refund = _open_refund(uow, p["payment_id"]) if p["amount_fen"] > 0 else None
+    family_paid = p["channel"] == CHANNEL_FAMILY
+    return {
+        "payment_id": p["payment_id"],
+        "channel_name": p["channel_name"],
+        "amount_fen": p["amount_fen"],
+        "status": p["status"],
+        "status_name": PAYMENT_STATUS_ZH.get(p["status"], p["status"]),
+        "paid_at": _time(p["paid_at"]),
+        "refund": refund,
+        "can_refund": in_force and refund is None and not family_paid,
+        "payer_asks": in_force and family_paid,  # a family-account premium is refunded at its payer's request
+    }
+
+
+def _family_row(uow: Any, item: dict[str, Any]) -> dict[str, Any]:
+    refund = _open_refund(uow, item["payment_id"])
+    return {
+        "payment_id": item["payment_id"],
+        "benefit_year": item["benefit_year"],
+        "relative": item["relative"],
+        "insutype_name": item["insutype_name"],
+        "amount_fen": item["amount_fen"],
+        "status": item["status"],
+        "status_name": item["status_name"],
+        "paid_at": _time(item["paid_at"]),
+        "refund": refund,
+        "can_refund": item["status"] == PAID and refund is None,
+    }
+
+
+@router.get("/me/premiums")
+def my_premiums(request: Request) -> Response:
+    """我的居民医保缴费: this and next benefit year, each payment with its refund status."""
+    who = _citizen(request)
+    if isinstance(who, Response):
+        return who
+    principal, person_id = who
+    gj = _gj(request)
+    ctx = _ctx(request, principal)
+    this_year = ctx.clock.today().year
+    years = [this_year + 1, this_year]
+
+    def go(uow: Any) -> dict[str, Any]:
+        record = registry.person_record(uow, ctx, person_id=person_id, audit_read=False)
+        resident = any(e["insutype"] == "390" for e in record["enrollments"])
+        mine = []
+        for year in years:
+            s = premium_channels.payment_status(uow, ctx, gj.profile, person_id=person_id, benefit_year=year)
+            mine.append(s | {"payments": [_my_payment_row(uow, p) for p in s["payments"]]})
+        for_others = [
+            _family_row(uow, item)
+            for year in years
+            for item in P.payments_by_year(uow, ctx, benefit_year=year)["paid_for_others"]
+        ]
+        return {"resident": resident, "mine": mine, "for_others": for_others}
+
+    try:
+        data = gj.run(go)
+    except GongjiError as err:
+        return error_page(request, principal, err)
+    return render(request, "premium_mine.html", principal, flash=_flash(request), **data)
+
+
+def _reasons(request: Request) -> list[tuple[str, str]]:
+    return [(r, REFUND_REASON_ZH.get(r, r)) for r in _gj(request).profile.resident.refund.reasons]
+
+
+def _refund_page(
+    request: Request,
+    principal: Principal,
+    payment_id: int,
+    *,
+    reason: str = "",
+    note: str = "",
+    step: str = "form",
+    error: GongjiError | None = None,
+) -> Response:
+    """The refund page of one payment: ``step`` "form" (reason, note) or "confirm" (the quote for
+    ``reason``). The payment is read through a quote, so a payment the citizen may not refund is
+    ``E_NOT_FOUND`` and one no longer refundable shows its refusal instead of the form."""
+    gj = _gj(request)
+    ctx = _ctx(request, principal)
+    reasons = _reasons(request)
+    asked = reason if step == "confirm" else (reasons[0][0] if reasons else "")
+
+    def go(uow: Any) -> dict[str, Any]:
+        quote = premium_refunds.quote_refund(uow, ctx, gj.profile, payment_id=payment_id, reason=asked)
+        return {"quote": quote, "open": _open_refund(uow, payment_id)}
+
+    refusal = None
+    status_code = 200
+    try:
+        data = gj.run(go) if asked else {"quote": None, "open": None}
+    except GongjiError as err:
+        if err.http_status in (401, 403, 404):
+            return error_page(request, principal, err)
+        data, refusal, status_code = {"quote": None, "open": None}, _err_view(err), err.http_status
+        step = "form"  # no quote to confirm: the refusal instead
+    can_ask = data["open"] is None and (refusal is None or refusal["code"] in REASON_REFUSALS)
+    return render(
+        request,
+        "premium_refund_form.html",
+        principal,
+        status_code,
+        failed=error,
+        payment_id=payment_id,
+        step=step,
+        reasons=reasons,
+        reason=reason,
+        reason_name=REFUND_REASON_ZH.get(reason, ""),
+        note=note,
+        refusal=refusal,
+        can_ask=can_ask and bool(reasons),
+        **data,
+    )
+
+
+@router.get("/me/premiums/{payment_id}/refund")
+def refund_form(request: Request, payment_id: int) -> Response:
+    """申请退费: the payment, and a reason to pick (the profile's list) with an optional note."""
+    who = _citizen(request)
+    if isinstance(who, Response):
+        return who
+    return _refund_page(request, who[0], payment_id)
+
+
+@router.post("/me/premiums/{payment_id}/refund")
+def refund_quote(request: Request, payment_id: int, reason: Str = "", note: Str = "") -> Response:
+    """下一步: the quote for the reason chosen (退回金额, 资助部分退回医疗救助资金, route), to confirm."""
+    who = _citizen(request)
+    if isinstance(who, Response):
+        return who
+    principal = who[0]
+    reason = reason.strip()[:40]
+    try:
+        note = _limit(note, premium_refunds.MAX_NOTE, "note")
+        if not reason:  # any other reason is the service's to refuse (E_RESIDENT_REFUND_REASON …)
+            raise InvalidRequest("请选择退费原因", "Choose a refund reason", field="reason")
+    except GongjiError as err:
+        return _refund_page(request, principal, payment_id, note=note[: premium_refunds.MAX_NOTE], error=err)
+    return _refund_page(request, principal, payment_id, reason=reason, note=note, step="confirm")
+
+
+@router.post("/me/premiums/{payment_id}/refund/confirm")
+def refund_confirm(request: Request, payment_id: int, reason: Str = "", note: Str = "") -> Response:
+    """确认申请退费 → ``premium_refunds.request_refund`` → ``/me/premiums`` with the status. A second
+    submission of the same payment is refused (``E_DUPLICATE``: one open request per payment)."""
+    who = _citizen(request)
+    if isinstance(who, Response):
+        return who
+    principal = who[0]
+    gj = _gj(request)
+    reason = reason.strip()[:40]
+    kept = note[: premium_refunds.MAX_NOTE]
+
+    def ask(uow: Any, ctx: Ctx) -> None:
+        premium_refunds.request_refund(
+            uow,
+            ctx,
+            gj.profile,
+            payment_id=payment_id,
+            reason=reason,
+            note=_limit(note, premium_refunds.MAX_NOTE, "note") or None,
+        )
+
+    return act(
+        request,
+        principal,
+        ask,
+        on_error=lambda err: _refund_page(request, principal, payment_id, reason=reason, note=kept, error=err),
+        redirect_to=lambda _: "/me/premiums?ok=refund_requested",
+    )

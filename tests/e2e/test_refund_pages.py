@@ -1,0 +1,126 @@
+"""The refund and roster pages over HTTP (SQLite and PostgreSQL): who may open them, and masking.
+
+Seed 002 §七 (退费办理: asked by the insured person, reviewed by the agency) and §四(二)1 (the
+full-subsidy roster is the agency's). Clock 2026-11-23: Gansu collects 2027 (400.00).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from gongji.bootstrap import Gongji
+from gongji.services import premium_channels, subsidies
+from tests import support
+from tests.support import PASSWORD
+
+FULL_ID = re.compile(r"\b\d{17}[\dX]\b")
+
+
+def page_login(client: TestClient, username: str) -> None:
+    """Log in through the page (the cookie), as a browser does."""
+    client.cookies.clear()
+    r = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
+def bank_payment(gj: Gongji, staff: Any, pid: int) -> int:
+    c = support.ctx(gj, staff)
+
+    def go(uow: Any) -> int:
+        paid = premium_channels.record_payment(
+            uow,
+            c,
+            gj.profile,
+            cert_no=support.person_cert(gj, pid),
+            benefit_year=2027,
+            amount_fen=40_000,
+            channel="bank",
+            reference=f"BANK-PAGES-{pid}",
+        )
+        uow.commit()
+        return int(paid["payment_id"])
+
+    return gj.run(go)
+
+
+def test_staff_refund_and_roster_pages_refuse_a_citizen_seed002_s7_s4(gj: Gongji, client: TestClient) -> None:
+    """Seed 002 §七 / §四(二)1: the review and the roster upload are the agency's — a citizen gets 403,
+    on the GET and on the POST (nothing is reviewed or imported)."""
+    staff = support.staff(gj, ["620700"])
+    pid = support.resident(gj, staff, name="周小云", birth=date(1990, 4, 4))
+    citizen = support.citizen(gj, pid)
+    page_login(client, citizen.username)
+    for url in ("/staff/resident/refunds", "/staff/resident/roster", "/staff/resident/refunds?status=approved"):
+        r = client.get(url)
+        assert r.status_code == 403 and "E_FORBIDDEN" in r.text, url
+    r = client.post("/staff/resident/refunds/1", data={"decision": "approve", "note": "同意退费"})
+    assert r.status_code == 403
+    r = client.post(
+        "/staff/resident/roster",
+        data={"benefit_year": "2027", "category": "orphan", "mode": "valid_only"},
+        files={"file": ("roster.csv", "姓名,身份证号码\n".encode(), "text/csv")},
+    )
+    assert r.status_code == 403
+
+
+def test_refund_pages_mask_ids_and_hide_others_payments_seed002_s7(gj: Gongji, client: TestClient) -> None:
+    """Seed 002 §七: the insured person asks the refund of their own payment; the lists show ID numbers
+    and names masked, and another citizen's payment does not exist for them (404)."""
+    staff = support.staff(gj, ["620700"])
+    pid = support.resident(gj, staff, name="周小云", birth=date(1990, 4, 4))
+    other = support.resident(gj, staff, name="吴大海", birth=date(1988, 8, 8))
+    citizen = support.citizen(gj, pid)
+    stranger = support.citizen(gj, other)
+    payment_id = bank_payment(gj, staff, pid)
+    cert = support.person_cert(gj, pid)
+
+    page_login(client, citizen.username)
+    mine = client.get("/me/premiums")
+    assert mine.status_code == 200
+    assert cert not in mine.text and "周小云" not in mine.text and f"{cert[:4]}" in mine.text
+    assert f"/me/premiums/{payment_id}/refund" in mine.text
+    quote = client.post(f"/me/premiums/{payment_id}/refund", data={"reason": "joined_employee_insurance"})
+    assert quote.status_code == 200 and "400.00" in quote.text and "原渠道退回（银行）" in quote.text
+    asked = client.post(
+        f"/me/premiums/{payment_id}/refund/confirm",
+        data={"reason": "joined_employee_insurance", "note": "已在单位参加职工医保"},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303 and asked.headers["location"] == "/me/premiums?ok=refund_requested"
+    assert "待审核" in client.get("/me/premiums").text
+
+    page_login(client, stranger.username)
+    assert client.get(f"/me/premiums/{payment_id}/refund").status_code == 404
+    assert f"/me/premiums/{payment_id}/refund" not in client.get("/me/premiums").text
+
+    page_login(client, staff.username)
+    home = client.get("/staff/resident")
+    assert home.status_code == 200 and "/staff/resident/refunds" in home.text and "/staff/resident/roster" in home.text
+    listing = client.get("/staff/resident/refunds")
+    assert listing.status_code == 200 and "周**" in listing.text and "参加职工医保" in listing.text
+    assert not FULL_ID.search(listing.text), "a whole ID number on the staff list"
+    assert "400.00" in listing.text  # the quote: all of it back to the bank
+    missing_note = client.post("/staff/resident/refunds/999999", data={"decision": "approve", "note": "同意"})
+    assert missing_note.status_code == 404 and "E_NOT_FOUND" in missing_note.text
+
+
+def test_roster_upload_over_the_size_limit_or_not_csv_xlsx_is_refused_clearly_seed002_s4(
+    gj: Gongji, client: TestClient
+) -> None:
+    """Seed 002 §四(二)1: the roster is a CSV or .xlsx of at most ``subsidies.MAX_FILE_BYTES``; a bigger
+    file or another kind is refused on the page in Chinese (422) and nothing is imported."""
+    staff = support.staff(gj, ["620700"])
+    page_login(client, staff.username)
+    form = {"benefit_year": "2027", "category": "orphan", "mode": "valid_only"}
+    big = "姓名,身份证号码\n".encode() + b"x" * subsidies.MAX_FILE_BYTES
+    r = client.post("/staff/resident/roster", data=form, files={"file": ("roster.csv", big, "text/csv")})
+    assert r.status_code == 422 and "花名册文件过大" in r.text and "5MB" in r.text
+    r = client.post("/staff/resident/roster", data=form, files={"file": ("roster.xls", b"\xd0\xcf", "x/y")})
+    assert r.status_code == 422 and "花名册须为CSV或Excel（.xlsx）文件" in r.text
+    r = client.post("/staff/resident/roster", data=form)
+    assert r.status_code == 422 and "请选择花名册文件" in r.text
+    assert "roster-result" not in r.text
