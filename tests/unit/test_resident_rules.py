@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from gongji.domain import resident as R
 from gongji.domain.errors import (
     BuybackNotAllowed,
+    EnrollmentFormRefusal,
     NoPremiumStandard,
     OutsideCollectionWindow,
     PremiumAlreadyPaid,
@@ -35,6 +36,7 @@ from gongji.domain.errors import (
 )
 from gongji.domain.ids import make_id_number
 from gongji.policy import PremiumStandard, Profile, SubsidyCategory, WaitingPeriod, load_profiles
+from gongji.services import enrollment_forms as ef
 
 PROFILES: dict[str, Profile] = load_profiles()
 GANSU = PROFILES["gansu"]
@@ -569,7 +571,10 @@ def test_every_resident_refusal_has_its_own_code_and_is_tested_here():
         PremiumNoBinding,
         PremiumInsufficientFunds,
     }
-    assert set(ResidentRefusal.__subclasses__()) == tested | premium_checks
+    # the 附件1–3 form refusals (seed 002 §五) are tested by tests/integration/test_enrollment_forms.py
+    assert set(ResidentRefusal.__subclasses__()) == tested | premium_checks | {EnrollmentFormRefusal}
+    forms = set(EnrollmentFormRefusal.__subclasses__())
+    assert {cls.code for cls in forms} | {"E_RESIDENT_PERSON_UNKNOWN", "E_RESIDENT_NOT_ENROLLED"} == set(ef.CODES)
     codes = {cls.code for cls in tested}
     assert len(codes) == len(tested) and all(code.startswith("E_RESIDENT_") for code in codes)
     for cls in tested:

@@ -71,6 +71,7 @@ The hierarchy (HTTP status in brackets)::
     └── ResidentRefusal [422]               E_RESIDENT: a resident-insurance rule refuses (SPEC §6)
         ├── SubsidyUnknown                  E_RESIDENT_SUBSIDY_UNKNOWN (code not in the profile)
         ├── OutsideCollectionWindow         E_RESIDENT_OUTSIDE_WINDOW (not in a 缴费期)
+        │   └── LatePaymentYear             E_RESIDENT_LATE_YEAR (中途参保 only for the current year)
         ├── NoPremiumStandard               E_RESIDENT_NO_STANDARD (no premium for that year)
         ├── PremiumAmountMismatch           E_RESIDENT_AMOUNT (paid ≠ due)
         ├── PremiumAlreadyPaid [409]        E_RESIDENT_ALREADY_PAID (the year is paid already)
@@ -83,7 +84,24 @@ The hierarchy (HTTP status in brackets)::
         ├── PremiumInsutypeNotAllowed       E_RESIDENT_INSUTYPE (代缴: not a premium the family fund pays)
         ├── PremiumRelativeNotEnrolled      E_RESIDENT_NOT_ENROLLED (代缴: no normal 390 in the province)
         ├── PremiumNoBinding                E_RESIDENT_NO_BINDING (代缴: no binding where one is required)
-        └── PremiumInsufficientFunds        E_RESIDENT_INSUFFICIENT_FUNDS (代缴: family funds short; nothing debited)
+        ├── PremiumInsufficientFunds        E_RESIDENT_INSUFFICIENT_FUNDS (代缴: family funds short; nothing debited)
+        └── EnrollmentFormRefusal           E_RESIDENT_FORM: 附件1–3 登记表 refused (seed 002 §五)
+            ├── IdentityAgeMismatch         E_RESIDENT_IDENTITY_AGE (申请人身份 vs birth date)
+            ├── SignatureMissing            E_RESIDENT_SIGNATURE (签字 / 签字日期 / who signs)
+            ├── DeclarationOutdated         E_RESIDENT_DECLARATION (not the current 声明 version)
+            ├── IdFactsMismatch             E_RESIDENT_ID_MISMATCH (sex or birth date ≠ ID number)
+            ├── NameMismatch                E_RESIDENT_NAME_MISMATCH (ID registered under another name)
+            ├── SchoolRegionMissing         E_RESIDENT_SCHOOL_REGION (大学生 without 学籍地)
+            ├── DuplicateEnrollment [409]   E_RESIDENT_DUPLICATE_ENROLLMENT (live 310/390 exists)
+            ├── NotADuplicate               E_RESIDENT_NOT_DUPLICATE (nothing to clear)
+            ├── FormPending [409]           E_RESIDENT_PENDING (a form of the kind is pending)
+            ├── ChangeNoop                  E_RESIDENT_CHANGE_NOOP (变更后 = 变更前)
+            ├── ChangeStale [409]           E_RESIDENT_CHANGE_STALE (record changed since filling)
+            ├── CertInUse [409]             E_RESIDENT_CERT_IN_USE (new ID number is someone else's)
+            ├── StopDateInvalid             E_RESIDENT_STOP_DATE (future, or before the enrollment)
+            ├── StopDestinationInvalid      E_RESIDENT_STOP_DESTINATION (流出 without a valid 流入地)
+            ├── StopReasonInvalid           E_RESIDENT_STOP_REASON (毕业离校 for a non-student)
+            └── GraduateStillCovered        E_RESIDENT_GRADUATE_COVERED (毕业生 covered to 31 Dec)
 
 The codes are stable API: clients switch on ``code``; the messages may be reworded.
 """
@@ -523,6 +541,14 @@ class OutsideCollectionWindow(ResidentRefusal):
     message_en = "This day is outside the resident-insurance collection window"
 
 
+class LatePaymentYear(OutsideCollectionWindow):
+    """Outside the window, and not the year a late payment (中途参保, notes §1.2) may be for."""
+
+    code = "E_RESIDENT_LATE_YEAR"
+    message_zh = "集中缴费期外参保缴费（中途参保）仅受理当年度的缴费"
+    message_en = "A payment outside the collection window is accepted only for the current benefit year"
+
+
 class NoPremiumStandard(ResidentRefusal):
     code = "E_RESIDENT_NO_STANDARD"
     message_zh = "该待遇年度没有城乡居民医保缴费标准"
@@ -600,6 +626,115 @@ class PremiumInsufficientFunds(ResidentRefusal):
     code = "E_RESIDENT_INSUFFICIENT_FUNDS"
     message_zh = "共济账户余额不足，未扣款，请通过其他渠道缴费"
     message_en = "The family funds do not cover the premium; nothing was debited"
+
+
+# --- 附件1–3 登记表 (services.enrollment_forms; seed 002 §五) --------------------------------------
+
+
+class EnrollmentFormRefusal(ResidentRefusal):
+    code = "E_RESIDENT_FORM"
+    message_zh = "城乡居民参保登记表不符合填报或审核要求"
+    message_en = "The resident enrollment form does not meet the filing or review rules"
+
+
+class IdentityAgeMismatch(EnrollmentFormRefusal):
+    code = "E_RESIDENT_IDENTITY_AGE"
+    message_zh = "申请人身份与出生日期不符"
+    message_en = "The applicant identity contradicts the birth date"
+
+
+class SignatureMissing(EnrollmentFormRefusal):
+    code = "E_RESIDENT_SIGNATURE"
+    message_zh = "缺少申请人或监护人签字或签字日期，或签字人不符合要求"
+    message_en = "The signature or its date is missing, or the signer may not sign"
+
+
+class DeclarationOutdated(EnrollmentFormRefusal):
+    code = "E_RESIDENT_DECLARATION"
+    message_zh = "声明文本已更新，请按当前版本重新签字"
+    message_en = "The declaration text changed; sign the current version"
+
+
+class IdFactsMismatch(EnrollmentFormRefusal):
+    code = "E_RESIDENT_ID_MISMATCH"
+    message_zh = "填写的性别或出生日期与身份证号码不一致"
+    message_en = "The sex or birth date differs from the identity number"
+
+
+class NameMismatch(EnrollmentFormRefusal):
+    code = "E_RESIDENT_NAME_MISMATCH"
+    message_zh = "该证件号码已登记在另一姓名下，请先办理信息变更（附件2）"
+    message_en = "The number is registered under another name; file a change form first"
+
+
+class SchoolRegionMissing(EnrollmentFormRefusal):
+    code = "E_RESIDENT_SCHOOL_REGION"
+    message_zh = "大学生须填写有效的学籍地（学校所在统筹区）"
+    message_en = "A college student needs a valid school region"
+
+
+class DuplicateEnrollment(EnrollmentFormRefusal):
+    http_status = 409
+    code = "E_RESIDENT_DUPLICATE_ENROLLMENT"
+    message_zh = "该人员已有有效的职工或居民基本医疗保险参保记录（重复参保）"
+    message_en = "The person has a live basic enrollment (duplicate enrollment)"
+
+
+class NotADuplicate(EnrollmentFormRefusal):
+    code = "E_RESIDENT_NOT_DUPLICATE"
+    message_zh = "该参保记录不构成重复参保，不能按重复参保清理"
+    message_en = "This enrollment is not part of a duplicate"
+
+
+class FormPending(EnrollmentFormRefusal):
+    http_status = 409
+    code = "E_RESIDENT_PENDING"
+    message_zh = "已有待审核的同类登记表"
+    message_en = "A form of this kind is already pending"
+
+
+class ChangeNoop(EnrollmentFormRefusal):
+    code = "E_RESIDENT_CHANGE_NOOP"
+    message_zh = "变更后与变更前相同"
+    message_en = "The change changes nothing"
+
+
+class ChangeStale(EnrollmentFormRefusal):
+    http_status = 409
+    code = "E_RESIDENT_CHANGE_STALE"
+    message_zh = "登记信息已在填表后发生变化，请重新填写变更登记表"
+    message_en = "The record changed since the form was filled"
+
+
+class CertInUse(EnrollmentFormRefusal):
+    http_status = 409
+    code = "E_RESIDENT_CERT_IN_USE"
+    message_zh = "新的证件号码已登记在其他人员名下"
+    message_en = "The new number belongs to another person"
+
+
+class StopDateInvalid(EnrollmentFormRefusal):
+    code = "E_RESIDENT_STOP_DATE"
+    message_zh = "停保（流出）日期不能晚于今天，也不能早于参保开始日期"
+    message_en = "The stop date is in the future or before the enrollment began"
+
+
+class StopDestinationInvalid(EnrollmentFormRefusal):
+    code = "E_RESIDENT_STOP_DESTINATION"
+    message_zh = "流出须填写有效且不同于原参保地的流入地；只有流出可以转移参保关系"
+    message_en = "An outflow needs a valid other destination; only an outflow transfers"
+
+
+class StopReasonInvalid(EnrollmentFormRefusal):
+    code = "E_RESIDENT_STOP_REASON"
+    message_zh = "停保原因与人员情况不符（毕业离校仅适用于大学生）"
+    message_en = "The stop reason does not fit the person (graduation: college students only)"
+
+
+class GraduateStillCovered(EnrollmentFormRefusal):
+    code = "E_RESIDENT_GRADUATE_COVERED"
+    message_zh = "在校期间参保的大学生毕业后待遇享受到当年12月31日，此前不能停保"
+    message_en = "A graduate insured as a student is covered until 31 December of the graduation year"
 
 
 def all_error_classes() -> list[type[GongjiError]]:

@@ -19,8 +19,8 @@ a registration for someone with a live basic enrollment is refused
 :func:`clear_duplicate` (a reason is required) or reject the application.
 
 Every bad input is refused with its own code before anything is written; the codes are listed in
-``CODES`` (docs/resident.md). They are raised as the catalogue classes of ``domain/errors.py``
-with the code set on the instance, so the catalogue's class list is unchanged.
+``CODES`` (docs/resident.md), each raised as its own class of ``domain/errors.py``
+(``EnrollmentFormRefusal`` and its subclasses; docs/errors.md).
 """
 
 from __future__ import annotations
@@ -47,13 +47,18 @@ from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.pdf import forms as pdf
 from gongji.adapters.region_data import region_table
 from gongji.domain.errors import (
-    DuplicateRecord,
+    CertInUse,
+    ChangeStale,
+    DeclarationOutdated,
+    DuplicateEnrollment,
+    FormPending,
     IdempotencyConflict,
     InvalidRequest,
     InvalidStateTransition,
     NotFound,
     ResidentRefusal,
     UnknownCode,
+    all_error_classes,
 )
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID, parse_id_number
 from gongji.domain.masking import mask_id_number, mask_name, mask_phone
@@ -118,8 +123,15 @@ CODES: dict[str, str] = {
 E_RESIDENT_SUBSIDY_UNKNOWN, E_OUT_OF_REGION, E_STATE, E_IDEMPOTENCY_MISMATCH)."""
 
 
+_REFUSALS: dict[str, type[ResidentRefusal]] = {
+    cls.code: cls for cls in all_error_classes() if issubclass(cls, ResidentRefusal) and cls.code in CODES
+}
+"""Each code of ``CODES`` → its class in ``domain.errors`` (E_RESIDENT_PERSON_UNKNOWN and
+E_RESIDENT_NOT_ENROLLED are the 代缴 classes of the same meaning)."""
+
+
 def _refuse(code: str, zh: str, en: str, **detail: Any) -> ResidentRefusal:
-    return ResidentRefusal(zh, en, code=code, **detail)
+    return _REFUSALS[code](zh, en, **detail)
 
 
 # --- the 附件1 vocabulary ----------------------------------------------------------------------
@@ -514,10 +526,9 @@ def _check_registration(uow: UnitOfWork, ctx: Ctx, profile: Profile, form: Regis
         enroll_region = form.region_code
     ctx.principal.require_region(enroll_region)
     if form.declaration_version != DECLARATION_VERSION:
-        raise InvalidRequest(
+        raise DeclarationOutdated(
             "声明文本已更新，请按当前版本重新签字",
             "The declaration text changed; sign the current version",
-            code=E_DECLARATION,
             field="declaration_version",
             current=DECLARATION_VERSION,
         )
@@ -555,9 +566,7 @@ def _check_registration(uow: UnitOfWork, ctx: Ctx, profile: Profile, form: Regis
         )
     )
     if pending is not None:
-        raise DuplicateRecord(
-            "该人员已有待审核的参保登记表", "A registration for this person is pending", code=E_PENDING, form_id=pending
-        )
+        raise FormPending("该人员已有待审核的参保登记表", "A registration for this person is pending", form_id=pending)
     return _Checked(cert_no, name, sex, birth, identity, codes, enroll_region, school_region)
 
 
@@ -653,10 +662,9 @@ def _refuse_duplicates(uow: UnitOfWork, ctx: Ctx, cert_type: str, cert_no: str) 
         return None
     live = _live_basic(uow, person.id)
     if live:
-        raise DuplicateRecord(
+        raise DuplicateEnrollment(
             "该人员已有有效的基本医疗保险参保记录（重复参保），请先清理重复参保或驳回本申请",
             "The person has a live basic enrollment (duplicate); clear it or reject this form",
-            code=E_DUPLICATE,
             enrollments=[_enrollment_brief(ctx, e) for e in live],
         )
     return person
@@ -845,10 +853,9 @@ def _after(uow: UnitOfWork, ctx: Ctx, person: Person, item: str, raw: str, *, fi
             raise InvalidRequest("证件号码格式错误", "Malformed certificate number", field=field)
         other = _person_by_cert(uow, person.cert_type, value.upper())
         if other is not None and other.id != person.id:
-            raise DuplicateRecord(
+            raise CertInUse(
                 "新的证件号码已登记在其他人员名下",
                 "The new number belongs to another person",
-                code=E_CERT_IN_USE,
                 field=field,
             )
         return value.upper()
@@ -905,10 +912,9 @@ def submit_change(uow: UnitOfWork, ctx: Ctx, form: ChangeIn, *, idempotency_key:
             .where(ResidentChangeItem.person_id == person.id, ResidentChange.status == "pending")
         )
         if pending is not None:
-            raise DuplicateRecord(
+            raise FormPending(
                 "该人员已有待审核的信息变更登记表",
                 "A change form for this person is pending",
-                code=E_PENDING,
                 form_id=pending,
             )
         checked.append((r, person, before, after))
@@ -1000,10 +1006,9 @@ def review_change(
             person = registry.get_person(uow, row.person_id)
             field_name = f"rows[{row.seq}].after"
             if (_current(uow, person, row.item) or None) != (row.before_value or None):
-                raise InvalidStateTransition(
+                raise ChangeStale(
                     f"第{row.seq}行的变更前信息已变化，请重新填写变更登记表",
                     "The record changed since the form was filled",
-                    code=E_CHANGE_STALE,
                     field=field_name,
                 )
             after = _after(uow, ctx, person, row.item, row.after_value, field=field_name)
@@ -1184,10 +1189,9 @@ def submit_stop(uow: UnitOfWork, ctx: Ctx, form: StopIn, *, idempotency_key: str
         select(ResidentStop.id).where(ResidentStop.enrollment_id == enrollment.id, ResidentStop.status == "pending")
     )
     if pending is not None:
-        raise DuplicateRecord(
+        raise FormPending(
             "该参保记录已有待审核的停保登记表",
             "A stop form for this enrollment is pending",
-            code=E_PENDING,
             form_id=pending,
         )
     row = ResidentStop(
