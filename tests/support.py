@@ -96,7 +96,13 @@ def employee(
 
 
 def resident(
-    gj: Gongji, by: Principal, *, region: str = "620702", name: str = "李四", birth: date = date(2015, 3, 3)
+    gj: Gongji,
+    by: Principal,
+    *,
+    region: str = "620702",
+    name: str = "李四",
+    birth: date = date(2015, 3, 3),
+    start: date = date(2026, 1, 1),
 ) -> int:
     cert = new_id(region, birth)
 
@@ -110,7 +116,7 @@ def resident(
             insutype="390",
             region_code=region,
             psn_type="1403",
-            start_date=date(2026, 1, 1),
+            start_date=start,
         )
         uow.commit()
         return person.id

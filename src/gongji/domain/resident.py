@@ -453,6 +453,148 @@ def buy_back(
     return Buyback(months, cost, before - months)
 
 
+WAITING_COUNTED_FROM = 2025
+"""notes §1.2: years up to 2024 do not count as breaks — the first year that can."""
+
+
+def years_broken(
+    benefit_year: int,
+    *,
+    effective_benefit_year: int,
+    paid_years: Collection[int],
+    employee_spells: Collection[tuple[date, date | None]],
+    born_year: int | None = None,
+    resident_spells: Collection[tuple[date, date | None]] = (),
+    records_from: int | None = None,
+) -> int:
+    """How many benefit years right before ``benefit_year`` in a row the person had no cover
+    (断保年限, notes §1.2): the input of ``waiting_months``.
+
+    A year is covered when the person paid a resident premium for it (``paid_years``: benefit
+    years of premiums in status paid) or had employee insurance (310) at some time in it
+    (``employee_spells``: enrollment start and end dates, end None while open). Counting stops
+    at the first covered year, and never goes below ``max(effective_benefit_year, 2025)``: years
+    up to 2024 are not breaks (notes §1.2), nor years before the rule took effect.
+
+    Years before ``records_from`` (the first benefit year this system collected premiums for)
+    have no payment records here: for them a resident enrollment (``resident_spells``, 390) in
+    force on 1 January of the year counts as cover too — the person was enrolled when the year
+    began, so the old system collected that year's premium in its window. Someone who enrolled
+    during such a year is counted as broken for it (not covered the whole year).
+
+    Our reading: nobody breaks before they are born, and the year of birth is not a break either
+    (a newborn may enroll for it, 002 §五4, but a child born late in a year has no real chance
+    to) — counting starts the year after ``born_year`` when given.
+    """
+    first = max(effective_benefit_year, WAITING_COUNTED_FROM)
+    if born_year is not None:
+        first = max(first, born_year + 1)
+
+    def overlaps(spells: Collection[tuple[date, date | None]], year: int) -> bool:
+        jan1, dec31 = date(year, 1, 1), date(year, 12, 31)
+        return any(start <= dec31 and (end is None or end >= jan1) for start, end in spells)
+
+    def covered(year: int) -> bool:
+        if year in paid_years or overlaps(employee_spells, year):
+            return True
+        if records_from is None or year >= records_from:
+            return False
+        jan1 = date(year, 1, 1)
+        return any(start <= jan1 and (end is None or end >= jan1) for start, end in resident_spells)
+
+    count = 0
+    year = benefit_year - 1
+    while year >= first and not covered(year):
+        count += 1
+        year -= 1
+    return count
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month (the day of the month does not matter)."""
+    if months < 0:
+        raise ValueError(f"months must be ≥ 0, not {months}")
+    index = day.year * 12 + (day.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def waiting_starts_on(benefit_year: int, paid_on: date) -> date:
+    """The day a waiting period starts to run: the first day of the month after the payment,
+    but not before 1 January of the benefit year.
+
+    Our reading of notes §1.2 (参保后设置待遇等待期): the months are counted in whole calendar
+    months from the month after paying (as 002 §四(二)3 counts 当月参保，次月资助). A waiting
+    period is time inside the benefit year without benefits, so for a payment made in the
+    collection window (the year before) it runs from 1 January — otherwise an early payer after
+    a break would wait through months in which nobody has benefits anyway.
+    """
+    return max(add_months(paid_on, 1), date(benefit_year, 1, 1))
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingDecision:
+    """What a payment for ``benefit_year`` buys: benefits from ``benefit_start`` (the fund pays
+    nothing before it, notes §1.2) to 31 December, after ``waiting_months`` of waiting."""
+
+    benefit_year: int
+    benefit_start: date
+    waiting_months: int
+    years_broken: int
+    newborn: bool
+    outside_window: bool
+
+    @property
+    def benefit_end(self) -> date:
+        return date(self.benefit_year, 12, 31)
+
+    @property
+    def benefits_in_year(self) -> bool:
+        """False when the waiting period reaches past 31 December: the premium keeps the year
+        covered (no break for the next year) but the fund pays nothing in it."""
+        return self.benefit_start <= self.benefit_end
+
+
+def decide_waiting(
+    policy: WaitingPeriod,
+    *,
+    benefit_year: int,
+    paid_on: date,
+    years_broken: int,
+    newborn: bool,
+    outside_window: bool,
+) -> WaitingDecision:
+    """The benefit start of a premium paid on ``paid_on`` for ``benefit_year`` (notes §1.2).
+
+    - paid in the window with no break (or before the rule took effect): 1 January of the
+      benefit year;
+    - a newborn (002 §五4, 不设待遇享受等待期): from the day of payment (``newborn_benefits_from``),
+      not before 1 January;
+    - late (outside the window) or after a break: ``waiting_months`` whole months from
+      ``waiting_starts_on`` — a person paying outside the window has benefits only from the end
+      of the waiting period to 31 December (notes §1.2). A late payment with no months to wait
+      (before the rule took effect) has benefits from ``waiting_starts_on``, never before it
+      was paid.
+    """
+    months = waiting_months(
+        policy, years_broken=years_broken, newborn=newborn, benefit_year=benefit_year, outside_window=outside_window
+    )
+    jan1 = date(benefit_year, 1, 1)
+    if newborn and policy.newborns_exempt:
+        start = max(newborn_benefits_from(paid_on), jan1)
+    elif months == 0 and not outside_window:
+        start = jan1
+    else:
+        start = add_months(waiting_starts_on(benefit_year, paid_on), months)
+    return WaitingDecision(benefit_year, start, months, years_broken, newborn, outside_window)
+
+
+def benefit_start_after_buyback(benefit_year: int, *, paid_on: date, waiting_months: int, bought_on: date) -> date:
+    """The benefit start once waiting months were bought off (notes §1.2): ``waiting_months``
+    (what is left) counted as ``decide_waiting`` counts them, but never before the day the
+    buy-back was paid — bought months do not reach back over settlements already made."""
+    return max(add_months(waiting_starts_on(benefit_year, paid_on), waiting_months), bought_on)
+
+
 # --------------------------------------------------------------------------------------------
 # 7. Newborns and students (seed 002 §五)
 

@@ -160,6 +160,10 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
         if shown.get(group, 0) > 1:
             table.add_row("", f"… {shown[group] - 1} more", "", label)
     console.print(table)
+    console.print(
+        "居民医保 Resident insurance: 经办 staff → /staff/resident (参保登记表、退费审核、全额资助花名册导入);\n"
+        "  参保人 citizen → /me/premiums (我的缴费与退费申请), /me/family/premiums (家庭共济代缴)"
+    )
     if shown.get("institution"):
         console.print(
             "两定接口 National interface: POST /fsi/api/rsfComIfsService/callService (docs/settlement.md)\n"

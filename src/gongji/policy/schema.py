@@ -356,6 +356,10 @@ class WaitingPeriod(Sourced):
     buyback_premium_years_per_month: Count
     """Individual premiums (current standard) paid to remove one variable month."""
     newborns_exempt: Flag
+    records_from_benefit_year: Annotated[int, Field(strict=True, ge=2000, le=2100)]
+    """The first benefit year whose premiums this system collected. For earlier years the payment
+    records were not brought over, so a resident enrollment (390) in force in the year counts as
+    cover; from this year on only a paid premium (or employee insurance) does."""
 
     @field_validator("long_break_min_months")
     @classmethod

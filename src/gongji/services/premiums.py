@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -70,7 +70,7 @@ from gongji.domain.money import require_positive_fen
 from gongji.domain.registry import INSUTYPES, RESIDENT_BASIC, EnrollmentStatus
 from gongji.domain.relations import RELATION_KINDS, RELATION_ZH, RelationKind
 from gongji.policy.schema import PolicyLookupError, PremiumStandard, Profile
-from gongji.services import family, ledger
+from gongji.services import family, ledger, waiting
 from gongji.services.auth import Role
 from gongji.services.registry import Ctx, audit_event, get_person, person_regions
 
@@ -96,6 +96,7 @@ REFUND_REASON_ZH = {  # seed 002 §七; the profile lists which apply
 }
 
 TAX_KIND = "family_premium"
+REFUSED = "refused"  # a tax request answered with the reason (its status; PAID otherwise)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PHONE = re.compile(r"^\+?\d{5,20}$")
@@ -146,7 +147,7 @@ class TaxPremiumRequest:
 
 
 @dataclass(frozen=True)
-class _Checked:
+class CheckedTaxRequest:
     """A request that passed the schema checks (a failure there is 422 and is not stored)."""
 
     payer_cert_no: str
@@ -154,7 +155,7 @@ class _Checked:
     commitment: TaxCommitment | None
 
 
-def _check_schema(ctx: Ctx, profile: Profile, req: TaxPremiumRequest) -> _Checked:
+def check_tax_schema(ctx: Ctx, profile: Profile, req: TaxPremiumRequest) -> CheckedTaxRequest:
     today = ctx.clock.today()
     known = region_table().is_known
     payer = parse_id_number(req.payer_cert_no, today=today, region_known=known).value
@@ -171,7 +172,7 @@ def _check_schema(ctx: Ctx, profile: Profile, req: TaxPremiumRequest) -> _Checke
     commitment = None  # under requires_binding a commitment sent along is not needed and not kept
     if not profile.family.premium_payment_requires_binding:
         commitment = _check_commitment(ctx, req.commitment)
-    return _Checked(payer, relative, commitment)
+    return CheckedTaxRequest(payer, relative, commitment)
 
 
 def _check_commitment(ctx: Ctx, c: TaxCommitment | None) -> TaxCommitment:
@@ -198,6 +199,14 @@ def _check_commitment(ctx: Ctx, c: TaxCommitment | None) -> TaxCommitment:
     return TaxCommitment(c.relation, c.phone, c.version, c.text_sha256, c.signature_sha256, signed_at)
 
 
+def check_request_id(req: TaxPremiumRequest) -> None:
+    """The first check of a tax request (422, not stored): checked before the id is looked up."""
+    if not isinstance(req.request_id, str) or not _REQUEST_ID.match(req.request_id):
+        raise InvalidRequest(
+            "请求流水号1-64位字母、数字或._:-", "request_id: 1-64 of A-Z a-z 0-9 . _ : -", field="request_id"
+        )
+
+
 def tax_family_payment(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: TaxPremiumRequest) -> dict[str, Any]:
     """The tax bureau forwards a premium to be paid from the family account (seed 003 附件三(二)).
 
@@ -212,22 +221,15 @@ def tax_family_payment(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: TaxPrem
     the same id is IdempotencyConflict (409). Malformed requests are 422 and are not stored.
     """
     ctx.principal.require(Role.TAX)
-    if not isinstance(req.request_id, str) or not _REQUEST_ID.match(req.request_id):
-        raise InvalidRequest(
-            "请求流水号1-64位字母、数字或._:-", "request_id: 1-64 of A-Z a-z 0-9 . _ : -", field="request_id"
-        )
+    check_request_id(req)
     digest = L.request_hash(req.canonical())
     stored = uow.session.scalar(select(TaxRequest).where(TaxRequest.request_id == req.request_id))
     if stored is not None:
         if stored.request_hash != digest:
-            raise IdempotencyConflict(
-                "同一请求流水号已用于内容不同的请求",
-                "This request_id was used with a different body",
-                request_id=req.request_id,
-            )
+            raise tax_request_conflict(req.request_id)
         answer: dict[str, Any] = json.loads(stored.answer_json)
         return answer
-    checked = _check_schema(ctx, profile, req)
+    checked = check_tax_schema(ctx, profile, req)
     # Claim the request id first: a concurrent twin waits here, then reruns and replays.
     row = TaxRequest(
         request_id=req.request_id,
@@ -247,31 +249,48 @@ def tax_family_payment(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: TaxPrem
     try:
         with uow.session.begin_nested():  # a refusal undoes whatever the checks began
             premium, payment = _verify_and_pay(uow, ctx, profile, req, checked)
-        answer = _answer(req.request_id, PAID, premium=premium_view(uow, premium, payment=payment))
+        answer = tax_answer_body(req.request_id, PAID, premium=premium_view(uow, premium, payment=payment))
     except (ResidentRefusal, FamilyRefusal) as refusal:
         existing = _premium_of(uow, checked.relative_cert_no, req.benefit_year, req.insutype)
         view = premium_view(uow, existing) if existing is not None else None
-        answer = _answer(req.request_id, "refused", refusal=refusal, premium=view)
+        answer = tax_answer_body(req.request_id, REFUSED, refusal=refusal, premium=view)
     row.status = answer["status"]
-    row.answer_json = json.dumps(answer, ensure_ascii=False, sort_keys=True)
+    row.answer_json = tax_answer_json(answer)
     uow.session.flush()
-    audit_event(
-        uow,
-        ctx,
-        "tax.family_premium",
-        "tax_request",
-        row.id,
-        request_id=req.request_id,
-        status=answer["status"],
-        reason_code=answer["reason_code"],
-        benefit_year=req.benefit_year,
-        insutype=req.insutype,
-        amount_fen=req.amount_fen,
-    )
+    audit_event(uow, ctx, "tax.family_premium", "tax_request", row.id, **tax_audit_detail(req, answer))
     return answer
 
 
-def _answer(
+def tax_answer_json(answer: dict[str, Any]) -> str:
+    """How an answer is stored under its request id (and read back by a replay)."""
+    return json.dumps(answer, ensure_ascii=False, sort_keys=True)
+
+
+def tax_audit_detail(req: TaxPremiumRequest, answer: dict[str, Any]) -> dict[str, Any]:
+    """The detail of the ``tax.family_premium`` audit row of an answered request."""
+    return {
+        "request_id": req.request_id,
+        "status": answer["status"],
+        "reason_code": answer["reason_code"],
+        "benefit_year": req.benefit_year,
+        "insutype": req.insutype,
+        "amount_fen": req.amount_fen,
+    }
+
+
+def tax_payment_key(request_id: str) -> str:
+    """The idempotency key of the family payment (and, scoped, of its ledger transaction) made
+    for a tax request: a request answered on one path is replayed on the other."""
+    return f"tax:{request_id}"
+
+
+def tax_request_conflict(request_id: str) -> IdempotencyConflict:
+    return IdempotencyConflict(
+        "同一请求流水号已用于内容不同的请求", "This request_id was used with a different body", request_id=request_id
+    )
+
+
+def tax_answer_body(
     request_id: str,
     status: str,
     *,
@@ -299,12 +318,16 @@ def _premium_of(uow: UnitOfWork, cert_no: str, benefit_year: int, insutype: str)
     person = person_by_cert(uow, cert_no)
     if person is None:
         return None
+    # populate_existing: the row as stored, even when an earlier request of the same unit of
+    # work (a batch chunk) left it in the session, so the answer reads as it does over HTTP
     return uow.session.scalar(
-        select(ResidentPremium).where(
+        select(ResidentPremium)
+        .where(
             ResidentPremium.person_id == person.id,
             ResidentPremium.benefit_year == benefit_year,
             ResidentPremium.insutype == insutype,
         )
+        .execution_options(populate_existing=True)
     )
 
 
@@ -325,7 +348,12 @@ def _resident_region(uow: UnitOfWork, profile: Profile, person_id: int) -> str:
             Enrollment.status == EnrollmentStatus.NORMAL.value,
         )
     ).all()
-    inside = [region for region, _ in rows if F.in_province(region, profile.profile.province_code)]
+    return resident_region_of(profile, [region for region, _ in rows])
+
+
+def resident_region_of(profile: Profile, normal_390_regions: list[str]) -> str:
+    """The rule of ``_resident_region`` over the regions of the person's normal 390 enrollments."""
+    inside = [region for region in normal_390_regions if F.in_province(region, profile.profile.province_code)]
     if not inside:
         raise PremiumRelativeNotEnrolled()
     return inside[0]
@@ -365,35 +393,17 @@ def claim_premium(
 
 
 def _verify_and_pay(
-    uow: UnitOfWork, ctx: Ctx, profile: Profile, req: TaxPremiumRequest, checked: _Checked
+    uow: UnitOfWork, ctx: Ctx, profile: Profile, req: TaxPremiumRequest, checked: CheckedTaxRequest
 ) -> tuple[ResidentPremium, PremiumPayment]:
     payer = person_by_cert(uow, checked.payer_cert_no)
-    if payer is None:
-        raise PremiumPersonUnknown(
-            "未查询到缴费人（共济人）的参保登记信息", "The payer (authorizer) is not registered", who="payer"
-        )
-    relative = person_by_cert(uow, checked.relative_cert_no)
-    if relative is None:
-        raise PremiumPersonUnknown("未查询到被代缴人的参保登记信息", "The relative is not registered", who="relative")
-    if payer.id == relative.id:
-        raise SelfBinding("家庭共济账户不能为本人代缴", "The family account does not pay one's own premium")
-    if not profile.allows_family_premium(req.insutype):
-        raise PremiumInsutypeNotAllowed(insutype=req.insutype)
-    standard = standard_for(profile, req.benefit_year, req.insutype)
-    if not standard.is_collecting(ctx.clock.today()):
-        raise OutsideCollectionWindow(
-            benefit_year=standard.benefit_year,
-            collection_start=standard.collection_start.isoformat() if standard.collection_start else None,
-            collection_end=standard.collection_end.isoformat(),
-        )
-    if req.amount_fen != standard.individual_fen:
-        raise PremiumAmountMismatch(expected_fen=standard.individual_fen, amount_fen=req.amount_fen)
+    relative = person_by_cert(uow, checked.relative_cert_no) if payer is not None else None
+    payer, relative = check_parties(payer, relative)
+    standard = check_premium_terms(profile, ctx.clock.today(), req)
     region = _resident_region(uow, profile, relative.id)
     premium = claim_premium(uow, ctx, person_id=relative.id, standard=standard, region_code=region)
-    if premium.status == PAID:
-        raise PremiumAlreadyPaid(benefit_year=standard.benefit_year, insutype=standard.insutype)
+    check_not_paid(premium.status, standard)
     if checked.commitment is not None:
-        _check_commitment_relation(ctx, profile, checked.commitment, payer, relative)
+        check_commitment_relation(ctx, profile, checked.commitment, payer, relative)
 
     payee = premium_income_account(region, req.insutype)
     ledger.ensure_account(uow, code=payee, kind=L.AccountKind.EXTERNAL, now=ctx.clock.now(), region_code=region)
@@ -406,56 +416,145 @@ def _verify_and_pay(
         amount_fen=req.amount_fen,
         insutype=req.insutype,
         payee_account=payee,
-        idempotency_key=f"tax:{req.request_id}",
+        idempotency_key=tax_payment_key(req.request_id),
         reference=req.request_id,
     )
 
     now = ctx.clock.now()
     commitment_id = None
     if checked.commitment is not None:
-        c = checked.commitment
         row = PremiumCommitment(
-            authorizer_id=payer.id,
-            relative_id=relative.id,
-            benefit_year=standard.benefit_year,
-            relation=c.relation,
-            phone=c.phone,
-            commitment_version=c.version,
-            commitment_sha256=c.text_sha256,
-            signature_sha256=c.signature_sha256,
-            signed_at=c.signed_at,
-            channel="tax_app",
-            tax_request_id=req.request_id,
-            created_at=now,
+            **commitment_row(
+                checked.commitment,
+                payer_id=payer.id,
+                relative_id=relative.id,
+                benefit_year=standard.benefit_year,
+                request_id=req.request_id,
+                now=now,
+            )
         )
         uow.session.add(row)
         uow.session.flush()
         commitment_id = row.id
-    premium.status = PAID
-    premium.individual_fen = standard.individual_fen
-    premium.paid_fen = req.amount_fen
-    premium.channel = CHANNEL_FAMILY
-    premium.paid_at = now
-    premium.refunded_at = None
+    for column, value in paid_premium_values(standard, req.amount_fen, now).items():
+        setattr(premium, column, value)
+    waiting.record(uow, profile, premium, paid_on=ctx.clock.today())  # in the window: breaks only
     payment = PremiumPayment(
-        premium_id=premium.id,
-        channel=CHANNEL_FAMILY,
-        amount_fen=req.amount_fen,
-        payer_person_id=payer.id,
-        binding_id=result.body["family"][0]["binding_id"],
-        commitment_id=commitment_id,
-        family_payment_id=result.body["payment_id"],
-        ledger_txn_id=result.body["txn_id"],
-        tax_request_id=req.request_id,
-        status=PAID,
-        created_at=now,
+        **premium_payment_row(
+            premium_id=premium.id,
+            amount_fen=req.amount_fen,
+            payer_id=payer.id,
+            family=result.body,
+            commitment_id=commitment_id,
+            request_id=req.request_id,
+            now=now,
+        )
     )
     uow.session.add(payment)
     uow.session.flush()
     return premium, payment
 
 
-def _check_commitment_relation(ctx: Ctx, profile: Profile, c: TaxCommitment, payer: Person, relative: Person) -> None:
+# The rows ``_verify_and_pay`` writes once the money moved (shared with the tax batch).
+
+
+def commitment_row(
+    c: TaxCommitment, *, payer_id: int, relative_id: int, benefit_year: int, request_id: str, now: datetime
+) -> dict[str, Any]:
+    """The premium_commitment row of a commitment signed in the tax flow (Henan, seed 004)."""
+    return {
+        "authorizer_id": payer_id,
+        "relative_id": relative_id,
+        "benefit_year": benefit_year,
+        "relation": c.relation,
+        "phone": c.phone,
+        "commitment_version": c.version,
+        "commitment_sha256": c.text_sha256,
+        "signature_sha256": c.signature_sha256,
+        "signed_at": c.signed_at,
+        "channel": "tax_app",
+        "tax_request_id": request_id,
+        "created_at": now,
+    }
+
+
+def paid_premium_values(standard: PremiumStandard, amount_fen: int, now: datetime) -> dict[str, Any]:
+    """What a premium row becomes when the family account paid it (before its waiting period)."""
+    return {
+        "status": PAID,
+        "individual_fen": standard.individual_fen,
+        "paid_fen": amount_fen,
+        "channel": CHANNEL_FAMILY,
+        "paid_at": now,
+        "refunded_at": None,
+    }
+
+
+def premium_payment_row(
+    *,
+    premium_id: int,
+    amount_fen: int,
+    payer_id: int,
+    family: dict[str, Any],
+    commitment_id: int | None,
+    request_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The premium_payment row of a 代缴; ``family`` is ``family.pay_premium``'s answer."""
+    return {
+        "premium_id": premium_id,
+        "channel": CHANNEL_FAMILY,
+        "amount_fen": amount_fen,
+        "payer_person_id": payer_id,
+        "binding_id": family["family"][0]["binding_id"],
+        "commitment_id": commitment_id,
+        "family_payment_id": family["payment_id"],
+        "ledger_txn_id": family["txn_id"],
+        "tax_request_id": request_id,
+        "status": PAID,
+        "created_at": now,
+    }
+
+
+# The checks of ``_verify_and_pay`` that read nothing, in its order (the tax batch,
+# ``services.premium_batch``, runs them over facts it read for a whole chunk).
+
+
+def check_parties(payer: Person | None, relative: Person | None) -> tuple[Person, Person]:
+    """Both persons registered (the payer first), and not the same person."""
+    if payer is None:
+        raise PremiumPersonUnknown(
+            "未查询到缴费人（共济人）的参保登记信息", "The payer (authorizer) is not registered", who="payer"
+        )
+    if relative is None:
+        raise PremiumPersonUnknown("未查询到被代缴人的参保登记信息", "The relative is not registered", who="relative")
+    if payer.id == relative.id:
+        raise SelfBinding("家庭共济账户不能为本人代缴", "The family account does not pay one's own premium")
+    return payer, relative
+
+
+def check_premium_terms(profile: Profile, today: date, req: TaxPremiumRequest) -> PremiumStandard:
+    """Insurance type allowed, a standard for the year, ``today`` in its window, the amount due."""
+    if not profile.allows_family_premium(req.insutype):
+        raise PremiumInsutypeNotAllowed(insutype=req.insutype)
+    standard = standard_for(profile, req.benefit_year, req.insutype)
+    if not standard.is_collecting(today):
+        raise OutsideCollectionWindow(
+            benefit_year=standard.benefit_year,
+            collection_start=standard.collection_start.isoformat() if standard.collection_start else None,
+            collection_end=standard.collection_end.isoformat(),
+        )
+    if req.amount_fen != standard.individual_fen:
+        raise PremiumAmountMismatch(expected_fen=standard.individual_fen, amount_fen=req.amount_fen)
+    return standard
+
+
+def check_not_paid(status: str, standard: PremiumStandard) -> None:
+    if status == PAID:
+        raise PremiumAlreadyPaid(benefit_year=standard.benefit_year, insutype=standard.insutype)
+
+
+def check_commitment_relation(ctx: Ctx, profile: Profile, c: TaxCommitment, payer: Person, relative: Person) -> None:
     """Henan (seed 004): the relation chosen while signing must be one the profile allows and
     not contradict the registered birth dates (as at binding, SPEC §4)."""
     if not profile.allows_relation(c.relation):
@@ -507,6 +606,7 @@ def premium_view(uow: UnitOfWork, premium: ResidentPremium, *, payment: PremiumP
         "paid_at": premium.paid_at.isoformat() if premium.paid_at else None,
         "refunded_at": premium.refunded_at.isoformat() if premium.refunded_at else None,
     }
+    view.update(waiting.view(premium))  # benefit_start, waiting_months, … (待遇等待期, notes §1.2)
     if payment is not None:
         view["payment"] = _payment_view(uow, payment)
     return view

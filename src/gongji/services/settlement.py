@@ -65,7 +65,7 @@ from gongji.domain.errors import (
 )
 from gongji.domain.registry import EnrollmentStatus, scope_prefix
 from gongji.policy.schema import PolicyLookupError, Profile
-from gongji.services import family, ledger
+from gongji.services import family, ledger, waiting
 from gongji.services.registry import Ctx, audit_event
 
 T = TypeVar("T", Settlement, SettlementParty)
@@ -229,7 +229,7 @@ def person_info(uow: UnitOfWork, ctx: Ctx, data: dict[str, Any]) -> dict[str, An
             "naty": None,
             "brdy": person.birth_date.isoformat() if person.birth_date else None,
             "age": _age(person.birth_date, today),
-            "exp_content": None,
+            "exp_content": waiting.person_info_note(uow, person.id, today),  # 待遇等待期, notes §1.2
         },
         "insuinfo": insuinfo,
         "idetinfo": [],
@@ -510,6 +510,8 @@ class Computed:
     prescriptions: list[Prescription]
     accumulator: BenefitAccumulator | None
     """The yearly accumulator, locked FOR UPDATE when settling (None in a 2206 before any)."""
+    waiting_until: date | None = None
+    """A resident's benefit start when the settlement falls in their waiting period (notes §1.2)."""
 
 
 def _split_of(lines: list[FeeDetail]) -> S.FeeSplit:
@@ -663,11 +665,14 @@ def _compute(
         )
     else:
         deductible_paid = acc.deductible_paid_fen if acc else 0
+    # 待遇等待期 (notes §1.2): before a resident premium's benefit start the fund pays nothing —
+    # no deductible met, ratio 0 — so the whole amount is the person's and nothing accumulates
+    waits = waiting.fund_waits_until(uow, person.id, insutype, setl_time.date())
     fund = S.fund_payment(
         split,
         S.BenefitParams(
-            deductible_fen=rule.deductible_fen,
-            fund_ratio_permille=rule.fund_ratio_permille,
+            deductible_fen=0 if waits else rule.deductible_fen,
+            fund_ratio_permille=0 if waits else rule.fund_ratio_permille,
             annual_cap_fen=rule.annual_cap_fen,
             deductible_per_admission=per_admission,
         ),
@@ -696,6 +701,7 @@ def _compute(
         lines=lines,
         prescriptions=prescriptions,
         accumulator=acc,
+        waiting_until=waits,
     )
 
 
@@ -760,7 +766,9 @@ def _setlinfo(
         "clr_way": "1",
         "clr_type": c.clr_type,
         "hifdm_pay": 0,
-        "exp_content": None,
+        "exp_content": (
+            f"待遇等待期内，医保基金不予支付（{c.waiting_until.isoformat()}起享受待遇）" if c.waiting_until else None
+        ),
     }
     if setl_id is not None:
         info = {"setl_id": str(setl_id), **info}

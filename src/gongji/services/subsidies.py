@@ -66,7 +66,7 @@ from gongji.domain.resident import (
     subsidy_value_fen,
 )
 from gongji.policy.schema import Profile, SubsidyCategory
-from gongji.services import ledger, premiums
+from gongji.services import ledger, premiums, waiting
 from gongji.services.auth import Role
 from gongji.services.registry import Ctx, audit_event, get_person, require_reason
 
@@ -446,7 +446,7 @@ def import_roster(
     write = not dry_run and (mode == "valid_only" or not bad)
     if write:
         for outcome, person, enrollment, amount, key in plans:
-            _apply_roster(uow, ctx, standard, cat, outcome, person, enrollment, amount, key)
+            _apply_roster(uow, ctx, standard, cat, outcome, person, enrollment, amount, key, profile=profile)
     counts = Counter(r["outcome"] for r in report)
     new_rows = [r for r in report if r["accepted"] and not r["replayed"]]
     summary = {
@@ -492,7 +492,11 @@ def _apply_roster(
     enrollment: Enrollment,
     amount: int,
     key: str,
+    *,
+    profile: Profile,
 ) -> None:
+    """Book one accepted roster row. A premium paid from the roster (in the window: the import
+    checks it) gets its benefit start and any waiting period after a break (notes §1.2)."""
     region = enrollment.region_code
     year = standard.benefit_year
     if outcome == "refund_paid":
@@ -535,6 +539,7 @@ def _apply_roster(
     premium.channel = "batch"
     premium.paid_at = now
     premium.refunded_at = None
+    waiting.record(uow, profile, premium, paid_on=ctx.clock.today())
     uow.session.add(
         PremiumPayment(
             premium_id=premium.id,

@@ -1021,6 +1021,11 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
                 f"每缴纳{w.buyback_premium_years_per_month}年个人缴费，减少1个月变动等待期",
             ),
             ("newborns_exempt", "新生儿免等待期", _yes(w.newborns_exempt)),
+            (
+                "records_from_benefit_year",
+                "缴费记录起始年度",
+                f"{w.records_from_benefit_year}年度起按缴费记录认定断保，此前按参保记录认定",
+            ),
         ],
     )
     r = res.refund

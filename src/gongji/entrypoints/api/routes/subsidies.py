@@ -3,7 +3,10 @@
 Every rule lives in ``services.premium_channels`` and ``services.subsidies``:
 
 - ``POST /api/premiums/channel-payments`` (staff, tax): a premium paid at a bank, in the tax app
-  or in a batch; the ``reference`` is the idempotency key;
+  or in a batch; the ``reference`` is the idempotency key; ``late: true`` for a payment of the
+  current benefit year after its window (中途参保, with a waiting period, notes §1.2);
+- ``POST /api/premiums/waiting-buybacks`` (staff): 缴费购买等待期 — pay to remove variable
+  waiting months of a paid premium;
 - ``GET /api/premiums/status/{person_id}?benefit_year=``: paid or not, due, subsidy, grants;
 - ``POST /api/subsidies/roster`` (staff): the full-subsidy roster as ``rows`` or a CSV / .xlsx
   file in base64 (``file_base64``), ``mode`` all_or_nothing / valid_only, ``dry_run``;
@@ -30,6 +33,16 @@ Year = Annotated[int, Field(ge=2000, le=2100)]
 class ChannelPaymentBody(Body):
     cert_no: str = Field(max_length=50)
     benefit_year: Year
+    amount_fen: int
+    channel: Literal["bank", "tax_app", "batch"]
+    reference: str = Field(max_length=64)
+    late: Annotated[bool, Field(strict=True)] = False
+
+
+class BuybackBody(Body):
+    cert_no: str = Field(max_length=50)
+    benefit_year: Year
+    months: int
     amount_fen: int
     channel: Literal["bank", "tax_app", "batch"]
     reference: str = Field(max_length=64)
@@ -70,8 +83,16 @@ def _commit(gj: Any, call: Any) -> dict[str, Any]:
 
 @router.post("/api/premiums/channel-payments")
 def channel_payment(body: ChannelPaymentBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
-    """银行、税务APP或集中代缴的城乡居民医保缴费 (002 §六): amount = due after the subsidy."""
+    """银行、税务APP或集中代缴的城乡居民医保缴费 (002 §六): amount = due after the subsidy.
+    ``late``: 中途参保 for the current benefit year after its window, with a waiting period."""
     return _commit(gj, lambda uow: premium_channels.record_payment(uow, ctx, gj.profile, **body.model_dump()))
+
+
+@router.post("/api/premiums/waiting-buybacks")
+def waiting_buyback(body: BuybackBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """缴费购买等待期 (notes §1.2): ``months`` × one individual premium per month; the answer shows
+    the premium's new benefit start. ``reference`` is the idempotency key."""
+    return _commit(gj, lambda uow: premium_channels.buy_back_waiting(uow, ctx, gj.profile, **body.model_dump()))
 
 
 @router.get("/api/premiums/status/{person_id}")
