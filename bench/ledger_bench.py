@@ -1021,59 +1021,88 @@ def say(msg: str) -> None:
     _console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {msg}", highlight=False, soft_wrap=True)
 
 
-def print_report(report: dict[str, Any]) -> None:
-    from rich.console import Console
+def fmt_ms(v: float | None) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def runs_table(
+    report: dict[str, Any], title: str, *, tps_format: str = ",.0f", cores: bool = False
+) -> Any:  # rich Table
+    """One row per timed run of each database: tps, latency, committed / refused / errors; with
+    ``cores``, the CPU cores used by server / PostgreSQL / client from ``section["cpu"]``."""
     from rich.table import Table
 
-    console = Console() if sys.stdout.isatty() else Console(width=150)
-    table = Table(
-        title=f"Ledger debit benchmark ({report['parameters']['seconds']:g} s runs, "
-        f"{report['machine']['nproc']} cores, {report['machine']['cpu_model']})"
-    )
-    for col, just in (
-        ("database", "left"),
-        ("run", "left"),
-        ("tps", "right"),
-        ("avg ms", "right"),
-        ("p50 ms", "right"),
-        ("p99 ms", "right"),
-        ("committed", "right"),
-        ("refused", "right"),
-        ("errors", "right"),
-    ):
-        table.add_column(col, justify=just)
-
-    def fmt(v: float | None) -> str:
-        return "—" if v is None else f"{v:.2f}"
-
+    table = Table(title=title)
+    cols = ["database", "run", "tps", "avg ms", "p50 ms", "p99 ms", "committed", "refused", "errors"]
+    for col in cols + (["cores s/pg/c"] if cores else []):
+        table.add_column(col, justify="left" if col in {"database", "run"} else "right")
     for db in ("postgresql", "sqlite"):
-        for r in report.get(db, {}).get("runs", []):
-            table.add_row(
+        section = report.get(db, {})
+        for r in section.get("runs", []):
+            row = [
                 db,
                 r["name"],
-                f"{r['tps']:,.0f}",
-                fmt(r["latency_avg_ms"]),
-                fmt(r["latency_p50_ms"]),
-                fmt(r["latency_p99_ms"]),
+                format(r["tps"], tps_format),
+                fmt_ms(r["latency_avg_ms"]),
+                fmt_ms(r["latency_p50_ms"]),
+                fmt_ms(r["latency_p99_ms"]),
                 f"{r['committed']:,}",
                 f"{r['refused']:,}",
                 f"{r['errors']:,}",
-            )
-    console.print(table)
+            ]
+            if cores:
+                cpu = section.get("cpu", {}).get(r["name"], {})
+                client = "client_cores" if "client_cores" in cpu else "pgbench_cores"
+                row.append("/".join(str(cpu.get(k, "—")) for k in ("server_cores", "postgres_cores", client)))
+            table.add_row(*row)
+    return table
+
+
+def ratios_table(report: dict[str, Any], *, sqlite_digits: int = 3) -> Any:  # rich Table
+    """The headline ratio (PostgreSQL, against pgbench in the same run) and the others."""
+    from rich.table import Table
+
     ratios = Table(title="Ratios (tps / tps)")
     ratios.add_column("ratio")
     ratios.add_column("value", justify="right")
     if "postgresql" in report:
         h = report["postgresql"]["headline"]
+        target = f" (target {h['target']})" if "target" in h else ""
         ratios.add_row(
-            f"[bold]HEADLINE PostgreSQL: {h['gongji_run']} / {h['pgbench_run']}[/bold]",
+            f"[bold]HEADLINE PostgreSQL: {h['gongji_run']} / {h['pgbench_run']}{target}[/bold]",
             f"[bold]{h['ratio']:.3f}[/bold]",
         )
         for k, v in report["postgresql"]["ratios"].items():
             ratios.add_row(f"PostgreSQL: {k}", f"{v:.3f}")
     for k, v in report.get("sqlite", {}).get("ratios", {}).items():
-        ratios.add_row(f"SQLite: {k}", f"{v:.3f}")
-    console.print(ratios)
+        ratios.add_row(f"SQLite: {k}", f"{v:.{sqlite_digits}f}")
+    return ratios
+
+
+def write_results(report: dict[str, Any], *, name: str, started: datetime, quick: bool) -> None:
+    """bench/results/<name>-<UTC stamp>[-quick].json, and <name>-latest.json for a full run (a
+    --quick smoke run never replaces the last full run's figures)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    targets = [RESULTS_DIR / f"{name}-{stamp}{'-quick' if quick else ''}.json"]
+    if not quick:
+        targets.append(RESULTS_DIR / f"{name}-latest.json")
+    report["written"] = [str(t.relative_to(ROOT)) for t in targets]
+    payload = json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+    for t in targets:
+        t.write_text(payload, encoding="utf-8")
+
+
+def print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    console = Console() if sys.stdout.isatty() else Console(width=150)
+    title = (
+        f"Ledger debit benchmark ({report['parameters']['seconds']:g} s runs, "
+        f"{report['machine']['nproc']} cores, {report['machine']['cpu_model']})"
+    )
+    console.print(runs_table(report, title))
+    console.print(ratios_table(report))
     if "postgresql" in report:
         pg = report["postgresql"]
         console.print(
@@ -1144,15 +1173,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     report["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     if not args.no_write:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        stamp = started.strftime("%Y%m%dT%H%M%SZ")
-        name = f"ledger-{stamp}{'-quick' if args.quick else ''}.json"
-        # a --quick smoke run never replaces ledger-latest.json (the last full run)
-        targets = [RESULTS_DIR / name] + ([] if args.quick else [RESULTS_DIR / "ledger-latest.json"])
-        report["written"] = [str(t.relative_to(ROOT)) for t in targets]
-        payload = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
-        for t in targets:
-            t.write_text(payload, encoding="utf-8")
+        write_results(report, name="ledger", started=started, quick=args.quick)
     print_report(report)
     ok = all(report[db]["check_ledger"]["ok"] for db in ("postgresql", "sqlite") if db in report)
     ok = ok and report.get("sqlite", {}).get("plain_check", {}).get("ok", True)

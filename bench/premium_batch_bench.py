@@ -2,7 +2,7 @@
 """Premium batch benchmark (issue 5): N tax premium requests sent as a batch, against a bare bulk
 insert of the same rows on the same database, and peak memory.
 
-    python bench/premium_batch_bench.py [--requests 1000000] [--batch-size 500] [--quick]
+    python bench/premium_batch_bench.py [--requests 1000000] [--batch-size 1000] [--mode set] [--quick]
 
 PostgreSQL only (a throwaway cluster from gongji.devtools.pg_cluster, ledger_bench's settings).
 Profile: Gansu (``funding_model = "allocation"``, ``requires_binding``): each authorizer pays
@@ -22,15 +22,17 @@ The clock stands at 2026-11-23 10:00 (FixedClock), inside Gansu's 2027 collectio
 (2026-09-01…12-31, individual premium 400.00 yuan).
 
 Timed: the N requests, from a generator, through ``services.premium_batch.tax_family_payments_batch``
-(``premiums.tax_family_payment`` per request, one transaction per chunk), in a fresh process
-(forked from a small fork server) so that its ``ru_maxrss`` is the batch's alone. Before it, a separate process sends T
-more requests (other pairs) with tracemalloc on: the Python heap's peak (tracemalloc slows
-Python down, so it is kept out of the timed run). Then, in this process: a sample of the batch
-sent again (every answer replayed, no money moves); the checks (counts, balances,
-``check_ledger`` in full); an in-process pass counting SQL statements and CPU per request, with
-a cProfile. The baselines, on the same database in the same run: COPY of N ``tax_request`` rows
-(the answer JSON of the real size) into a copy of the table with its indexes — the denominator —
-and the same rows by psycopg ``executemany`` INSERT, committed per chunk.
+(``--mode set``, the default: each chunk read, decided and written set-based, one transaction per
+chunk; ``--mode per_request``: ``premiums.tax_family_payment`` per request, for comparison), in a
+fresh process (forked from a small fork server) so that its ``ru_maxrss`` is the batch's alone.
+Before it, a separate process sends T more requests (other pairs) with tracemalloc on: the Python
+heap's peak (tracemalloc slows Python down, so it is kept out of the timed run). Then, in this
+process: a sample of the batch sent again (every answer replayed, no money moves); the checks
+(counts, balances, ``check_ledger`` in full); an in-process pass of two chunks counting SQL
+statements and CPU per request, with a cProfile. The baselines, on the same database in the same
+run: COPY of N ``tax_request`` rows (the answer JSON of the real size) into a copy of the table
+with its indexes — the denominator — and the same rows by psycopg ``executemany`` INSERT,
+committed per chunk.
 
 Results: a rich table on stdout, bench/results/premium-<UTC timestamp>.json and
 bench/results/premium-latest.json (not for --quick, which writes premium-<ts>-quick.json).
@@ -90,7 +92,7 @@ FUND_FEN = 50_000  # what each funded family account holds
 UNFUNDED_EVERY = 100  # every 100th pair's family account is empty: refused for insufficient funds
 FUNDING_ACCOUNT = "external:bench:premium-funding"
 INCOME_ACCOUNT = premiums.premium_income_account(REGION, INSUTYPE)
-PROFILE_PAIRS = 400  # in-process pass: 200 requests counted and timed, 200 profiled
+PROFILE_CHUNKS = 2  # in-process pass: one chunk counted and timed, one profiled
 REPLAY_SAMPLE = 5_000
 TABLES = (
     "tax_request",
@@ -269,7 +271,15 @@ def _rss_mib(field: str = "VmRSS") -> float:
 
 
 def _batch_child(
-    url: str, log_file: str, principal: Principal, first: int, count: int, batch_size: int, trace: bool, tag: str
+    url: str,
+    log_file: str,
+    principal: Principal,
+    first: int,
+    count: int,
+    batch_size: int,
+    trace: bool,
+    tag: str,
+    mode: premium_batch.Mode,
 ) -> dict[str, Any]:
     """One batch of ``count`` requests; returns the figures (runs in a process of its own)."""
     at_start = {"rss_mib": _rss_mib(), "vmhwm_mib": _rss_mib("VmHWM")}
@@ -310,7 +320,7 @@ def _batch_child(
     cpu0 = os.times()
     t0 = time.perf_counter()
     result = premium_batch.tax_family_payments_batch(
-        gj.uow, ctx, gj.profile, requests(first, count), batch_size=batch_size, on_chunk=on_chunk
+        gj.uow, ctx, gj.profile, requests(first, count), batch_size=batch_size, on_chunk=on_chunk, mode=mode
     )
     wall = time.perf_counter() - t0
     cpu1 = os.times()
@@ -331,6 +341,7 @@ def _batch_child(
         "requests": count,
         "first_pair": first,
         "batch_size": batch_size,
+        "mode": mode,
         "tracemalloc": traced,
         "wall_s": round(wall, 2),
         "requests_per_s": round(count / wall, 1),
@@ -362,6 +373,7 @@ def run_batch(
     trace: bool,
     postmaster: int | None,
     tag: str,
+    mode: premium_batch.Mode,
 ) -> dict[str, Any]:
     import settlement_bench as SB
 
@@ -373,7 +385,9 @@ def run_batch(
     context.set_forkserver_preload([])
     a = SB.snapshot(None, postmaster)
     with ProcessPoolExecutor(1, mp_context=context) as pool:
-        out = pool.submit(_batch_child, url, str(log_file), principal, first, count, batch_size, trace, tag).result()
+        out = pool.submit(
+            _batch_child, url, str(log_file), principal, first, count, batch_size, trace, tag, mode
+        ).result()
     b = SB.snapshot(None, postmaster)
     usage = SB.cpu_usage(a, b, count)
     gongji_s = out["client_cpu_ms_per_request"] * count / 1000
@@ -461,7 +475,9 @@ def verify(dsn: str, gj: Gongji, m_done: int, expect_refused: int, m_seeded: int
     return out
 
 
-def replay_sample(gj: Gongji, principal: Principal, count: int, batch_size: int) -> dict[str, Any]:
+def replay_sample(
+    gj: Gongji, principal: Principal, count: int, batch_size: int, mode: premium_batch.Mode
+) -> dict[str, Any]:
     """The first ``count`` requests of the batch again: every one replayed, no money moves."""
     ctx = Ctx(principal=principal, channel=Channel("cli"), clock=gj.clock)
 
@@ -471,7 +487,9 @@ def replay_sample(gj: Gongji, principal: Principal, count: int, batch_size: int)
 
     before = txns()
     t0 = time.perf_counter()
-    result = premium_batch.tax_family_payments_batch(gj.uow, ctx, gj.profile, requests(1, count), batch_size=batch_size)
+    result = premium_batch.tax_family_payments_batch(
+        gj.uow, ctx, gj.profile, requests(1, count), batch_size=batch_size, mode=mode
+    )
     wall = time.perf_counter() - t0
     after = txns()
     return {
@@ -495,18 +513,24 @@ L_COUNT_TXN = _count_txn()
 
 
 def profile_pass(
-    gj: Gongji, principal: Principal, first: int, batch_size: int, postmaster: int | None
+    gj: Gongji, principal: Principal, first: int, batch_size: int, postmaster: int | None, mode: premium_batch.Mode
 ) -> dict[str, Any]:
-    """In this process, on pairs nobody has paid for yet: SQL statements per request (SQLAlchemy
-    events, BEGIN/COMMIT of the chunk included), CPU per request, and a cProfile."""
+    """In this process, on pairs nobody has paid for yet, one chunk counted and timed, one more
+    profiled: SQL statements per chunk and per request (SQLAlchemy events, BEGIN/COMMIT included;
+    an executemany is one call, its rows are counted apart), CPU per request, and a cProfile."""
     import settlement_bench as SB  # not at module level: see run_batch
 
     ctx = Ctx(principal=principal, channel=Channel("cli"), clock=gj.clock)
-    half = PROFILE_PAIRS // 2
+    half = batch_size  # one chunk each
     statements: list[str] = []
+    executemany_rows = {"n": 0}
 
     def on_execute(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
-        statements.append(" ".join(statement.split())[:110])
+        text = " ".join(statement.split())[:110]
+        if executemany:
+            executemany_rows["n"] += len(params)
+            text = f"[executemany × {len(params)}] {text}"
+        statements.append(text)
 
     def on_tx(name: str) -> Any:
         def listener(conn: Any, *args: Any) -> None:
@@ -515,7 +539,6 @@ def profile_pass(
         return listener
 
     listeners = {what: on_tx(what.upper()) for what in ("begin", "commit", "rollback")}  # SAVEPOINT: cursor
-    size = min(batch_size, half)
     event.listen(gj.engine, "before_cursor_execute", on_execute)
     for what, fn in listeners.items():
         event.listen(gj.engine, what, fn)
@@ -523,7 +546,7 @@ def profile_pass(
         a = SB.snapshot(None, postmaster)
         c0, w0 = time.process_time(), time.perf_counter()
         counted = premium_batch.tax_family_payments_batch(
-            gj.uow, ctx, gj.profile, requests(first, half, "BP"), batch_size=size
+            gj.uow, ctx, gj.profile, requests(first, half, "BP"), batch_size=batch_size, mode=mode
         )
         cpu_ms = 1000 * (time.process_time() - c0) / half
         wall_ms = 1000 * (time.perf_counter() - w0) / half
@@ -533,25 +556,32 @@ def profile_pass(
         for what, fn in listeners.items():
             event.remove(gj.engine, what, fn)
     tx = {"BEGIN", "COMMIT", "ROLLBACK"}
-    # one paid request's statements: the chunk's first request runs from the first statement
-    # after the replay lookup to the first statement of the next request's lookup
-    starts = [i for i, s in enumerate(statements) if s.startswith("SELECT tax_request.id")]
-    example = statements[starts[0] : starts[1]] if len(starts) > 1 else []
+    if mode == "set":
+        example = statements  # the whole chunk
+    else:
+        # one paid request's statements: the chunk's first request runs from the first statement
+        # after the replay lookup to the first statement of the next request's lookup
+        starts = [i for i, s in enumerate(statements) if s.startswith("SELECT tax_request.id")]
+        example = statements[starts[0] : starts[1]] if len(starts) > 1 else []
     prof = cProfile.Profile(time.process_time)
     prof.enable()
     profiled = premium_batch.tax_family_payments_batch(
-        gj.uow, ctx, gj.profile, requests(first + half, half, "BP"), batch_size=size
+        gj.uow, ctx, gj.profile, requests(first + half, half, "BP"), batch_size=batch_size, mode=mode
     )
     prof.disable()
     summary = SB._profile_summary(prof, half, round(cpu_ms, 3))
     summary = json.loads(json.dumps(summary).replace("_per_2207", "_per_request"))
-    say(f"in-process: {len(statements) / half:.1f} statements, {cpu_ms:.2f} ms CPU per request")
+    say(f"in-process: {len(statements)} statements for {half:,} requests, {cpu_ms:.3f} ms CPU per request")
     return {
         "requests": half,
-        "batch_size": size,
-        "statements_per_request": round(len([s for s in statements if s not in tx]) / half, 2),
-        "with_begin_commit": round(len(statements) / half, 2),
-        "example_request": example,
+        "batch_size": batch_size,
+        "mode": mode,
+        "statements": len([s for s in statements if s not in tx]),
+        "statements_per_request": round(len([s for s in statements if s not in tx]) / half, 3),
+        "with_begin_commit": round(len(statements) / half, 3),
+        "executemany_rows_per_request": round(executemany_rows["n"] / half, 2),
+        "example": example if mode == "set" else None,
+        "example_request": example if mode != "set" else None,
         "cpu_ms_per_request": round(cpu_ms, 3),
         "postgres_cpu_ms_per_request": pg_ms,
         "wall_ms_per_request": round(wall_ms, 3),
@@ -663,8 +693,8 @@ def run_postgres(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     import psycopg
     import settlement_bench as SB  # not at module level: see run_batch
 
-    n, t, b = args.requests, args.trace_requests, args.batch_size
-    m = n + t + PROFILE_PAIRS  # pairs 1..n: timed; n+1..n+t: traced; then the in-process pass
+    n, t, b, mode = args.requests, args.trace_requests, args.batch_size, args.mode
+    m = n + t + PROFILE_CHUNKS * b  # pairs 1..n: timed; n+1..n+t: traced; then the in-process pass
     out: dict[str, Any] = {}
     cluster = pg_cluster.start()
     try:
@@ -685,9 +715,9 @@ def run_postgres(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         say(f"seeded: {out['seed']}")
         postmaster = SB.postmaster_pid(cluster)
 
-        say(f"traced batch (tracemalloc on): {t:,} requests, batch size {b}")
+        say(f"traced batch (tracemalloc on): {t:,} requests, batch size {b}, mode {mode}")
         out["traced"] = run_batch(
-            url, log_file, principal, n + 1, t, b, trace=True, postmaster=postmaster, tag="traced"
+            url, log_file, principal, n + 1, t, b, trace=True, postmaster=postmaster, tag="traced", mode=mode
         )
         say(f"  tracemalloc peak {out['traced']['tracemalloc']['peak_mib']} MiB")
 
@@ -695,8 +725,8 @@ def run_postgres(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("CHECKPOINT")
         out["quiet_before_timed_cores"] = SB.wait_for_quiet(limit_s=60)
-        say(f"timed batch: {n:,} requests, batch size {b}")
-        timed = run_batch(url, log_file, principal, 1, n, b, trace=False, postmaster=postmaster, tag="timed")
+        say(f"timed batch: {n:,} requests, batch size {b}, mode {mode}")
+        timed = run_batch(url, log_file, principal, 1, n, b, trace=False, postmaster=postmaster, tag="timed", mode=mode)
         out["timed"] = timed
         say(
             f"  {timed['requests_per_s']:,.0f} requests/s over {timed['wall_s']:,.0f} s, "
@@ -715,9 +745,9 @@ def run_postgres(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         say(f"  ok={out['verify']['ok']} (check_ledger {out['verify']['check_ledger_seconds']} s)")
         sample = min(n, REPLAY_SAMPLE)
         say(f"replay: the first {sample:,} requests again")
-        out["replay"] = replay_sample(gj, principal, sample, b)
+        out["replay"] = replay_sample(gj, principal, sample, b, mode)
         say(f"  ok={out['replay']['ok']}, {out['replay']['replays_per_s']:,.0f} replays/s")
-        out["profile"] = profile_pass(gj, principal, n + t + 1, b, postmaster)
+        out["profile"] = profile_pass(gj, principal, n + t + 1, b, postmaster, mode)
         gj.engine.dispose()
 
         out["baselines"] = bulk_baselines(dsn, n, b, postmaster)
@@ -735,10 +765,11 @@ def run_postgres(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 out["rows_written"]["rows_per_s"] / copy["rows_per_s"], 4
             )
         }
-        out["projection_1m"] = {
-            "seconds": round(1_000_000 / timed["requests_per_s"], 0),
-            "how": "1,000,000 ÷ the measured requests/s (linear: compare rate_first_half and rate_second_half)",
-        }
+        if n < 1_000_000:
+            out["projection_1m"] = {
+                "seconds": round(1_000_000 / timed["requests_per_s"], 0),
+                "how": "1,000,000 ÷ the measured requests/s (linear: compare rate_first_half and rate_second_half)",
+            }
     finally:
         cluster.stop()
     return out
@@ -760,7 +791,8 @@ def print_report(report: dict[str, Any]) -> None:
     timed, traced = pg["timed"], pg["traced"]
     table = Table(
         title=f"Premium batch benchmark: {report['parameters']['requests']:,} requests, batch size "
-        f"{report['parameters']['batch_size']} ({report['machine']['nproc']} cores, {report['machine']['cpu_model']})"
+        f"{report['parameters']['batch_size']}, mode {report['parameters']['mode']} "
+        f"({report['machine']['nproc']} cores, {report['machine']['cpu_model']})"
     )
     for col, just in (("run", "left"), ("rows or requests", "right"), ("per s", "right"), ("wall s", "right")):
         table.add_column(col, justify=just)
@@ -796,7 +828,8 @@ def print_report(report: dict[str, Any]) -> None:
         f"{v['tax_request_by_status'].get('refused', 0):,}; check_ledger ok {v['check_ledger']['ok']}, "
         f"{v['check_ledger']['transactions']:,} txns); replay ok: {pg['replay']['ok']}; "
         f"rows written per request: {pg['rows_written']['per_request']}; "
-        f"statements per request: {pg['profile']['with_begin_commit']}; "
+        f"statements per request: {pg['profile']['with_begin_commit']} "
+        f"(+ {pg['profile']['executemany_rows_per_request']} executemany rows); "
         f"CPU per request: client {timed['client_cpu_ms_per_request']} ms, "
         f"PostgreSQL {timed['cpu']['postgres_cpu_ms_per_request']} ms"
     )
@@ -807,6 +840,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--requests", type=int, default=1_000_000, help="requests in the timed batch (default 1,000,000)")
     ap.add_argument("--batch-size", type=int, default=premium_batch.DEFAULT_BATCH_SIZE, help="requests per transaction")
+    ap.add_argument(
+        "--mode",
+        choices=premium_batch.MODES,
+        default="set",
+        help="set: the set-based chunk path (default); per_request: tax_family_payment per request",
+    )
     ap.add_argument(
         "--trace-requests", type=int, default=None, help="requests of the tracemalloc pass (default min(N, 5,000))"
     )
@@ -825,7 +864,8 @@ def main(argv: list[str] | None = None) -> int:
         "requests": args.requests,
         "batch_size": args.batch_size,
         "trace_requests": args.trace_requests,
-        "profile_requests": PROFILE_PAIRS,
+        "profile_requests": PROFILE_CHUNKS * args.batch_size,
+        "mode": args.mode,
         "quick": args.quick,
         "province": PROVINCE,
         "funding_model": "allocation (the binding's family account pays)",

@@ -1023,70 +1023,15 @@ def code_version() -> dict[str, Any]:
 
 def print_report(report: dict[str, Any]) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console() if sys.stdout.isatty() else Console(width=160)
     p = report["parameters"]
-    table = Table(
-        title=f"Settlement 2207 benchmark ({p['seconds']:g} s runs, {p['clients']} clients, "
+    title = (
+        f"Settlement 2207 benchmark ({p['seconds']:g} s runs, {p['clients']} clients, "
         f"{p['workers']} server workers, {report['machine']['nproc']} cores)"
     )
-    for col in (
-        "database",
-        "run",
-        "tps",
-        "avg ms",
-        "p50 ms",
-        "p99 ms",
-        "committed",
-        "refused",
-        "errors",
-        "cores s/pg/c",
-    ):
-        table.add_column(col, justify="left" if col in {"database", "run"} else "right")
-
-    def fmt(v: float | None) -> str:
-        return "—" if v is None else f"{v:.2f}"
-
-    for db in ("postgresql", "sqlite"):
-        section = report.get(db, {})
-        for r in section.get("runs", []):
-            cpu = section.get("cpu", {}).get(r["name"], {})
-            cores = "/".join(
-                str(cpu.get(k, "—"))
-                for k in (
-                    "server_cores",
-                    "postgres_cores",
-                    "client_cores" if "client_cores" in cpu else "pgbench_cores",
-                )
-            )
-            table.add_row(
-                db,
-                r["name"],
-                f"{r['tps']:,.1f}",
-                fmt(r["latency_avg_ms"]),
-                fmt(r["latency_p50_ms"]),
-                fmt(r["latency_p99_ms"]),
-                f"{r['committed']:,}",
-                f"{r['refused']:,}",
-                f"{r['errors']:,}",
-                cores,
-            )
-    console.print(table)
-    ratios = Table(title="Ratios (tps / tps)")
-    ratios.add_column("ratio")
-    ratios.add_column("value", justify="right")
-    if "postgresql" in report:
-        h = report["postgresql"]["headline"]
-        ratios.add_row(
-            f"[bold]HEADLINE PostgreSQL: {h['gongji_run']} / {h['pgbench_run']} (target {h['target']})[/bold]",
-            f"[bold]{h['ratio']:.3f}[/bold]",
-        )
-        for k, v in report["postgresql"]["ratios"].items():
-            ratios.add_row(f"PostgreSQL: {k}", f"{v:.3f}")
-    for k, v in report.get("sqlite", {}).get("ratios", {}).items():
-        ratios.add_row(f"SQLite: {k}", f"{v:.4f}")
-    console.print(ratios)
+    console.print(LB.runs_table(report, title, tps_format=",.1f", cores=True))
+    console.print(LB.ratios_table(report, sqlite_digits=4))
     pg = report.get("postgresql")
     if pg:
         prof = pg["profile"]
@@ -1177,14 +1122,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     report["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     if not args.no_write:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        stamp = started.strftime("%Y%m%dT%H%M%SZ")
-        name = f"settlement-{stamp}{'-quick' if args.quick else ''}.json"
-        targets = [RESULTS_DIR / name] + ([] if args.quick else [RESULTS_DIR / "settlement-latest.json"])
-        report["written"] = [str(t.relative_to(ROOT)) for t in targets]
-        payload = json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
-        for t in targets:
-            t.write_text(payload, encoding="utf-8")
+        LB.write_results(report, name="settlement", started=started, quick=args.quick)
     print_report(report)
     ok = all(report[db]["check_ledger"]["ok"] for db in ("postgresql", "sqlite") if db in report)
     bad = sum(r.get("not_adding_up", 0) for db in ("postgresql", "sqlite") for r in report.get(db, {}).get("runs", []))

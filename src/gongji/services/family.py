@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -137,12 +137,32 @@ def _own_codes(person_id: int) -> list[str]:
     return [L.personal_current(person_id), L.personal_past(person_id)]
 
 
-def _check_authorizer(uow: UnitOfWork, profile: Profile, person_id: int, *, need_balance: bool) -> F.Insurance:
-    balance = sum(ledger.balances_of(uow, _own_codes(person_id)).values()) if need_balance else None
+def authorizer_check(
+    profile: Profile,
+    insurances: list[F.Insurance],
+    *,
+    account_status: str | None,
+    balance_fen: int | None = None,
+    need_balance: bool = False,
+) -> F.Insurance:
+    """The profile's authorizer rules over facts already read (pure): ``insurances`` newest
+    enrollment first, the personal account's status. ``_check_authorizer`` reads them for one
+    person; the tax batch (``premium_batch``) for a whole chunk."""
     return F.check_authorizer(
-        _insurances(uow, person_id),
+        insurances,
         authorizer_insutypes=profile.family.authorizer_insutypes,
         province_code=profile.profile.province_code,
+        account_status=account_status,
+        balance_fen=balance_fen,
+        need_balance=need_balance,
+    )
+
+
+def _check_authorizer(uow: UnitOfWork, profile: Profile, person_id: int, *, need_balance: bool) -> F.Insurance:
+    balance = sum(ledger.balances_of(uow, _own_codes(person_id)).values()) if need_balance else None
+    return authorizer_check(
+        profile,
+        _insurances(uow, person_id),
         account_status=_account_status(uow, person_id),
         balance_fen=balance,
         need_balance=need_balance,
@@ -1085,6 +1105,138 @@ def pay_at_institution(
 # --- 代缴: a relative's resident premium from one authorizer's family funds (seeds 000, 003, 004) ---
 
 
+# The pure parts of ``pay_premium``: the rules and the rows it writes, shared with the tax
+# bureau's set-based batch (``services.premium_batch``), which decides a whole chunk at once.
+
+
+def premium_pay_request(
+    *,
+    authorizer_id: int,
+    relative_id: int,
+    amount_fen: int,
+    insutype: str,
+    payee_account: str,
+    reference: str | None,
+) -> dict[str, Any]:
+    """What a 代缴 is, as hashed for its idempotency key (family_payment and ledger_txn alike)."""
+    return {
+        "op": "family_pay_premium",
+        "authorizer_id": authorizer_id,
+        "relative_id": relative_id,
+        "amount_fen": amount_fen,
+        "insutype": insutype,
+        "payee": payee_account,
+        "reference": reference,
+    }
+
+
+def premium_funds_account(profile: Profile, *, authorizer_id: int, binding_id: int | None) -> str:
+    """The account a 代缴 draws on: the binding's family account (allocation) or the
+    authorizer's past years (direct). PremiumNoBinding without an active binding of the pair
+    when the profile ``requires_binding``, and always under 'allocation'."""
+    if binding_id is None:
+        if profile.family.premium_payment_requires_binding or profile.family.funding_model == "allocation":
+            raise PremiumNoBinding()
+        return L.personal_past(authorizer_id)
+    if profile.family.funding_model == "allocation":
+        return L.family_account(binding_id)
+    return L.personal_past(authorizer_id)
+
+
+def check_premium_funds(balance_fen: int, amount_fen: int) -> None:
+    """All or nothing: the source must hold the whole premium."""
+    if balance_fen < amount_fen:
+        raise PremiumInsufficientFunds()
+
+
+def premium_draft(
+    *, idempotency_key: str, insutype: str, source: str, payee_account: str, amount_fen: int
+) -> L.TransactionDraft:
+    return L.TransactionDraft(
+        idempotency_key=L.scoped_key("family-premium", idempotency_key),
+        kind=f"family.pay.{F.PREMIUM_USE}",
+        narration=f"{USE_ZH[F.PREMIUM_USE]}（险种{insutype}）：家庭共济资金划扣",
+        postings=L.transfer(source, payee_account, amount_fen),
+    )
+
+
+def premium_txn_extra(*, relative_id: int, authorizer_id: int) -> dict[str, Any]:
+    return {"relative_id": relative_id, "authorizer_id": authorizer_id}
+
+
+def premium_payment_body(
+    *,
+    idempotency_key: str,
+    relative_id: int,
+    authorizer_id: int,
+    insutype: str,
+    amount_fen: int,
+    binding_id: int | None,
+    source: str,
+    txn_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The answer of a 代缴 (stored in family_payment without ``payment_id``)."""
+    return {
+        "idempotency_key": idempotency_key,
+        "relative_id": relative_id,
+        "authorizer_id": authorizer_id,
+        "use": F.PREMIUM_USE,
+        "insutype": insutype,
+        "amount_fen": amount_fen,
+        "own_fen": 0,
+        "family_fen": amount_fen,
+        "cash_fen": 0,
+        "own": [],
+        "family": [{"binding_id": binding_id, "account": source, "amount_fen": amount_fen}],
+        "txn_id": txn_id,
+        "created_at": now.isoformat(),
+    }
+
+
+def premium_payment_row(body: Mapping[str, Any], *, request_hash: str, now: datetime) -> dict[str, Any]:
+    """The family_payment row of a 代缴 answered by ``body`` (``premium_payment_body``)."""
+    return {
+        "idempotency_key": body["idempotency_key"],
+        "request_hash": request_hash,
+        "relative_id": body["relative_id"],
+        "use_kind": F.PREMIUM_USE,
+        "amount_fen": body["amount_fen"],
+        "own_fen": 0,
+        "family_fen": body["amount_fen"],
+        "cash_fen": 0,
+        "txn_id": body["txn_id"],
+        "created_at": now,
+        # the stored answer leaves out payment_id (not known before the insert); replays add it
+        "result_json": json.dumps(body, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def premium_draw_row(body: Mapping[str, Any], *, payment_id: int, now: datetime) -> dict[str, Any]:
+    """The family_draw row of a 代缴 drawn on a binding (the basis of recovery after fraud)."""
+    draw = body["family"][0]
+    return {
+        "payment_id": payment_id,
+        "binding_id": draw["binding_id"],
+        "txn_id": body["txn_id"],
+        "account_code": draw["account"],
+        "amount_fen": draw["amount_fen"],
+        "created_at": now,
+    }
+
+
+def premium_audit_detail(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The detail of the ``family.pay`` audit row of a 代缴."""
+    return {
+        "relative_id": body["relative_id"],
+        "authorizer_id": body["authorizer_id"],
+        "use": F.PREMIUM_USE,
+        "insutype": body["insutype"],
+        "amount_fen": body["amount_fen"],
+        "family_fen": body["family_fen"],
+    }
+
+
 def pay_premium(
     uow: UnitOfWork,
     ctx: Ctx,
@@ -1114,15 +1266,14 @@ def pay_premium(
     binding paid (the basis of recovery after fraud). ``payee_account`` must exist.
     """
     require_positive_fen(amount_fen)
-    request = {
-        "op": "family_pay_premium",
-        "authorizer_id": authorizer_id,
-        "relative_id": relative_id,
-        "amount_fen": amount_fen,
-        "insutype": insutype,
-        "payee": payee_account,
-        "reference": reference,
-    }
+    request = premium_pay_request(
+        authorizer_id=authorizer_id,
+        relative_id=relative_id,
+        amount_fen=amount_fen,
+        insutype=insutype,
+        payee_account=payee_account,
+        reference=reference,
+    )
     digest, replay = _stored_payment(uow, idempotency_key, request)
     if replay is not None:
         return replay
@@ -1137,87 +1288,45 @@ def pay_premium(
             FamilyBinding.status == F.BINDING_ACTIVE,
         )
     )
-    if binding is None and (
-        profile.family.premium_payment_requires_binding or profile.family.funding_model == "allocation"
-    ):
-        raise PremiumNoBinding()
-    source = _family_source(profile, binding) if binding is not None else L.personal_past(authorizer_id)
-    if ledger.lock_balances(uow, [source])[source] < amount_fen:
-        raise PremiumInsufficientFunds()
+    binding_id = binding.id if binding is not None else None
+    source = premium_funds_account(profile, authorizer_id=authorizer_id, binding_id=binding_id)
+    check_premium_funds(ledger.lock_balances(uow, [source])[source], amount_fen)
 
     now = ctx.clock.now()
     result = ledger.post(
         uow,
-        L.TransactionDraft(
-            idempotency_key=L.scoped_key("family-premium", idempotency_key),
-            kind=f"family.pay.{F.PREMIUM_USE}",
-            narration=f"{USE_ZH[F.PREMIUM_USE]}（险种{insutype}）：家庭共济资金划扣",
-            postings=L.transfer(source, payee_account, amount_fen),
+        premium_draft(
+            idempotency_key=idempotency_key,
+            insutype=insutype,
+            source=source,
+            payee_account=payee_account,
+            amount_fen=amount_fen,
         ),
         request=request,
         now=now,
         user_id=ctx.principal.user_id,
-        extra={"relative_id": relative.id, "authorizer_id": authorizer_id},
+        extra=premium_txn_extra(relative_id=relative.id, authorizer_id=authorizer_id),
     )
     txn_id = int(result.body["txn_id"])
-    body: dict[str, Any] = {
-        "idempotency_key": idempotency_key,
-        "relative_id": relative.id,
-        "authorizer_id": authorizer_id,
-        "use": F.PREMIUM_USE,
-        "insutype": insutype,
-        "amount_fen": amount_fen,
-        "own_fen": 0,
-        "family_fen": amount_fen,
-        "cash_fen": 0,
-        "own": [],
-        "family": [
-            {"binding_id": binding.id if binding else None, "account": source, "amount_fen": amount_fen},
-        ],
-        "txn_id": txn_id,
-        "created_at": now.isoformat(),
-    }
-    payment = FamilyPayment(
+    body = premium_payment_body(
         idempotency_key=idempotency_key,
-        request_hash=digest,
         relative_id=relative.id,
-        use_kind=F.PREMIUM_USE,
+        authorizer_id=authorizer_id,
+        insutype=insutype,
         amount_fen=amount_fen,
-        own_fen=0,
-        family_fen=amount_fen,
-        cash_fen=0,
+        binding_id=binding_id,
+        source=source,
         txn_id=txn_id,
-        created_at=now,
-        result_json=json.dumps(body, ensure_ascii=False, sort_keys=True),
+        now=now,
     )
+    payment = FamilyPayment(**premium_payment_row(body, request_hash=digest, now=now))
     uow.session.add(payment)
     uow.session.flush()
     body["payment_id"] = payment.id
-    if binding is not None:
-        uow.session.add(
-            FamilyDraw(
-                payment_id=payment.id,
-                binding_id=binding.id,
-                txn_id=txn_id,
-                account_code=source,
-                amount_fen=amount_fen,
-                created_at=now,
-            )
-        )
+    if binding_id is not None:
+        uow.session.add(FamilyDraw(**premium_draw_row(body, payment_id=payment.id, now=now)))
         uow.session.flush()
-    audit_event(
-        uow,
-        ctx,
-        "family.pay",
-        "family_payment",
-        payment.id,
-        relative_id=relative.id,
-        authorizer_id=authorizer_id,
-        use=F.PREMIUM_USE,
-        insutype=insutype,
-        amount_fen=amount_fen,
-        family_fen=amount_fen,
-    )
+    audit_event(uow, ctx, "family.pay", "family_payment", payment.id, **premium_audit_detail(body))
     return ledger.PostResult(body, replayed=False)
 
 

@@ -13,22 +13,27 @@ case's registry change and its money move commit together. Its steps:
    (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE), so no update is lost;
 4. the transaction row and its postings are inserted (a concurrent twin of the key hits the
    unique index; the unit of work reruns it and it replays the first answer).
+
+``post_many`` records many transactions as if ``post`` were called for each in turn (same rows,
+same answers, same idempotency), with a few statements for all of them: the accounts locked
+``FOR UPDATE`` in id order in one statement (``lock_accounts``), the balances followed in
+Python transaction by transaction, then multi-row inserts and one UPDATE per 500 accounts.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, TextClause, bindparam, func, or_, select, text
+from sqlalchemy import Connection, DateTime, TextClause, and_, bindparam, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from gongji.adapters.db.models import LedgerAccount, LedgerPosting, LedgerTxn
+from gongji.adapters.db.models import LedgerAccount, LedgerPosting, LedgerTxn, PersonalAccount
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain.errors import (
     AccountFrozen,
@@ -65,15 +70,33 @@ _APPLY_DELTA = text(
 )
 _INSERT_TXN = text(
     "INSERT INTO ledger_txn (idempotency_key, request_hash, kind, narration, reverses_txn_id, user_id,"
-    " created_at, result_json) VALUES (:key, :hash, :kind, :narration, :reverses, :user_id, :created_at, :result)"
-    " RETURNING id"
+    " created_at, result_json) VALUES (:idempotency_key, :request_hash, :kind, :narration, :reverses_txn_id,"
+    " :user_id, :created_at, :result_json) RETURNING id"
 ).bindparams(bindparam("created_at", type_=DateTime(timezone=True)))
+_FIND_TXNS = text(
+    "SELECT id, idempotency_key, request_hash, result_json FROM ledger_txn WHERE idempotency_key IN :keys"
+).bindparams(bindparam("keys", expanding=True))
+_APPLY_MANY_ROWS = 500  # accounts per UPDATE of post_many (2 parameters each)
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
 
 
 @lru_cache(maxsize=MAX_POSTINGS)
 def _insert_postings(count: int) -> TextClause:
     rows = ", ".join(f"(:txn, :a{i}, :m{i}, :b{i})" for i in range(count))
     return text(f"INSERT INTO ledger_posting (txn_id, account_id, amount_fen, balance_after_fen) VALUES {rows}")
+
+
+@lru_cache(maxsize=8)
+def _apply_deltas(count: int) -> TextClause:
+    """Add a delta to each of ``count`` accounts, under the same guard as _APPLY_DELTA (the same
+    SQL on SQLite ≥ 3.35 and PostgreSQL: UPDATE … FROM (VALUES …) … RETURNING)."""
+    rows = ", ".join(f"(CAST(:i{i} AS BIGINT), CAST(:d{i} AS BIGINT))" for i in range(count))
+    return text(
+        "UPDATE ledger_account SET balance_fen = ledger_account.balance_fen + v.column2"
+        f" FROM (VALUES {rows}) AS v WHERE ledger_account.id = v.column1"
+        " AND (NOT ledger_account.non_negative OR ledger_account.balance_fen + v.column2 >= 0)"
+        " RETURNING ledger_account.id, ledger_account.balance_fen"
+    )
 
 
 def require_idempotency_key(key: str) -> None:
@@ -148,17 +171,9 @@ def post(
     postings = validate_postings(draft.postings)
     rows = conn.execute(_FIND_ACCOUNTS, {"codes": sorted({p.account_code for p in postings})}).all()
     account_ids = {code: account_id for code, account_id, _ in rows}
-    missing = sorted({p.account_code for p in postings} - set(account_ids))
-    if missing:
-        raise NotFound("账户不存在", "Ledger account not found", accounts=missing)
-    frozen = {code for code, _, status in rows if status == "frozen"}
-    if any(p.amount_fen < 0 and p.account_code in frozen for p in postings):
-        raise AccountFrozen()
+    _check_accounts(postings, account_ids, {code for code, _, status in rows if status == "frozen"})
 
-    deltas: dict[int, int] = {}
-    for p in postings:
-        account_id = account_ids[p.account_code]
-        deltas[account_id] = deltas.get(account_id, 0) + p.amount_fen
+    deltas = _deltas(postings, account_ids)
     balances: dict[int, int] = {}
     for account_id in sorted(deltas):  # id order: concurrent transactions cannot deadlock
         balance = conn.execute(_APPLY_DELTA, {"delta": deltas[account_id], "id": account_id}).scalar()
@@ -167,17 +182,57 @@ def post(
             raise InsufficientBalance(account=code, requested_fen=-deltas[account_id])
         balances[account_id] = int(balance)
 
+    lines = _lines(postings, account_ids, {a: balances[a] - deltas[a] for a in deltas})
+    body = _body(draft, now, lines, extra)
+    # The stored answer leaves out txn_id (not known before the insert); replays add it back.
+    # A concurrent twin of this key fails on the unique index here; the unit of work reruns
+    # it, and then it finds this transaction and replays it.
+    txn_id = conn.execute(_INSERT_TXN, _txn_row(draft, digest, now, user_id, body)).scalar_one()
+    params: dict[str, Any] = {"txn": txn_id}
+    for i, line in enumerate(lines):
+        params |= {f"a{i}": account_ids[line["account"]], f"m{i}": line["amount_fen"], f"b{i}": line["balance_fen"]}
+    conn.execute(_insert_postings(len(lines)), params)
+    return PostResult(body | {"txn_id": txn_id}, replayed=False)
+
+
+# --- the steps post and post_many share ---------------------------------------------------------------
+
+
+def _check_accounts(postings: Sequence[Posting], account_ids: Mapping[str, int], frozen: set[str]) -> None:
+    missing = sorted({p.account_code for p in postings} - set(account_ids))
+    if missing:
+        raise NotFound("账户不存在", "Ledger account not found", accounts=missing)
+    if any(p.amount_fen < 0 and p.account_code in frozen for p in postings):
+        raise AccountFrozen()
+
+
+def _deltas(postings: Sequence[Posting], account_ids: Mapping[str, int]) -> dict[int, int]:
+    deltas: dict[int, int] = {}
+    for p in postings:
+        account_id = account_ids[p.account_code]
+        deltas[account_id] = deltas.get(account_id, 0) + p.amount_fen
+    return deltas
+
+
+def _lines(
+    postings: Sequence[Posting], account_ids: Mapping[str, int], before: Mapping[int, int]
+) -> list[dict[str, Any]]:
+    """The answer's postings: the balance after each one, in posting order, starting from the
+    balances ``before`` the transaction (ending at the stored balance)."""
     running: dict[int, int] = {}
     lines = []
     for p in postings:
         account_id = account_ids[p.account_code]
-        # balance after each posting, in posting order, ending at the stored balance
-        before = running.get(account_id, balances[account_id] - deltas[account_id])
-        running[account_id] = before + p.amount_fen
+        running[account_id] = running.get(account_id, before[account_id]) + p.amount_fen
         lines.append({"account": p.account_code, "amount_fen": p.amount_fen, "balance_fen": running[account_id]})
+    return lines
 
+
+def _body(
+    draft: TransactionDraft, now: datetime, lines: list[dict[str, Any]], extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "idempotency_key": key,
+        "idempotency_key": draft.idempotency_key,
         "kind": draft.kind,
         "narration": draft.narration,
         "created_at": now.isoformat(),
@@ -187,27 +242,200 @@ def post(
         body["reverses_txn_id"] = draft.reverses_txn_id
     if extra:
         body.update(extra)
-    # The stored answer leaves out txn_id (not known before the insert); replays add it back.
-    # A concurrent twin of this key fails on the unique index here; the unit of work reruns
-    # it, and then it finds this transaction and replays it.
-    txn_id = conn.execute(
-        _INSERT_TXN,
-        {
-            "key": key,
-            "hash": digest,
-            "kind": draft.kind,
-            "narration": draft.narration[:200],
-            "reverses": draft.reverses_txn_id,
-            "user_id": user_id,
-            "created_at": now,
-            "result": json.dumps(body, ensure_ascii=False, sort_keys=True),
-        },
-    ).scalar_one()
-    params: dict[str, Any] = {"txn": txn_id}
-    for i, line in enumerate(lines):
-        params |= {f"a{i}": account_ids[line["account"]], f"m{i}": line["amount_fen"], f"b{i}": line["balance_fen"]}
-    conn.execute(_insert_postings(len(lines)), params)
-    return PostResult(body | {"txn_id": txn_id}, replayed=False)
+    return body
+
+
+def _txn_row(
+    draft: TransactionDraft, digest: str, now: datetime, user_id: int | None, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ledger_txn row (column → value); its stored answer leaves out txn_id."""
+    return {
+        "idempotency_key": draft.idempotency_key,
+        "request_hash": digest,
+        "kind": draft.kind,
+        "narration": draft.narration[:200],
+        "reverses_txn_id": draft.reverses_txn_id,
+        "user_id": user_id,
+        "created_at": now,
+        "result_json": json.dumps(body, ensure_ascii=False, sort_keys=True),
+    }
+
+
+# --- many transactions at once -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LockedAccount:
+    """An account read by ``lock_accounts``: locked until the unit of work ends."""
+
+    id: int
+    code: str
+    balance_fen: int
+    non_negative: bool
+    frozen: bool  # a personal account whose owner's account is frozen: no debits
+
+
+def lock_accounts(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, LockedAccount]:
+    """The accounts of ``codes`` that exist, locked ``FOR UPDATE`` in ONE statement in id order
+    (concurrent callers cannot deadlock; SQLite's BEGIN IMMEDIATE already serializes). Pass the
+    result to ``post_many`` (it then reads them no more) or decide on the balances first."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    a, pa = LedgerAccount.__table__.c, PersonalAccount.__table__.c
+    rows = uow.session.execute(
+        select(a.id, a.code, a.balance_fen, a.non_negative, pa.status)
+        .select_from(
+            LedgerAccount.__table__.outerjoin(
+                PersonalAccount.__table__, and_(pa.person_id == a.person_id, a.kind == AccountKind.PERSONAL.value)
+            )
+        )
+        .where(a.code.in_(wanted))
+        .order_by(a.id)
+        .with_for_update(of=LedgerAccount.__table__)
+    )
+    return {
+        code: LockedAccount(int(account_id), code, int(balance), bool(non_negative), status == "frozen")
+        for account_id, code, balance, non_negative, status in rows
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class PostEntry:
+    """One transaction for ``post_many``: what ``post`` takes, less ``now`` and ``user_id``."""
+
+    draft: TransactionDraft
+    request: Mapping[str, Any]
+    extra: Mapping[str, Any] | None = None
+
+
+def post_many(
+    uow: UnitOfWork,
+    entries: Sequence[PostEntry],
+    *,
+    now: datetime,
+    user_id: int | None = None,
+    accounts: Mapping[str, LockedAccount] | None = None,
+) -> list[PostResult]:
+    """Record ``entries`` as ``post`` would record them one after the other, in a few statements.
+
+    Same rows (transaction, postings, balance after each posting, stored answer, request hash),
+    same answers and the same idempotency: a key already recorded is replayed (or is
+    IdempotencyConflict), a key twice in ``entries`` is recorded once and replayed after. The
+    balances are followed in entry order, so an entry that would take a never-negative account
+    below zero raises InsufficientBalance exactly where ``post`` would, and nothing is written
+    (the caller's unit of work rolls back). ``accounts``: the result of ``lock_accounts`` over
+    (at least) every account of the entries, in this unit of work; read and locked here if None.
+    """
+    if not entries:
+        return []
+    conn = uow.session.connection()
+    digests = [request_hash(e.request) for e in entries]
+    for e in entries:
+        require_idempotency_key(e.draft.idempotency_key)
+    stored: dict[str, tuple[str, dict[str, Any]]] = {}  # key → (hash, answer) of recorded transactions
+    for txn_id, key, digest, result in conn.execute(
+        _FIND_TXNS, {"keys": sorted({e.draft.idempotency_key for e in entries})}
+    ):
+        stored[key] = (digest, json.loads(result) | {"txn_id": txn_id})
+
+    # the new transactions in order; a replay is answered from ``stored`` (filled as we go)
+    fresh: list[tuple[int, tuple[Posting, ...]]] = []
+    pending: dict[str, int] = {}  # key → index in entries of its first (new) occurrence
+    for i, e in enumerate(entries):
+        key = e.draft.idempotency_key
+        if key in stored or key in pending:
+            first = stored[key][0] if key in stored else digests[pending[key]]
+            if first != digests[i]:
+                raise IdempotencyConflict(idempotency_key=key)
+            continue
+        pending[key] = i
+        fresh.append((i, validate_postings(e.draft.postings)))
+
+    if accounts is None:
+        accounts = lock_accounts(uow, {p.account_code for _, postings in fresh for p in postings})
+    account_ids = {code: a.id for code, a in accounts.items()}
+    frozen = {code for code, a in accounts.items() if a.frozen}
+    balance = {a.id: a.balance_fen for a in accounts.values()}
+    non_negative = {a.id for a in accounts.values() if a.non_negative}
+    start = dict(balance)
+    bodies: dict[int, dict[str, Any]] = {}
+    txn_rows: list[dict[str, Any]] = []
+    for i, postings in fresh:
+        e = entries[i]
+        _check_accounts(postings, account_ids, frozen)
+        deltas = _deltas(postings, account_ids)
+        for account_id in sorted(deltas):
+            if account_id in non_negative and balance[account_id] + deltas[account_id] < 0:
+                code = next(c for c, a in account_ids.items() if a == account_id)
+                raise InsufficientBalance(account=code, requested_fen=-deltas[account_id])
+        lines = _lines(postings, account_ids, balance)
+        for account_id, delta in deltas.items():
+            balance[account_id] += delta
+        bodies[i] = _body(e.draft, now, lines, e.extra)
+        txn_rows.append(_txn_row(e.draft, digests[i], now, user_id, bodies[i]))
+
+    if txn_rows:
+        # ids drawn first, then executemany without RETURNING (pipelined by psycopg): far less
+        # client work than one huge multi-row INSERT … RETURNING (bench/README.md)
+        ids = next_ids(uow, "ledger_txn", len(txn_rows))
+        for row, txn_id in zip(txn_rows, ids, strict=True):
+            row["id"] = txn_id
+        conn.execute(insert(LedgerTxn), txn_rows)
+        posting_rows = []
+        for (i, _), txn_id in zip(fresh, ids, strict=True):
+            stored[entries[i].draft.idempotency_key] = (digests[i], bodies[i] | {"txn_id": int(txn_id)})
+            for line in bodies[i]["postings"]:
+                posting_rows.append(
+                    {
+                        "txn_id": txn_id,
+                        "account_id": account_ids[line["account"]],
+                        "amount_fen": line["amount_fen"],
+                        "balance_after_fen": line["balance_fen"],
+                    }
+                )
+        conn.execute(insert(LedgerPosting), posting_rows)
+        _apply_many(conn, {a: balance[a] - start[a] for a in balance if balance[a] != start[a]}, balance, account_ids)
+    return [
+        PostResult(stored[e.draft.idempotency_key][1], replayed=pending.get(e.draft.idempotency_key) != i)
+        for i, e in enumerate(entries)
+    ]
+
+
+def next_ids(uow: UnitOfWork, table: str, count: int) -> list[int]:
+    """``count`` new ids for ``table``, ascending, as its own inserts would draw them: PostgreSQL
+    takes them from the table's sequence; SQLite continues after the largest id (safe: the
+    transaction holds the database's write lock from BEGIN IMMEDIATE; insert the rows before
+    asking again for the same table). For multi-row inserts that need the ids and no RETURNING."""
+    if count <= 0:
+        return []
+    conn = uow.session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_NEXT_IDS, {"table": table, "n": count}).scalars().all()
+        return sorted(int(x) for x in rows)
+    top = int(conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one())
+    return list(range(top + 1, top + 1 + count))
+
+
+def _apply_many(
+    conn: Connection, deltas: dict[int, int], expected: Mapping[int, int], account_ids: Mapping[str, int]
+) -> None:
+    """Apply the net delta of each account (guarded as in ``post``); every account must end at
+    the balance followed in Python — it was locked, so anything else is a bug, not a race."""
+    ordered = sorted(deltas)
+    for at in range(0, len(ordered), _APPLY_MANY_ROWS):
+        part = ordered[at : at + _APPLY_MANY_ROWS]
+        params: dict[str, Any] = {}
+        for n, account_id in enumerate(part):
+            params[f"i{n}"] = account_id
+            params[f"d{n}"] = deltas[account_id]
+        got = {int(a): int(b) for a, b in conn.execute(_apply_deltas(len(part)), params)}
+        for account_id in part:
+            if account_id not in got:
+                code = next(c for c, a in account_ids.items() if a == account_id)
+                raise InsufficientBalance(account=code, requested_fen=-deltas[account_id])
+            if got[account_id] != expected[account_id]:
+                raise RuntimeError(f"ledger account {account_id} changed although locked (post_many)")
 
 
 def lock_balances(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
