@@ -71,7 +71,11 @@ def open_refund(web: Any, payment_id: int) -> None:
     web.goto("/me")
     web.get_by_test_id("my-premiums-link").click()
     web.wait_for_url(re.compile(r"/me/premiums$"))
-    web.locator(f'[data-testid="my-payment"][data-payment-id="{payment_id}"]').get_by_test_id("refund-link").click()
+    row = web.locator(f'[data-testid="my-payment"][data-payment-id="{payment_id}"]')
+    href = row.get_by_test_id("my-certificate-link").get_attribute("href")
+    pdf = web.request.get(href)  # 缴费证明 of a bank payment too (seed 000/004: 缴费证明)
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:5] == b"%PDF-"
+    row.get_by_test_id("refund-link").click()
     web.wait_for_url(re.compile(rf"/me/premiums/{payment_id}/refund$"))
 
 
