@@ -254,3 +254,29 @@ def refused_unchanged(gj: Gongji, call: Any, models: tuple[type[Any], ...]) -> A
         committed(gj, call)
     assert row_counts(gj, models) == before, info.value.code
     return info.value
+
+
+def employee_citizen(
+    gj: Gongji, by: Principal, *, region: str = "620702", income: int = 0, past: int = 0, birth: date = date(1980, 5, 1)
+) -> Principal:
+    """An employee who can log in, with ``past`` fen in past years (put there by a real year-end
+    rollover of 2025) and ``income`` fen in the current year."""
+    pid = employee(gj, by, region=region, birth=birth, income_fen=past or income)
+    if past:
+
+        def roll(uow: Any) -> None:
+            registry.year_end_rollover(uow, ctx(gj, by), year=2025, person_ids=[pid])
+            if income:
+                registry.post_account_income(
+                    uow,
+                    ctx(gj, by),
+                    person_id=pid,
+                    month="2026-11",
+                    kind="employee_contribution",
+                    amount_fen=income,
+                    idempotency_key=f"income-after-roll-{pid}",
+                )
+            uow.commit()
+
+        gj.run(roll)
+    return citizen(gj, pid)

@@ -53,25 +53,7 @@ def office(gj):
 
 def _employee(gj, office, *, income, birth=date(1980, 5, 1), region=GANSU, past=0):
     """An employee citizen with ``past`` in past years (via a real rollover) and ``income`` this year."""
-    pid = S.employee(gj, office, region=region, birth=birth, income_fen=past or income)
-    if past:
-
-        def roll(uow):
-            registry.year_end_rollover(uow, S.ctx(gj, office), year=2025, person_ids=[pid])
-            if income:
-                registry.post_account_income(
-                    uow,
-                    S.ctx(gj, office),
-                    person_id=pid,
-                    month="2026-11",
-                    kind="employee_contribution",
-                    amount_fen=income,
-                    idempotency_key=f"income-after-roll-{pid}",
-                )
-            uow.commit()
-
-        gj.run(roll)
-    return S.citizen(gj, pid)
+    return S.employee_citizen(gj, office, region=region, income=income, past=past, birth=birth)
 
 
 def _allocate(gj, who, binding_id, amount, key=None, profile=None):

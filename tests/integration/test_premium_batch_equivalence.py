@@ -247,25 +247,7 @@ def _tax_user(gj: Gongji) -> Principal:
 
 
 def _employee(gj: Gongji, by: Principal, *, region: str, income: int = 0, past: int = 0, birth=date(1980, 5, 1)):
-    pid = S.employee(gj, by, region=region, birth=birth, income_fen=past or income)
-    if past:
-
-        def roll(uow: Any) -> None:
-            registry.year_end_rollover(uow, S.ctx(gj, by), year=2025, person_ids=[pid])
-            if income:
-                registry.post_account_income(
-                    uow,
-                    S.ctx(gj, by),
-                    person_id=pid,
-                    month="2026-11",
-                    kind="employee_contribution",
-                    amount_fen=income,
-                    idempotency_key=f"income-after-roll-{pid}",
-                )
-            uow.commit()
-
-        gj.run(roll)
-    return S.citizen(gj, pid)
+    return S.employee_citizen(gj, by, region=region, income=income, past=past, birth=birth)
 
 
 def _enrollment_action(gj: Gongji, by: Principal, person_id: int, insutype: str, action: EnrollmentAction) -> None:

@@ -77,25 +77,7 @@ def tax(gj):
 
 def _employee(gj, by, *, region=GANSU, income=0, past=0, birth=date(1980, 5, 1)):
     """An employee citizen with ``past`` in past years (via a real rollover) and ``income`` this year."""
-    pid = S.employee(gj, by, region=region, birth=birth, income_fen=past or income)
-    if past:
-
-        def roll(uow):
-            registry.year_end_rollover(uow, S.ctx(gj, by), year=2025, person_ids=[pid])
-            if income:
-                registry.post_account_income(
-                    uow,
-                    S.ctx(gj, by),
-                    person_id=pid,
-                    month="2026-11",
-                    kind="employee_contribution",
-                    amount_fen=income,
-                    idempotency_key=f"income-after-roll-{pid}",
-                )
-            uow.commit()
-
-        gj.run(roll)
-    return S.citizen(gj, pid)
+    return S.employee_citizen(gj, by, region=region, income=income, past=past, birth=birth)
 
 
 def _child(gj, by, region=GANSU, birth=date(2012, 3, 3)) -> int:

@@ -44,13 +44,7 @@ def at(gj: Gongji, day: date) -> None:
     gj.clock.at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI)  # type: ignore[attr-defined]
 
 
-def ok(gj: Gongji, call: Callable[[Any], Any]) -> Any:
-    def go(uow: Any) -> Any:
-        result = call(uow)
-        uow.commit()
-        return result
-
-    return gj.run(go)
+ok = support.committed  # run the call in one unit of work and commit
 
 
 def snapshot(gj: Gongji) -> dict[str, Any]:
