@@ -76,6 +76,14 @@ def channel_account(channel: str) -> str:
     return f"external:channel:{channel}"
 
 
+def _check_channel(channel: str, reference: object) -> None:
+    """A channel we take payments from, and its serial (the idempotency reference)."""
+    if channel not in CHANNELS:
+        raise UnknownCode("缴费渠道不存在", "Unknown payment channel", field="channel", value=channel)
+    if not isinstance(reference, str) or not _REFERENCE.match(reference):
+        raise InvalidRequest("缴费流水号格式不正确", "reference: 1–64 of A-Z a-z 0-9 . _ : -", field="reference")
+
+
 def _key(channel: str, reference: str) -> str:
     return f"premium-channel:{channel}:{reference}"
 
@@ -116,10 +124,7 @@ def record_payment(
     window is refused as before (``E_RESIDENT_OUTSIDE_WINDOW``); ``late`` on a day the window is
     still open is an ordinary in-window payment."""
     ctx.principal.require(Role.STAFF, Role.TAX)
-    if channel not in CHANNELS:
-        raise UnknownCode("缴费渠道不存在", "Unknown payment channel", field="channel", value=channel)
-    if not isinstance(reference, str) or not _REFERENCE.match(reference):
-        raise InvalidRequest("缴费流水号格式不正确", "reference: 1–64 of A-Z a-z 0-9 . _ : -", field="reference")
+    _check_channel(channel, reference)
     require_positive_fen(amount_fen)
     if insutype != RESIDENT_BASIC:
         raise UnknownCode(
@@ -295,10 +300,7 @@ def buy_back_waiting(
     (``domain.resident.benefit_start_after_buyback``). Every refusal writes nothing.
     """
     ctx.principal.require(Role.STAFF)
-    if channel not in CHANNELS:
-        raise UnknownCode("缴费渠道不存在", "Unknown payment channel", field="channel", value=channel)
-    if not isinstance(reference, str) or not _REFERENCE.match(reference):
-        raise InvalidRequest("缴费流水号格式不正确", "reference: 1–64 of A-Z a-z 0-9 . _ : -", field="reference")
+    _check_channel(channel, reference)
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 120:
         raise InvalidRequest("购买月数应为1-120之间的整数", "months: a whole number 1..120", field="months")
     require_positive_fen(amount_fen)
