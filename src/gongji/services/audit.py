@@ -25,6 +25,32 @@ class Channel:
     client_addr: str | None = None
 
 
+def row_values(
+    *,
+    actor: Any,
+    action: str,
+    entity: str,
+    entity_id: object | None,
+    now: datetime,
+    channel: Channel,
+    detail: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of one audit row (the detail masked): ``record`` adds it as an object, a bulk
+    writer (``services.premium_batch``) inserts many at once."""
+    return {
+        "at": now,
+        "user_id": getattr(actor, "user_id", None),
+        "username": getattr(actor, "username", None),
+        "role": getattr(actor, "role", None),
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "channel": channel.name,
+        "client_addr": channel.client_addr,
+        "detail_json": mask_text(json.dumps(detail or {}, ensure_ascii=False, default=str)),
+    }
+
+
 def record(
     uow: UnitOfWork,
     *,
@@ -39,15 +65,8 @@ def record(
     """Add one audit row to the unit of work (committed with the change it describes)."""
     uow.session.add(
         AuditLog(
-            at=now,
-            user_id=getattr(actor, "user_id", None),
-            username=getattr(actor, "username", None),
-            role=getattr(actor, "role", None),
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            channel=channel.name,
-            client_addr=channel.client_addr,
-            detail_json=mask_text(json.dumps(detail or {}, ensure_ascii=False, default=str)),
+            **row_values(
+                actor=actor, action=action, entity=entity, entity_id=entity_id, now=now, channel=channel, detail=detail
+            )
         )
     )

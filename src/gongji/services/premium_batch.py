@@ -38,8 +38,9 @@ per request:
    (``ledger.post_many``: the rows ``ledger.post`` writes), family_payment, family_draw,
    premium_commitment (Henan), resident_premium (new rows ``INSERT … ON CONFLICT DO NOTHING``;
    a row a concurrent payer inserted meanwhile reruns the chunk), premium_payment, tax_request
-   with the answers, audit rows (as ``registry.audit_event`` builds them). Ids are drawn first
-   (``ledger.next_ids``) and the rows inserted by executemany without RETURNING.
+   with the answers, audit rows (``audit.row_values``, as ``registry.audit_event`` writes
+   them). Ids are drawn first (``ledger.next_ids``) and the rows inserted by executemany
+   without RETURNING.
 
 ``mode="per_request"`` runs ``premiums.tax_family_payment`` for each request of the chunk (the
 reference the set-based path is tested against, tests/integration/test_premium_batch_equivalence.py).
@@ -89,10 +90,9 @@ from gongji.domain.errors import (
     ResidentRefusal,
 )
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID
-from gongji.domain.masking import mask_text
 from gongji.domain.registry import EMPLOYEE_BASIC, RESIDENT_BASIC, EnrollmentStatus
 from gongji.policy.schema import PremiumStandard, Profile
-from gongji.services import family, ledger, premiums, waiting
+from gongji.services import audit, family, ledger, premiums, waiting
 from gongji.services.auth import Role
 from gongji.services.registry import Ctx
 
@@ -532,21 +532,17 @@ def _write_premiums(uow: UnitOfWork, conn: Connection, ctx: Ctx, paid: list[_New
 
 
 def _audit_row(ctx: Ctx, action: str, entity: str, entity_id: int, detail: dict[str, Any]) -> dict[str, Any]:
-    """The audit_log row ``registry.audit_event`` (``audit.record``) adds for one request, as a
-    row for a multi-row insert (an ORM object per row cost more than the rest of its request)."""
-    principal = ctx.principal
-    return {
-        "at": ctx.clock.now(),
-        "user_id": principal.user_id,
-        "username": principal.username,
-        "role": principal.role,
-        "action": action,
-        "entity": entity,
-        "entity_id": str(entity_id),
-        "channel": ctx.channel.name,
-        "client_addr": ctx.channel.client_addr,
-        "detail_json": mask_text(json.dumps(detail, ensure_ascii=False, default=str)),
-    }
+    """The audit_log row ``registry.audit_event`` adds for one request, as a row for a multi-row
+    insert (an ORM object per row cost more than the rest of its request)."""
+    return audit.row_values(
+        actor=ctx.principal,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        now=ctx.clock.now(),
+        channel=ctx.channel,
+        detail=detail,
+    )
 
 
 def _write(uow: UnitOfWork, ctx: Ctx, new: list[_New], paid: list[_New], facts: _Facts) -> None:
