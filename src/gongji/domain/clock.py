@@ -8,6 +8,11 @@ from typing import Protocol
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+def local_date(at: datetime) -> date:
+    """The Beijing date of a stored timestamp (SQLite gives back the naive Beijing time it was given)."""
+    return (at if at.tzinfo else at.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI).date()
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

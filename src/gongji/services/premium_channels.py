@@ -36,6 +36,7 @@ from gongji.adapters.db.models import LedgerTxn, PremiumPayment, ResidentPremium
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.region_data import region_table
 from gongji.domain import ledger as L
+from gongji.domain.clock import local_date
 from gongji.domain.errors import (
     BuybackNotAllowed,
     Forbidden,
@@ -356,7 +357,7 @@ def buy_back_waiting(
         raise BuybackNotAllowed(
             months=months, at_most=quote["months_left"], bought_back_months=quote["bought_back_months"]
         )
-    paid_on = waiting.local_day(premium.paid_at) if premium.paid_at else today
+    paid_on = local_date(premium.paid_at) if premium.paid_at else today
     bought_total = quote["bought_back_months"] + months
     result = buy_back(
         policy,

@@ -50,7 +50,7 @@ from gongji.adapters.family_texts import family_texts
 from gongji.adapters.region_data import region_table
 from gongji.domain import certificates as C
 from gongji.domain import family as F
-from gongji.domain.clock import SHANGHAI
+from gongji.domain.clock import SHANGHAI, local_date
 from gongji.domain.errors import Forbidden, InvalidRequest, InvalidStateTransition, NotFound
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID, parse_id_number
 from gongji.domain.masking import mask_id_number, mask_name
@@ -462,7 +462,7 @@ def issue_certificate(uow: UnitOfWork, ctx: Ctx, *, payment_id: int) -> dict[str
         benefit_year=premium.benefit_year,
         insutype=premium.insutype,
         amount_fen=p.amount_fen,
-        paid_on=p.created_at.astimezone(SHANGHAI).date() if p.created_at.tzinfo else p.created_at.date(),
+        paid_on=local_date(p.created_at),
         channel=channel,
         payer_name=payer_name,
         issued_at=ctx.clock.now().replace(microsecond=0),

@@ -21,14 +21,14 @@ enrollment (390) in force on 1 January of it (``domain.resident.years_broken``).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from gongji.adapters.db.models import Enrollment, Person, ResidentPremium
 from gongji.adapters.db.unit_of_work import UnitOfWork
-from gongji.domain.clock import SHANGHAI
+from gongji.domain.clock import local_date
 from gongji.domain.registry import EMPLOYEE_BASIC, RESIDENT_BASIC, RESIDENT_CRITICAL
 from gongji.domain.resident import (
     WaitingDecision,
@@ -42,11 +42,6 @@ from gongji.policy.schema import PolicyLookupError, Profile
 PAID = "paid"  # premiums.PAID (services.premiums imports this module, not the other way round)
 RESIDENT_INSUTYPES = (RESIDENT_BASIC, RESIDENT_CRITICAL)
 """Resident basic (390) and its critical-illness insurance (392), which rides on it."""
-
-
-def local_day(at: datetime) -> date:
-    """The Beijing date of a stored timestamp (SQLite gives back the naive Beijing time it was given)."""
-    return (at if at.tzinfo else at.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI).date()
 
 
 Spells = list[tuple[date, date | None]]
@@ -169,7 +164,7 @@ def outside_window_when_paid(profile: Profile, premium: ResidentPremium) -> bool
         standard = profile.premium_for(premium.benefit_year, premium.insutype)
     except PolicyLookupError:
         return False
-    return not standard.is_collecting(local_day(premium.paid_at))
+    return not standard.is_collecting(local_date(premium.paid_at))
 
 
 def buyback_quote(profile: Profile, premium: ResidentPremium, person: Person, *, today: date) -> dict[str, Any]:
