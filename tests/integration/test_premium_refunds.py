@@ -290,3 +290,22 @@ def test_family_paid_premium_of_a_subsidized_relative_returns_the_own_share_to_t
     assert (done["refund_fen"], done["withheld_fen"]) == (PREMIUM - FIXED, FIXED)
     assert balances(gj, family_account, ASSIST) == {family_account: PREMIUM - FIXED, ASSIST: before + FIXED}
     assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
+
+
+def test_the_pending_count_is_the_requests_in_the_staff_members_regions(gj: Gongji, staff: Principal) -> None:
+    """The 退费审核 link counts what the list shows: requests to review in one's regions only."""
+    _, first = paid_by_bank(gj, staff)
+    _, second = paid_by_bank(gj, staff)
+    ok(gj, ask(gj, staff, first))
+    done = ok(gj, ask(gj, staff, second))
+    far = support.staff(gj, ["330100"])
+
+    def count(who: Principal) -> int:
+        c = support.ctx(gj, who)
+        return int(gj.run(lambda uow: premium_refunds.pending_refund_count(uow, c)))
+
+    assert count(staff) == 2 and count(far) == 0
+    ok(gj, review(gj, staff, done["refund_id"]))
+    c = support.ctx(gj, staff)
+    listed = gj.run(lambda uow: premium_refunds.refund_requests(uow, c))
+    assert count(staff) == len(listed) == 1
