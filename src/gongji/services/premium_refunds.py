@@ -116,7 +116,6 @@ def _source_of(uow: UnitOfWork, payment: PremiumPayment, *, from_assistance: boo
 
 def _refundable(
     uow: UnitOfWork,
-    ctx: Ctx,
     profile: Profile,
     payment: PremiumPayment,
     premium: ResidentPremium,
@@ -237,7 +236,7 @@ def quote_refund(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, payment_id: int
     """What a refund of this payment for ``reason`` would pay back today, or the refusal (raised):
     shown before the citizen or the counter confirms. Writes nothing."""
     payment, premium = _payment(uow, ctx, payment_id)
-    r = _refundable(uow, ctx, profile, payment, premium, reason=_check_reason(reason), day=ctx.clock.today())
+    r = _refundable(uow, profile, payment, premium, reason=_check_reason(reason), day=ctx.clock.today())
     return {"payment_id": payment.id, "premium": premium_view(uow, premium), **_quote_view(r)}
 
 
@@ -263,7 +262,7 @@ def quote_request(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, refund_id: int
     if refund.status != REQUESTED:
         raise InvalidStateTransition("该退费申请已审核", "This request was already reviewed", status=refund.status)
     _guard_benefit_started(profile, premium, ctx)
-    r = _refundable(uow, ctx, profile, payment, premium, reason=refund.reason, day=local_date(refund.requested_at))
+    r = _refundable(uow, profile, payment, premium, reason=refund.reason, day=local_date(refund.requested_at))
     return {"refund_id": refund.id, "payment_id": payment.id, **_quote_view(r)}
 
 
@@ -275,7 +274,7 @@ def request_refund(
     reason = _check_reason(reason)
     note = _check_note(note)
     premium = _lock_premium(uow, premium.id)
-    _refundable(uow, ctx, profile, payment, premium, reason=reason, day=ctx.clock.today())
+    _refundable(uow, profile, payment, premium, reason=reason, day=ctx.clock.today())
     existing = _open_request(uow, payment.id)
     if existing is not None:
         raise DuplicateRecord(
@@ -361,7 +360,7 @@ def review_refund(
     if approve:
         premium = _lock_premium(uow, payment.premium_id)
         _guard_benefit_started(profile, premium, ctx)
-        r = _refundable(uow, ctx, profile, payment, premium, reason=refund.reason, day=local_date(refund.requested_at))
+        r = _refundable(uow, profile, payment, premium, reason=refund.reason, day=local_date(refund.requested_at))
         back = _pay_back(uow, ctx, r, refund)
         payment.status = REFUNDED
         premium.status = REFUNDED
