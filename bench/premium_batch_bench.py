@@ -21,7 +21,7 @@ Set-up, not timed: N bound pairs, written by COPY and INSERT … SELECT generate
 The clock stands at 2026-11-23 10:00 (FixedClock), inside Gansu's 2027 collection window
 (2026-09-01…12-31, individual premium 400.00 yuan).
 
-Timed: the N requests, from a generator, through ``services.premium_batch.tax_family_payments_batch``
+Timed: the N requests, from a generator, through ``services.resident.batch.tax_family_payments_batch``
 (``--mode set``, the default: each chunk read, decided and written set-based, one transaction per
 chunk; ``--mode per_request``: ``premiums.tax_family_payment`` per request, for comparison), in a
 fresh process (forked from a small fork server) so that its ``ru_maxrss`` is the batch's alone.
@@ -74,10 +74,12 @@ from gongji.bootstrap import Gongji, bootstrap  # noqa: E402
 from gongji.devtools import pg_cluster  # noqa: E402
 from gongji.domain.clock import SHANGHAI, FixedClock  # noqa: E402
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID, make_id_number  # noqa: E402
-from gongji.services import auth, premium_batch, premiums  # noqa: E402
+from gongji.services import auth  # noqa: E402
 from gongji.services.audit import Channel  # noqa: E402
 from gongji.services.auth import Principal, Role  # noqa: E402
-from gongji.services.registry import Ctx  # noqa: E402
+from gongji.services.registry.persons import Ctx  # noqa: E402
+from gongji.services.resident import batch as premium_batch  # noqa: E402
+from gongji.services.resident import premiums  # noqa: E402
 
 RESULTS_DIR = LB.RESULTS_DIR
 say = LB.say

@@ -32,7 +32,7 @@ CPU is measured over each timed window from /proc: the server's process tree (uv
 supervisor + workers), PostgreSQL's (postmaster, backends; exited backends through the
 postmaster's children times), this client process, and the whole machine. A separate in-process
 pass then counts the SQL statements of each interface call (SQLAlchemy events), times
-``services.nhsa.call`` for 2207 alone, and profiles it (cProfile) — where a 2207 spends its CPU.
+``settlement.interface.call`` for 2207 alone, and profiles it (cProfile) — where a 2207 spends its CPU.
 
 Results: a rich table on stdout, bench/results/settlement-<UTC timestamp>.json and
 bench/results/settlement-latest.json (not for --quick).
@@ -77,8 +77,9 @@ from gongji.adapters.nhsa.client import SHANGHAI, HisClient, Key, parts_of  # no
 from gongji.bootstrap import Gongji, bootstrap  # noqa: E402
 from gongji.devtools import pg_cluster  # noqa: E402
 from gongji.entrypoints import his_simulator as sim  # noqa: E402
-from gongji.services import auth, nhsa  # noqa: E402
+from gongji.services import auth  # noqa: E402
 from gongji.services.auth import Role  # noqa: E402
+from gongji.services.settlement import interface as nhsa  # noqa: E402
 
 REGION = LB.REGION  # 620100 兰州: persons, enrollments and hospitals in one pooling region
 HOSPITAL_LEVEL = 3
@@ -552,12 +553,12 @@ def full_flow_check(gj: Gongji, url: str, hospitals: list[Hospital], n_persons: 
     return out
 
 
-# --- the in-process pass: statements per call, CPU of services.nhsa.call, cProfile -------------------------
+# --- the in-process pass: statements per call, CPU of settlement.interface.call, cProfile -------------------------
 
 
 def profile_pass(gj: Gongji, hospital: Hospital, jobs: list[Job]) -> dict[str, Any]:
     """In this process, on the server's database (server stopped): SQL statements per interface
-    call, then CPU per ``services.nhsa.call`` 2207 (no HTTP), then a cProfile of it."""
+    call, then CPU per ``settlement.interface.call`` 2207 (no HTTP), then a cProfile of it."""
     from fastapi.testclient import TestClient
 
     from gongji.entrypoints.api.app import create_app
@@ -670,7 +671,7 @@ def profile_pass(gj: Gongji, hospital: Hospital, jobs: list[Job]) -> dict[str, A
     example_key = next((k for k in ("2207 flag 1", "2207 flag 2", "2207 flag 0") if k in statements), None)
     example = _first_call(statements[example_key]) if example_key else []
 
-    # services.nhsa.call for 2207 in this thread alone: CPU per call, then cProfile
+    # settlement.interface.call for 2207 in this thread alone: CPU per call, then cProfile
     n = min(PROFILE_CALLS, max(1, (len(rest) - 5) // 2))
     for job in rest[:5]:
         direct(job, his)
@@ -685,7 +686,7 @@ def profile_pass(gj: Gongji, hospital: Hospital, jobs: list[Job]) -> dict[str, A
     for job in profiled:
         direct(job, his)
     prof.disable()
-    say(f"in-process services.nhsa.call 2207: {cpu_ms:.2f} ms CPU, {wall_ms:.2f} ms wall per call (1 thread)")
+    say(f"in-process settlement.interface.call 2207: {cpu_ms:.2f} ms CPU, {wall_ms:.2f} ms wall per call (1 thread)")
     return {
         "per_call": per_call,
         "example_2207": {"label": example_key, "statements": example},
@@ -693,7 +694,7 @@ def profile_pass(gj: Gongji, hospital: Hospital, jobs: list[Job]) -> dict[str, A
             "calls": len(timed),
             "cpu_ms_per_call": round(cpu_ms, 3),
             "wall_ms_per_call": round(wall_ms, 3),
-            "note": "services.nhsa.call in this process, one thread, no HTTP: gateway check, envelope, "
+            "note": "settlement.interface.call in this process, one thread, no HTTP: gateway check, envelope, "
             "msgid lookup, settle, answer stored; the database in its own processes",
         },
         "cprofile_2207": _profile_summary(prof, len(profiled), round(cpu_ms, 3)),
@@ -879,7 +880,7 @@ def run_postgres(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
         out["check_ledger"] = LB.ledger_check(gj)
         say(f"check_ledger: ok={out['check_ledger']['ok']}")
-        say("in-process pass: statements per call, services.nhsa.call CPU, cProfile")
+        say("in-process pass: statements per call, settlement.interface.call CPU, cProfile")
         out["profile"] = profile_pass(gj, hospitals[-1], jobs[-1])
         gj.engine.dispose()
 
@@ -1039,7 +1040,7 @@ def print_report(report: dict[str, Any]) -> None:
         console.print(f"SQL statements per call (+ BEGIN/COMMIT): {per}")
         n = prof["nhsa_call_2207"]
         console.print(
-            f"services.nhsa.call 2207 in process: {n['cpu_ms_per_call']} ms CPU, {n['wall_ms_per_call']} ms wall; "
+            f"interface.call 2207 in process: {n['cpu_ms_per_call']} ms CPU, {n['wall_ms_per_call']} ms wall; "
             f"cProfile share: {prof['cprofile_2207']['share_by_area']}"
         )
         console.print(
@@ -1052,7 +1053,7 @@ def print_report(report: dict[str, Any]) -> None:
         )
         b = pg["bound"]
         console.print(
-            f"CPU ms per 2207: {b['cpu_ms_per_2207']} (services.nhsa.call {b['server_ms_in_services_nhsa_call']}, "
+            f"CPU ms per 2207: {b['cpu_ms_per_2207']} (interface.call {b['server_ms_in_services_nhsa_call']}, "
             f"HTTP stack {b['server_ms_in_http_stack']}); per pgbench txn: {b['cpu_ms_per_pgbench_txn']}; "
             f"ceiling on {pg['cpu'][pg['headline']['gongji_run']]['cores']} cores: "
             f"{b['ceiling_tps_all_cores_for_gongji']} tps (PostgreSQL alone: {b['ceiling_tps_postgres_only']}); "

@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from gongji.adapters.db.models import Institution
 from gongji.adapters.nhsa.client import HisClient, Key
 from gongji.bootstrap import Gongji
-from gongji.services import auth, nhsa
+from gongji.services import auth
 from gongji.services.auth import Role
+from gongji.services.settlement import interface as nhsa
 from tests import support as S
 
 

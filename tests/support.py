@@ -8,10 +8,11 @@ from typing import Any
 
 from gongji.bootstrap import Gongji
 from gongji.domain.ids import make_id_number
-from gongji.services import auth, registry
+from gongji.services import auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Principal, Role
-from gongji.services.registry import Ctx
+from gongji.services.registry import persons as registry
+from gongji.services.registry.persons import Ctx
 
 _seq = itertools.count(1)
 PASSWORD = "Passw0rd!gongji"
@@ -160,7 +161,7 @@ def person_cert(gj: Gongji, person_id: int) -> str:
 
 
 def accept_agreement(gj: Gongji, who: Principal, person_id: int | None = None) -> None:
-    from gongji.services import family
+    from gongji.services.family import service as family
 
     def go(uow: Any) -> None:
         family.accept_agreement(uow, ctx(gj, who), person_id=person_id or who.person_id, version=family.texts().version)
@@ -170,7 +171,7 @@ def accept_agreement(gj: Gongji, who: Principal, person_id: int | None = None) -
 
 
 def bind_request(gj: Gongji, authorizer_id: int, relative_id: int, relation: str, **overrides: Any) -> Any:
-    from gongji.services import family
+    from gongji.services.family import service as family
 
     fields: dict[str, Any] = {
         "authorizer_id": authorizer_id,
@@ -187,7 +188,7 @@ def bind_request(gj: Gongji, authorizer_id: int, relative_id: int, relation: str
 
 def bind(gj: Gongji, who: Principal, relative_id: int, relation: str, *, profile: Any = None, **overrides: Any) -> dict:
     """Accept the agreement if needed and bind ``relative_id`` for the citizen ``who``."""
-    from gongji.services import family
+    from gongji.services.family import service as family
 
     def accepted(uow: Any) -> bool:
         return family.has_accepted_agreement(uow, who.person_id)
@@ -202,7 +203,7 @@ def allocate(gj: Gongji, who: Principal, binding_id: int, amount_fen: int, *, ke
     """共济账户划拨 (allocation model, Gansu): move ``amount_fen`` into the relative's family account."""
     import uuid
 
-    from gongji.services import family
+    from gongji.services.family import service as family
 
     def go(uow: Any) -> dict:
         r = family.allocate(

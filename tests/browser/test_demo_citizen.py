@@ -13,7 +13,8 @@ from sqlalchemy import select
 from gongji.adapters.db.models import AppUser, Person
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain.money import yuan
-from gongji.services import demo, registry
+from gongji.services.demo import province as demo
+from gongji.services.registry import persons as registry
 from tests.browser.conftest import MOBILE, screenshot, serve
 from tests.conftest import TEST_VAR, _settings
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from gongji.adapters.db.models import AppUser, Enrollment, FamilyBinding, HouseholdMember, Person
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain.money import yuan
-from gongji.services import demo, demo_family
+from gongji.services.demo import family as demo_family
+from gongji.services.demo import province as demo
 from tests.browser.conftest import MOBILE, screenshot, serve
 from tests.conftest import TEST_VAR, _settings
 

@@ -24,7 +24,9 @@ from gongji.domain import ledger as L
 from gongji.domain.clock import SHANGHAI, FixedClock
 from gongji.domain.errors import IdentityMismatch
 from gongji.domain.masking import mask_id_number
-from gongji.services import family, ledger, registry
+from gongji.services import ledger
+from gongji.services.family import service as family
+from gongji.services.registry import persons as registry
 from tests import support
 from tests.browser.conftest import MOBILE, login, screenshot, serve
 from tests.conftest import TEST_VAR, _settings

@@ -10,8 +10,9 @@ import pytest
 from gongji.adapters.db.models import Person
 from gongji.bootstrap import Gongji
 from gongji.domain.masking import mask_id_number
-from gongji.services import auth, registry
+from gongji.services import auth
 from gongji.services.auth import Role
+from gongji.services.registry import persons as registry
 from tests import support
 from tests.browser.conftest import login, screenshot
 

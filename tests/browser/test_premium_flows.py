@@ -20,7 +20,8 @@ import pytest
 
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain.clock import SHANGHAI, FixedClock
-from gongji.services import premium_pages, registry
+from gongji.services.registry import persons as registry
+from gongji.services.resident import views as premium_pages
 from tests import support
 from tests.browser.conftest import MOBILE, login, screenshot, serve
 from tests.conftest import TEST_VAR, _settings

@@ -19,9 +19,9 @@ import pytest
 
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain.clock import SHANGHAI, FixedClock
-from gongji.services import premium_channels
-from gongji.services import premium_pages as P
 from gongji.services.auth import Principal
+from gongji.services.resident import channels as premium_channels
+from gongji.services.resident import views as P
 from tests import support
 from tests.browser.conftest import MOBILE, login, screenshot, serve
 from tests.conftest import TEST_VAR, _settings

@@ -120,7 +120,7 @@ def test_citizen_sees_own_movements_but_not_anothers(gj, client):
 
 def test_a_reversal_cannot_push_an_account_below_zero(gj, client):
     """After the year-end rollover the current-year account is empty: reversing its income is refused."""
-    from gongji.services import registry
+    from gongji.services.registry import persons as registry
 
     staff = support.staff(gj, ["620700"], username="staff_rev3")
     pid = support.employee(gj, staff)

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from gongji.adapters.db.models import FamilyBinding, FamilyDraw, FamilyPayment, Institution, LedgerTxn
-from gongji.services import auth, family
+from gongji.services import auth
 from gongji.services.auth import Role
+from gongji.services.family import service as family
 from tests import support as S
 from tests.e2e.conftest import login
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
-from gongji.services import subsidies
+from gongji.services.resident import subsidies
 from tests import support
 from tests.e2e.conftest import login
 

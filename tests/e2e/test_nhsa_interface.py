@@ -43,7 +43,9 @@ from gongji.adapters.nhsa.client import CALL_SERVICE, PATHS, HisClient, parts_of
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain import ledger as L
 from gongji.entrypoints.api.app import create_app
-from gongji.services import ledger, registry, settlement
+from gongji.services import ledger
+from gongji.services.registry import persons as registry
+from gongji.services.settlement import settle as settlement
 from tests import nhsa_support as N
 from tests import support as S
 from tests.nhsa_support import fen

@@ -17,7 +17,8 @@ from gongji.adapters.nhsa import gateway_auth
 from gongji.adapters.nhsa.client import HisClient, parts_of
 from gongji.domain import ledger as L
 from gongji.domain.errors import InvalidStateTransition
-from gongji.services import ledger, registry
+from gongji.services import ledger
+from gongji.services.registry import persons as registry
 from tests import support as S
 from tests.nhsa_support import fen
 

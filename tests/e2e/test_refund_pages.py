@@ -13,7 +13,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gongji.bootstrap import Gongji
-from gongji.services import premium_channels, subsidies
+from gongji.services.resident import channels as premium_channels
+from gongji.services.resident import subsidies
 from tests import support
 from tests.support import PASSWORD
 

@@ -34,8 +34,8 @@ from gongji.bootstrap import Gongji
 from gongji.domain.errors import GongjiError
 from gongji.domain.ids import make_id_number
 from gongji.domain.masking import mask_id_number
-from gongji.services import enrollment_forms as ef
 from gongji.services.auth import Principal
+from gongji.services.resident import forms as ef
 from tests import support
 from tests.conftest import need
 

@@ -34,7 +34,8 @@ from gongji.domain.errors import (
     UnknownCode,
 )
 from gongji.domain.registry import EnrollmentAction
-from gongji.services import family, registry
+from gongji.services.family import service as family
+from gongji.services.registry import persons as registry
 from tests import support as S
 
 GANSU = "620702"  # 甘州区

@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from gongji.adapters.db.models import AppUser, FamilyBinding, FamilyPayment
-from gongji.services import demo, demo_family, ledger
+from gongji.services import ledger
+from gongji.services.demo import family as demo_family
+from gongji.services.demo import province as demo
 
 
 @pytest.mark.parametrize("province", ["gansu", "zhejiang", "henan"])

@@ -26,7 +26,9 @@ from gongji.domain.errors import (
     UseNotAllowed,
 )
 from gongji.domain.registry import EnrollmentAction
-from gongji.services import family, ledger, registry
+from gongji.services import ledger
+from gongji.services.family import service as family
+from gongji.services.registry import persons as registry
 from tests import support as S
 
 GANSU = "620702"

@@ -18,7 +18,8 @@ from gongji.adapters.db.models import Institution, Settlement
 from gongji.bootstrap import Gongji
 from gongji.entrypoints import his_simulator as sim
 from gongji.entrypoints.api.app import create_app
-from gongji.services import demo, ledger
+from gongji.services import ledger
+from gongji.services.demo import province as demo
 
 PERSONS = 120
 ROUNDS = 20

@@ -1,7 +1,7 @@
 """Reconciliation of the 两定 interface: 3201 对总账, 3202 对明细账 and the files moved by 9101/9102,
 plus 9001 sign-in (INTERFACE.md §4 (3201/3202); §2 for the TXT-in-ZIP file rules).
 
-The centre's side is written straight into ``settlement`` the way ``services.settlement`` writes it:
+The centre's side is written straight into ``settlement`` the way ``services.settlement.settle`` writes it:
 a 2207 row (refd_setl_flag 0, status settled) and, for a cancellation, the original set to
 "cancelled" plus its own reversal row (refd_setl_flag 1, negative amounts). Requests go through
 ``spec.parse_input`` first, so the functions see what the dispatcher gives them.
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from gongji.adapters.db.models import Institution, NhsaFile, Settlement, Visit
 from gongji.adapters.nhsa import spec
 from gongji.domain.errors import AmountsMismatch, FileUnknown, InvalidRequest, WrongInstitution
-from gongji.services import reconciliation as R
+from gongji.services.settlement import reconciliation as R
 from tests import support as S
 
 GANSU = "620702"
@@ -149,7 +149,7 @@ def _settle(
 
 
 def _cancel(gj, setl_id: int, at: datetime) -> int:
-    """A 2208 cancellation as services.settlement writes it; returns the reversal's setl_id."""
+    """A 2208 cancellation as services.settlement.settle writes it; returns the reversal's setl_id."""
 
     def go(uow):
         row = uow.session.get(Settlement, setl_id)

@@ -19,8 +19,10 @@ from sqlalchemy import func, select
 from gongji.adapters.db.models import LedgerTxn, ResidentPremium, TaxRequest
 from gongji.domain import ledger as L
 from gongji.domain.errors import Forbidden
-from gongji.services import auth, ledger, premium_batch, premiums
+from gongji.services import auth, ledger
 from gongji.services.auth import Role
+from gongji.services.resident import batch as premium_batch
+from gongji.services.resident import premiums
 from tests import support as S
 
 GANSU = "620702"

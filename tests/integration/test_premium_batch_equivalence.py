@@ -38,8 +38,11 @@ from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import IdempotencyConflict, InvalidInput
 from gongji.domain.registry import EnrollmentAction
 from gongji.policy.schema import PremiumStandard, Profile
-from gongji.services import auth, ledger, premium_batch, premiums, registry
+from gongji.services import auth, ledger
 from gongji.services.auth import Principal, Role
+from gongji.services.registry import persons as registry
+from gongji.services.resident import batch as premium_batch
+from gongji.services.resident import premiums
 from tests import support as S
 
 GANSU, ZHEJIANG, HENAN = "620702", "330106", "411623"

@@ -24,7 +24,9 @@ from gongji.domain import certificates as C
 from gongji.domain import ledger as L
 from gongji.domain.errors import Forbidden, InvalidRequest, NotFound
 from gongji.domain.masking import mask_name
-from gongji.services import ledger, premium_pages, registry
+from gongji.services import ledger
+from gongji.services.registry import persons as registry
+from gongji.services.resident import views as premium_pages
 from tests import support as S
 from tests.conftest import need
 

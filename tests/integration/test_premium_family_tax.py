@@ -44,8 +44,12 @@ from gongji.domain.errors import (
 )
 from gongji.domain.registry import EnrollmentAction
 from gongji.policy.schema import PremiumStandard
-from gongji.services import auth, family, ledger, premium_refunds, premiums, registry
+from gongji.services import auth, ledger
 from gongji.services.auth import Role
+from gongji.services.family import service as family
+from gongji.services.registry import persons as registry
+from gongji.services.resident import premiums
+from gongji.services.resident import refunds as premium_refunds
 from tests import support as S
 
 GANSU = "620702"  # 甘州区

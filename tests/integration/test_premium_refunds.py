@@ -22,8 +22,10 @@ from gongji.adapters.db.models import AuditLog, LedgerTxn, PremiumPayment, Premi
 from gongji.bootstrap import Gongji
 from gongji.domain.clock import SHANGHAI, FixedClock
 from gongji.domain.errors import GongjiError
-from gongji.services import auth, ledger, premium_refunds, subsidies
+from gongji.services import auth, ledger
 from gongji.services.auth import Principal, Role
+from gongji.services.resident import refunds as premium_refunds
+from gongji.services.resident import subsidies
 from tests import support
 from tests.integration.test_subsidies import ASSIST, INCOME, PREMIUM, YEAR, balances, ok, pay, person, status
 

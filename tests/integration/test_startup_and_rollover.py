@@ -10,7 +10,7 @@ import pytest
 
 from gongji.bootstrap import bootstrap
 from gongji.policy import ProfileError, default_profiles_dir
-from gongji.services import registry
+from gongji.services.registry import persons as registry
 from tests import support
 
 

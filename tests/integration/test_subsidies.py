@@ -30,8 +30,11 @@ from gongji.adapters.db.models import (
 from gongji.bootstrap import Gongji
 from gongji.domain.errors import GongjiError
 from gongji.domain.registry import EnrollmentAction
-from gongji.services import ledger, premium_channels, registry, subsidies
+from gongji.services import ledger
 from gongji.services.auth import Principal
+from gongji.services.registry import persons as registry
+from gongji.services.resident import channels as premium_channels
+from gongji.services.resident import subsidies
 from tests import support
 
 YEAR = 2027

@@ -27,8 +27,10 @@ from gongji.bootstrap import Gongji
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import GongjiError
 from gongji.policy.schema import PremiumStandard
-from gongji.services import auth, ledger, premium_channels, premiums, subsidies
+from gongji.services import auth, ledger
 from gongji.services.auth import Principal, Role
+from gongji.services.resident import channels as premium_channels
+from gongji.services.resident import premiums, subsidies
 from tests import support
 
 PREMIUM = 40_000

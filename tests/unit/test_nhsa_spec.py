@@ -490,7 +490,7 @@ def fee_row(**changes: object) -> dict[str, Any]:
 
 def test_every_offered_transaction_has_a_handler_and_every_handler_a_field_list():
     from gongji.adapters.nhsa import spec
-    from gongji.services import nhsa
+    from gongji.services.settlement import interface as nhsa
 
     assert set(nhsa.HANDLERS) == set(spec.known_infnos()) == set(nhsa.OFFERED)
     assert set(nhsa.SERVICE_PATHS.values()) <= set(nhsa.OFFERED)

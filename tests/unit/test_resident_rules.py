@@ -36,7 +36,7 @@ from gongji.domain.errors import (
 )
 from gongji.domain.ids import make_id_number
 from gongji.policy import PremiumStandard, Profile, SubsidyCategory, WaitingPeriod, load_profiles
-from gongji.services import enrollment_forms as ef
+from gongji.services.resident import forms as ef
 
 PROFILES: dict[str, Profile] = load_profiles()
 GANSU = PROFILES["gansu"]

@@ -44,7 +44,7 @@ def _progress() -> Progress:
 def _system_ctx(gj: Any):  # type: ignore[no-untyped-def]
     from gongji.services.audit import Channel
     from gongji.services.auth import Principal, Role
-    from gongji.services.registry import Ctx
+    from gongji.services.registry.persons import Ctx
 
     # The actor recorded in the audit log for CLI runs; it has no region scope of its own.
     system = Principal(user_id=0, username="system", role=Role.STAFF, display_name="系统")
@@ -113,8 +113,8 @@ def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing if persons exist")] = False,
 ) -> None:
     """Load a reproducible synthetic demo province (streamed batches, bounded memory)."""
-    from gongji.services import demo as demo_service
-    from gongji.services import registry
+    from gongji.services.demo import province as demo_service
+    from gongji.services.registry import persons as registry
 
     gj = _gj()
     with gj.uow() as uow:
@@ -174,7 +174,7 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
 @app.command()
 def rollover(year: Annotated[int, typer.Option(help="the year being closed")]) -> None:
     """Year-end rollover: move every current-year balance into past years (历年结余)."""
-    from gongji.services import registry
+    from gongji.services.registry import persons as registry
 
     gj = _gj()
     ctx = _system_ctx(gj)

@@ -36,7 +36,7 @@ def row_values(
     detail: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The columns of one audit row (the detail masked): ``record`` adds it as an object, a bulk
-    writer (``services.premium_batch``) inserts many at once."""
+    writer (``services.resident.batch``) inserts many at once."""
     return {
         "at": now,
         "user_id": getattr(actor, "user_id", None),

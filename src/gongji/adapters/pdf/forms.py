@@ -4,7 +4,7 @@ Each form keeps the seed's table layout: 附件1 《参保登记表》 row by ro
 《参保信息变更登记表》 with its eight columns (序号 … 备注) and at least the six printed rows, and 附件3
 《停保或流出登记表》 as designed in docs/resident.md. Ticked boxes print as ■, empty ones as □. This
 module only draws what it is given (the staff's own printout: nothing is masked here); the use
-cases in ``services.enrollment_forms`` decide what that is. The same input gives the same bytes
+cases in ``services.resident.forms`` decide what that is. The same input gives the same bytes
 (reportlab ``invariant``).
 """
 

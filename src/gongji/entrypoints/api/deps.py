@@ -11,7 +11,7 @@ from gongji.domain.errors import InvalidRequest
 from gongji.services import auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Principal
-from gongji.services.registry import Ctx
+from gongji.services.registry.persons import Ctx
 
 TOKEN_COOKIE = "gongji_token"
 

@@ -7,7 +7,7 @@ the member list (成员列表), with unbinding (a change is unbind, then bind: s
 stop one for fraud (违规终止), recover what was paid through it (追回) and record a credit
 entry (纳入医保信用管理, seed 003 四(四)).
 
-Every page calls the use cases in ``gongji.services.family``; nothing here branches on the
+Every page calls the use cases in ``gongji.services.family.service``; nothing here branches on the
 province, only on the active profile's ``funding_model``. Writes end in POST → 303 → GET with
 a flash code; a service error is shown with its code and Chinese message and a 4xx status.
 Other people appear masked (张*, 6207**********1234), never whole.
@@ -43,9 +43,10 @@ from gongji.entrypoints.web.pages import (
     parse_yuan,
     render,
 )
-from gongji.services import family, registry
 from gongji.services.auth import Principal, Role
-from gongji.services.registry import Ctx, person_regions
+from gongji.services.family import service as family
+from gongji.services.registry import persons as registry
+from gongji.services.registry.persons import Ctx, person_regions
 
 router = APIRouter(include_in_schema=False)
 Str = Annotated[str, Form()]

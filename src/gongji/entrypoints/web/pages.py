@@ -43,9 +43,12 @@ from gongji.domain.registry import (
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
 from gongji.policy.schema import Profile, Sourced
-from gongji.services import auth, family, ledger, registry, settlement_records
+from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
-from gongji.services.registry import INCOME_KINDS, Ctx
+from gongji.services.family import service as family
+from gongji.services.registry import persons as registry
+from gongji.services.registry.persons import INCOME_KINDS, Ctx
+from gongji.services.settlement import records as settlement_records
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

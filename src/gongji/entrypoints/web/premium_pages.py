@@ -9,7 +9,7 @@ certificate (缴费证明) with its public check.
   代缴关系, 联系电话 → 保存 → 签署承诺书 → 确认; 结果查询 by year.
 - ``/me/premiums/{payment_id}/certificate.pdf`` and the public ``/verify/{serial}?code=``.
 
-The use cases are in ``gongji.services.premium_pages``; the payment itself is the tax bureau's
+The use cases are in ``gongji.services.resident.views``; the payment itself is the tax bureau's
 ``premiums.tax_family_payment`` with the citizen as payer. Others appear masked.
 """
 
@@ -41,9 +41,9 @@ from gongji.entrypoints.web.pages import (
     error_page,
     render,
 )
-from gongji.services import premium_pages as P
 from gongji.services.auth import Principal, Role
-from gongji.services.registry import Ctx
+from gongji.services.registry.persons import Ctx
+from gongji.services.resident import views as P
 
 router = APIRouter(include_in_schema=False)
 Str = Annotated[str, Form()]
@@ -192,7 +192,7 @@ def _history_page(request: Request, principal: Principal, *, henan: bool) -> Res
             "paid_at": _fmt_time(datetime.fromisoformat(item["paid_at"])),
             "certificate": item["status"] == "paid",
             "refund": (item["refund"] or {}).get("status_name"),
-            # 申请退费 (services.premium_refunds): the payer's paid rows without an open request
+            # 申请退费 (services.resident.refunds): the payer's paid rows without an open request
             "can_refund": not mine
             and item["status"] == "paid"
             and (item["refund"] is None or item["refund"]["status"] == "rejected"),

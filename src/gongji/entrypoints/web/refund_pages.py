@@ -13,8 +13,8 @@ full-subsidy roster (《全额资助对象花名册》, seed 002 §四(二)1).
   links 申请退费 → ``/me/premiums/{payment_id}/refund``: reason (and note) → the quote → confirm →
   back to ``/me/premiums`` with the request's status. A refusal is shown in Chinese with its code.
 
-The use cases are ``services.premium_refunds``, ``services.premium_channels.payment_status``,
-``services.subsidies.import_roster``; who may see or ask what is decided there. ID numbers never
+The use cases are ``services.resident.refunds``, ``services.resident.channels.payment_status``,
+``services.resident.subsidies.import_roster``; who may see or ask what is decided there. ID numbers never
 go into URLs; names and ID numbers are shown masked.
 """
 
@@ -44,10 +44,14 @@ from gongji.entrypoints.web.pages import (
     render,
 )
 from gongji.policy.schema import Profile
-from gongji.services import premium_channels, premium_refunds, registry, subsidies
-from gongji.services import premium_pages as P
 from gongji.services.auth import Principal, Role
-from gongji.services.premiums import (
+from gongji.services.registry import persons as registry
+from gongji.services.registry.persons import Ctx
+from gongji.services.resident import channels as premium_channels
+from gongji.services.resident import refunds as premium_refunds
+from gongji.services.resident import subsidies
+from gongji.services.resident import views as P
+from gongji.services.resident.premiums import (
     CHANNEL_FAMILY,
     PAID,
     REFUND_REASON_ZH,
@@ -55,7 +59,6 @@ from gongji.services.premiums import (
     REQUESTED,
     STATUS_ZH,
 )
-from gongji.services.registry import Ctx
 
 router = APIRouter(include_in_schema=False)
 Str = Annotated[str, Form()]

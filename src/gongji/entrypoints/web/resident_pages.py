@@ -5,7 +5,7 @@ The township window (乡镇、街道) fills 附件1 《参保登记表》 for an
 (通过 / 不通过 with a reason) and printed as the filled-in PDF. A duplicate enrollment shown on a
 registration can be ended there with a reason (清理重复参保).
 
-Every write calls ``services.enrollment_forms`` in one unit of work and ends in POST → 303 → GET
+Every write calls ``services.resident.forms`` in one unit of work and ends in POST → 303 → GET
 with a flash code; a service error re-shows the page with its code and Chinese message (4xx).
 Submissions carry a hidden idempotency key, so a double click makes one form. ID numbers never
 go into URLs: searches are POSTs, and a refused form is re-shown without its ID number.
@@ -25,10 +25,10 @@ from gongji.adapters.region_data import region_table
 from gongji.domain.errors import GongjiError, UnknownCode
 from gongji.domain.registry import scope_prefix
 from gongji.entrypoints.web.pages import FLASH, _ctx, _form_key, _gj, _limit, _need, act, error_page, parse_date, render
-from gongji.services import enrollment_forms as ef
-from gongji.services import premium_refunds
 from gongji.services.auth import Principal, Role
-from gongji.services.registry import Ctx
+from gongji.services.registry.persons import Ctx
+from gongji.services.resident import forms as ef
+from gongji.services.resident import refunds as premium_refunds
 
 router = APIRouter(include_in_schema=False)
 Str = Annotated[str, Form()]

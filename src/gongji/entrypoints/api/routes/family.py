@@ -5,7 +5,7 @@ the commitment and bind, allocate to the family account, see members and history
 help at the window (seed 003) and stop, recover and record fraud (seed 003 四(四)). A designated
 institution charges a patient: own account first, then family funds, then cash.
 
-Every rule lives in ``services.family``; these routes only parse, run the use case in one unit
+Every rule lives in ``services.family.service``; these routes only parse, run the use case in one unit
 of work and shape the answer. Money writes need an Idempotency-Key header.
 """
 
@@ -27,9 +27,9 @@ from gongji.entrypoints.api.schemas import (
     FamilyUnbindIn,
     ReasonIn,
 )
-from gongji.services import family
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx
+from gongji.services.family import service as family
+from gongji.services.registry.persons import Ctx
 
 router = APIRouter(prefix="/api/family", tags=["family 家庭共济"])
 

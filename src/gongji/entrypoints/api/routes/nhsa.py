@@ -4,7 +4,7 @@
 2. ``infno`` appended to a base: ``POST /fsi/api/rsfComIfsService/callService/{infno}``;
 3. a path per service, e.g. ``POST /fsi/api/outpatientSettleService/saveSettletmentV2`` (2207).
 
-Thin: the raw body and headers go to ``services.nhsa.call``; its answer is sent as is.
+Thin: the raw body and headers go to ``services.settlement.interface.call``; its answer is sent as is.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gongji.bootstrap import Gongji
-from gongji.services import nhsa
+from gongji.services.settlement import interface as nhsa
 
 router = APIRouter(tags=["两定接口 (national interface)"])
 CALL_SERVICE = "/fsi/api/rsfComIfsService/callService"

@@ -10,9 +10,9 @@ from gongji.domain.errors import Forbidden, UnknownCode
 from gongji.domain.registry import EnrollmentAction
 from gongji.entrypoints.api.deps import CtxDep, GjDep, IdempotencyKey
 from gongji.entrypoints.api.schemas import EmployerIn, EnrollmentChangeIn, EnrollmentIn, IncomeIn, PersonIn, ReasonIn
-from gongji.services import registry
 from gongji.services.auth import Role
 from gongji.services.ledger import PostResult
+from gongji.services.registry import persons as registry
 
 router = APIRouter(prefix="/api", tags=["registry 登记"])
 

@@ -7,7 +7,7 @@ out of URLs and logs) and end the wrong enrollment with a reason.
 
 A submission may carry an ``Idempotency-Key`` header: a repeat with the same key and body
 answers the first form (200, ``Idempotent-Replayed: true``) instead of making a second one.
-Every rule lives in ``services.enrollment_forms``.
+Every rule lives in ``services.resident.forms``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pydantic import Field
 from gongji.bootstrap import Gongji
 from gongji.entrypoints.api.deps import CtxDep, GjDep
 from gongji.entrypoints.api.schemas import Body, RegionCode
-from gongji.services import enrollment_forms as ef
-from gongji.services import registry
-from gongji.services.registry import Ctx
+from gongji.services.registry import persons as registry
+from gongji.services.registry.persons import Ctx
+from gongji.services.resident import forms as ef
 
 router = APIRouter(prefix="/api/resident", tags=["resident 居民参保登记"])
 

@@ -1,6 +1,6 @@
 """Resident premium payments by channel and subsidies API (SPEC §6; seed 002 §四, §六).
 
-Every rule lives in ``services.premium_channels`` and ``services.subsidies``:
+Every rule lives in ``services.resident.channels`` and ``services.resident.subsidies``:
 
 - ``POST /api/premiums/channel-payments`` (staff, tax): a premium paid at a bank, in the tax app
   or in a batch; the ``reference`` is the idempotency key; ``late: true`` for a payment of the
@@ -23,7 +23,8 @@ from pydantic import Field
 
 from gongji.entrypoints.api.deps import CtxDep, GjDep
 from gongji.entrypoints.api.schemas import Body
-from gongji.services import premium_channels, subsidies
+from gongji.services.resident import channels as premium_channels
+from gongji.services.resident import subsidies
 
 router = APIRouter(tags=["subsidies 参保缴费与资助"])
 

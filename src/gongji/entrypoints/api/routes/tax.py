@@ -11,7 +11,7 @@ year (seed 004) is ``POST /api/tax/family-premiums/query``.
 payment (a quote first); staff in their regions see a person's, list the requests and review
 them.
 
-Every rule lives in ``services.premiums`` and ``services.premium_refunds``; these routes only
+Every rule lives in ``services.resident.premiums`` and ``services.resident.refunds``; these routes only
 parse, run the use case in one unit of work and shape the answer.
 """
 
@@ -26,9 +26,10 @@ from pydantic import Field, StrictBool, StrictInt
 from gongji.domain.errors import Forbidden
 from gongji.entrypoints.api.deps import CtxDep, GjDep
 from gongji.entrypoints.api.schemas import Body, FamilyFen
-from gongji.services import premium_refunds, premiums
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx
+from gongji.services.registry.persons import Ctx
+from gongji.services.resident import premiums
+from gongji.services.resident import refunds as premium_refunds
 
 tax_router = APIRouter(prefix="/api/tax", tags=["tax 税务接口"])
 premiums_router = APIRouter(prefix="/api/premiums", tags=["premiums 城乡居民医保代缴"])

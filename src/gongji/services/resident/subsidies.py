@@ -66,9 +66,10 @@ from gongji.domain.resident import (
     subsidy_value_fen,
 )
 from gongji.policy.schema import Profile, SubsidyCategory
-from gongji.services import ledger, premiums, waiting
+from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, audit_event, get_person, require_reason
+from gongji.services.registry.persons import Ctx, audit_event, get_person, require_reason
+from gongji.services.resident import premiums, waiting
 
 Mode = Literal["all_or_nothing", "valid_only"]
 MODES = ("all_or_nothing", "valid_only")

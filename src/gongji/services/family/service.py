@@ -73,7 +73,7 @@ from gongji.domain.relations import RELATION_KINDS, RELATION_ZH, RelationKind
 from gongji.policy.schema import MEDICAL_USE_KINDS, VACCINES, Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.registry import (
+from gongji.services.registry.persons import (
     Ctx,
     audit_event,
     get_person,
@@ -1106,7 +1106,7 @@ def pay_at_institution(
 
 
 # The pure parts of ``pay_premium``: the rules and the rows it writes, shared with the tax
-# bureau's set-based batch (``services.premium_batch``), which decides a whole chunk at once.
+# bureau's set-based batch (``services.resident.batch``), which decides a whole chunk at once.
 
 
 def premium_pay_request(

@@ -15,7 +15,7 @@ from gongji.adapters.db.models import Institution, Settlement, SettlementParty
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain.masking import mask_name
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, audit_event, get_person, person_regions
+from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
 
 STATUS_ZH = {"settled": "已结算", "cancelled": "已撤销", "reversal": "撤销冲减"}
 MED_TYPE_ZH = {

@@ -2,16 +2,16 @@
 
 ``record_payment`` books a premium paid at a bank, in the tax bureau's app or collected in a
 batch (集中代缴): within the collection window (002 §一), exactly the amount the person owes after
-their subsidy (002 §四: nothing under a full subsidy — the roster pays it, ``services.subsidies``;
+their subsidy (002 §四: nothing under a full subsidy — the roster pays it, ``services.resident.subsidies``;
 the whole premium under a fixed one, 先缴后补), once a year (002 §八2), for a person enrolled in 390
 in normal status. The money moves in the ledger from ``external:channel:<channel>`` to the premium
-income account of ``services.premiums``; the ``reference`` (the bank's or tax bureau's serial) is
+income account of ``services.resident.premiums``; the ``reference`` (the bank's or tax bureau's serial) is
 the idempotency key: the same reference and body answers the first payment, another body is
 ``E_IDEMPOTENCY_MISMATCH``.
 
 Late payments (中途参保, notes §1.2): with ``late=True`` a payment for the current benefit year
 (the calendar year of today) is accepted after its window closed; the premium then carries the
-waiting period the domain decides (``services.waiting``: 3 months, more after a break; none for a
+waiting period the domain decides (``services.resident.waiting``: 3 months, more after a break; none for a
 newborn, who pays the standard of the birth year and has benefits from payment, 002 §五4). A late
 payment for another year is ``E_RESIDENT_LATE_YEAR``. Every accepted payment stores its benefit
 start (1 January for an in-window payment without a break).
@@ -63,9 +63,10 @@ from gongji.domain.resident import (
     premium_due,
 )
 from gongji.policy.schema import Profile
-from gongji.services import ledger, premiums, subsidies, waiting
+from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, audit_event, get_person, person_regions
+from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
+from gongji.services.resident import premiums, subsidies, waiting
 
 CHANNELS = ("bank", "tax_app", "batch")
 CHANNEL_ZH = {"bank": "银行", "tax_app": "税务APP", "batch": "集中代缴", "family_account": "家庭共济账户"}
@@ -119,7 +120,7 @@ def record_payment(
 
     ``late``: the payer enrolls outside the collection window (中途参保). Only for the current
     benefit year, ``today.year`` (else ``E_RESIDENT_LATE_YEAR``); the window check is skipped and
-    the premium gets the waiting period of notes §1.2 (``services.waiting.record``). A newborn
+    the premium gets the waiting period of notes §1.2 (``services.resident.waiting.record``). A newborn
     (``domain.resident.is_newborn_for``: born in the benefit year) pays that year's standard — the
     standard of the birth year — and has no waiting period. Without ``late`` a payment outside the
     window is refused as before (``E_RESIDENT_OUTSIDE_WINDOW``); ``late`` on a day the window is

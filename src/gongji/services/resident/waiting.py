@@ -39,7 +39,7 @@ from gongji.domain.resident import (
 )
 from gongji.policy.schema import PolicyLookupError, Profile
 
-PAID = "paid"  # premiums.PAID (services.premiums imports this module, not the other way round)
+PAID = "paid"  # premiums.PAID (services.resident.premiums imports this module, not the other way round)
 RESIDENT_INSUTYPES = (RESIDENT_BASIC, RESIDENT_CRITICAL)
 """Resident basic (390) and its critical-illness insurance (392), which rides on it."""
 
@@ -99,7 +99,7 @@ def decide_with_facts(
     resident_spells: Spells,
 ) -> WaitingDecision:
     """``decide`` over facts already read (pure): what ``_facts`` reads for one person, the tax
-    batch (``services.premium_batch``) reads for a whole chunk."""
+    batch (``services.resident.batch``) reads for a whole chunk."""
     policy = profile.resident.waiting_period
     employee, resident = employee_spells, resident_spells
     broken = years_broken(

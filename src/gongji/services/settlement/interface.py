@@ -32,9 +32,12 @@ from gongji.domain.errors import (
     WrongInstitution,
 )
 from gongji.policy.schema import Profile
-from gongji.services import auth, reconciliation, settlement
+from gongji.services import auth
 from gongji.services.audit import Channel
-from gongji.services.registry import Ctx
+from gongji.services.registry.persons import Ctx
+from gongji.services.settlement import reconciliation
+from gongji.services.settlement import settle as settlement
+from gongji.services.settlement.answer import Answer
 
 ENVELOPE_REQUIRED = ("infno", "msgid", "mdtrtarea_admvs", "fixmedins_code", "inf_time", "input")
 """Envelope fields we insist on. The spec also marks recer_sys_code, infver, opter_type, opter,
@@ -64,16 +67,6 @@ SERVICE_PATHS: dict[str, str] = {
     "/fsi/api/fileupload/download": "9102",
 }
 """Per-service paths (INTERFACE.md §3, style 3; openhis ``GetPubWay``)."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the HTTP layer sends: a JSON body with a status, or a file (9102)."""
-
-    status: int
-    body: dict[str, Any] | None = None
-    content: bytes | None = None
-    filename: str | None = None
 
 
 @dataclass(frozen=True)

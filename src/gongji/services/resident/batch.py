@@ -92,9 +92,11 @@ from gongji.domain.errors import (
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID
 from gongji.domain.registry import EMPLOYEE_BASIC, RESIDENT_BASIC, EnrollmentStatus
 from gongji.policy.schema import PremiumStandard, Profile
-from gongji.services import audit, family, ledger, premiums, waiting
+from gongji.services import audit, ledger
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx
+from gongji.services.family import service as family
+from gongji.services.registry.persons import Ctx
+from gongji.services.resident import premiums, waiting
 
 DEFAULT_BATCH_SIZE = 1000  # bench/README.md: 500..2000 within a few per cent; memory grows with it
 MAX_BATCH_SIZE = 10_000

@@ -74,9 +74,9 @@ from gongji.domain.registry import (
 )
 from gongji.domain.resident import graduate_benefits_until, pick_subsidy, student_enrollment_region
 from gongji.policy.schema import Profile
-from gongji.services import registry
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, audit_event, require_reason, require_region_code, validate_name
+from gongji.services.registry import persons as registry
+from gongji.services.registry.persons import Ctx, audit_event, require_reason, require_region_code, validate_name
 
 # --- codes ------------------------------------------------------------------------------------
 

@@ -19,10 +19,12 @@ from gongji.domain.errors import GongjiError
 from gongji.domain.registry import EnrollmentStatus
 from gongji.domain.relations import RELATION_KINDS
 from gongji.policy.schema import Profile
-from gongji.services import auth, family, settlement
+from gongji.services import auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, get_person
+from gongji.services.family import service as family
+from gongji.services.registry.persons import Ctx, get_person
+from gongji.services.settlement import settle as settlement
 
 ALLOCATION_FEN = 50_000  # 500.00 yuan into the family account
 PHARMACY_FEN = 12_800  # 128.00 yuan of 丙类 goods for the relative, settled at a pharmacy (2207)

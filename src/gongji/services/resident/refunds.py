@@ -50,10 +50,13 @@ from gongji.domain.errors import (
 from gongji.domain.registry import region_in_scope
 from gongji.domain.resident import RefundDecision, check_refund
 from gongji.policy.schema import Profile
-from gongji.services import family, ledger, subsidies
+from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.premium_channels import CHANNEL_ZH, channel_account
-from gongji.services.premiums import (
+from gongji.services.family import service as family
+from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions, require_reason
+from gongji.services.resident import subsidies
+from gongji.services.resident.channels import CHANNEL_ZH, channel_account
+from gongji.services.resident.premiums import (
     APPROVED,
     CHANNEL_FAMILY,
     PAID,
@@ -68,7 +71,6 @@ from gongji.services.premiums import (
     refund_view,
     who,
 )
-from gongji.services.registry import Ctx, audit_event, get_person, person_regions, require_reason
 
 PAID_OUT_KINDS = (subsidies.ROSTER_PAYOUT, subsidies.FIXED, subsidies.TOPUP)
 """Subsidy grants paid to the person apart from the premium: withheld from a refund (002 §七)."""

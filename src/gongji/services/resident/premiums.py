@@ -13,7 +13,7 @@ told (→ unpaid, (二)4). Henan signs the commitment inside the tax flow instea
 - citizens (staff at the window): ``family_payments_by_year`` (代缴明细).
 
 Refunds of any premium, incl. these, and the tax bureau's refund notifications are
-``services.premium_refunds``. Money moves only through ``services.family.pay_premium`` and
+``services.resident.refunds``. Money moves only through ``services.family.service.pay_premium`` and
 ``refund_premium``. Subsidized
 persons (参保资助) are left to the subsidy work: here the amount must be the full individual
 premium of the profile.
@@ -70,9 +70,11 @@ from gongji.domain.money import require_positive_fen
 from gongji.domain.registry import INSUTYPES, RESIDENT_BASIC, EnrollmentStatus
 from gongji.domain.relations import RELATION_KINDS, RELATION_ZH, RelationKind
 from gongji.policy.schema import PolicyLookupError, PremiumStandard, Profile
-from gongji.services import family, ledger, waiting
+from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, audit_event, get_person, person_regions
+from gongji.services.family import service as family
+from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
+from gongji.services.resident import waiting
 
 CHANNEL_FAMILY = "family_account"
 CHANNELS = ("bank", "tax_app", "batch", CHANNEL_FAMILY)
@@ -517,7 +519,7 @@ def premium_payment_row(
 
 
 # The checks of ``_verify_and_pay`` that read nothing, in its order (the tax batch,
-# ``services.premium_batch``, runs them over facts it read for a whole chunk).
+# ``services.resident.batch``, runs them over facts it read for a whole chunk).
 
 
 def check_parties(payer: Person | None, relative: Person | None) -> tuple[Person, Person]:
@@ -696,11 +698,11 @@ def tax_family_payments_by_year(uow: UnitOfWork, ctx: Ctx, *, payer_cert_no: str
     return view
 
 
-# --- refund requests, as the payment lists show them (the use cases: services.premium_refunds) ----------
+# --- refund requests, as the payment lists show them (the use cases: services.resident.refunds) ----------
 
 
 def refund_view(r: PremiumRefund) -> dict[str, Any]:
-    """A refund request (any channel; the use cases are ``services.premium_refunds``)."""
+    """A refund request (any channel; the use cases are ``services.resident.refunds``)."""
     return {
         "refund_id": r.id,
         "payment_id": r.premium_payment_id,

@@ -50,9 +50,10 @@ from gongji.domain.errors import Conflict, InvalidRequest, UnknownCode
 from gongji.domain.ids import make_id_number
 from gongji.domain.masking import mask_name
 from gongji.domain.relations import RELATION_KINDS
-from gongji.services import audit, auth, demo_family
+from gongji.services import audit, auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
+from gongji.services.demo import family as demo_family
 
 DEMO_PASSWORD = "Gongji@2026"
 REFERENCE_DATE = date(2026, 1, 1)
@@ -904,6 +905,16 @@ class _Generator:
                 {"display_name": f"{province_zh}经办员", "regions": [self.prefix + "0000"]},
             )
         )
+        # a second clerk for the same regions: whoever enters a form, roster, refund or manual
+        # income cannot approve it (maker–checker, E_FOUR_EYES), so the demo needs a checker
+        wanted.append(
+            (
+                "staff_province2",
+                Role.STAFF,
+                f"{province_zh}医保经办复核（全省）",
+                {"display_name": f"{province_zh}复核员", "regions": [self.prefix + "0000"]},
+            )
+        )
         for code, name in zip(self.cities, self.city_names, strict=True):
             wanted.append(
                 (f"staff_{code}", Role.STAFF, f"{name}医保经办", {"display_name": f"{name}经办员", "regions": [code]})
@@ -937,7 +948,7 @@ class _Generator:
                 created.append((role.value, username, description))
             uow.flush()
             # each demo institution gets both kinds of gateway key for the interface (gongji his)
-            from gongji.services import nhsa
+            from gongji.services.settlement import interface as nhsa
 
             for user in uow.session.scalars(select(AppUser).where(AppUser.role == Role.INSTITUTION.value)):
                 if not nhsa.credentials_of(uow, str(user.fixmedins_code)):

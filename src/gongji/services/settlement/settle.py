@@ -4,12 +4,13 @@ One function per transaction, each over the caller's unit of work and returning 
 ``output`` object: 1101 person info, 2201/2202 visit registration and its cancellation, 2204/2205
 fee details, 2206 pre-settle (reads only), 2207 settle, 2208 cancel, 2601 reversal by original
 msgid, 5203 settlement query. The envelope, authentication and msgid replay are
-``services.nhsa``'s; reconciliation (3201/3202, files 9101/9102) is ``services.reconciliation``.
+``settlement.interface``'s; reconciliation (3201/3202, files 9101/9102) is
+``settlement.reconciliation``.
 
 Money: the fund's share is booked from ``clearing:fundpay:<insured region>:<insutype>:<institution>``
 (what the pool owes the institution, settled later by the back office) to the institution's
 receivable ``external:institution:<code>``; the personal share goes through
-``services.family.pay`` (own account → family funds → cash) to the same receivable. A
+``services.family.service.pay`` (own account → family funds → cash) to the same receivable. A
 cancellation reverses both ledger transactions, restores the yearly accumulators and writes a
 negative settlement row (refd_setl_flag 1) so reconciliation sees both directions.
 """
@@ -65,8 +66,10 @@ from gongji.domain.errors import (
 )
 from gongji.domain.registry import EnrollmentStatus, scope_prefix
 from gongji.policy.schema import PolicyLookupError, Profile
-from gongji.services import family, ledger, waiting
-from gongji.services.registry import Ctx, audit_event
+from gongji.services import ledger
+from gongji.services.family import service as family
+from gongji.services.registry.persons import Ctx, audit_event
+from gongji.services.resident import waiting
 
 T = TypeVar("T", Settlement, SettlementParty)
 INSU_STAS = {"normal": "1", "suspended": "2", "interrupted": "2", "terminated": "4"}

@@ -57,10 +57,11 @@ from gongji.domain.masking import mask_id_number, mask_name
 from gongji.domain.registry import INSUTYPES, RESIDENT_BASIC, EnrollmentStatus
 from gongji.domain.relations import RELATION_ZH
 from gongji.policy.schema import PolicyLookupError, PremiumStandard, Profile
-from gongji.services import family, premiums
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
-from gongji.services.registry import Ctx, audit_event, get_person, person_regions
+from gongji.services.family import service as family
+from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
+from gongji.services.resident import premiums
 
 CERT_SECRET_ENV = "GONGJI_CERT_SECRET"
 DEV_CERT_SECRET = b"gongji-DEV-ONLY-certificate-secret--set-GONGJI_CERT_SECRET"

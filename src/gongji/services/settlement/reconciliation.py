@@ -1,8 +1,8 @@
 """Reconciliation and files of the national 两定 interface: 9001 sign-in, 9101 upload, 9102
 download, 3201 对总账 and 3202 对明细账 (INTERFACE.md §2, §4).
 
-Each function works inside the caller's unit of work (``services.nhsa`` commits) and returns the
-spec's ``output`` object (9102 returns the file itself as an ``nhsa.Answer``).
+Each function works inside the caller's unit of work (``services.settlement.interface`` commits) and returns the
+spec's ``output`` object (9102 returns the file itself as an ``answer.Answer``).
 
 **The centre's side.** What the centre compares with is the ``settlement`` table: a 2207 writes a
 row (``refd_setl_flag`` "0", status "settled"); a cancellation (2208/2601) sets the original's
@@ -60,7 +60,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -68,11 +68,9 @@ from gongji.adapters.db.models import Institution, NhsaFile, NhsaSignIn, Settlem
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import AmountsMismatch, FileUnknown, InvalidRequest, WrongInstitution
-from gongji.services import settlement
-from gongji.services.registry import Ctx, audit_event
-
-if TYPE_CHECKING:
-    from gongji.services.nhsa import Answer
+from gongji.services.registry.persons import Ctx, audit_event
+from gongji.services.settlement import settle as settlement
+from gongji.services.settlement.answer import Answer
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """9101: the largest file accepted (the compressed ZIP as sent)."""
@@ -394,7 +392,6 @@ def download_file(uow: UnitOfWork, ctx: Ctx, institution: Institution, node: Map
     """9102: the institution's own file (an upload or a 3202 result) as a stream, until dld_endtime.
 
     ``filename`` is not checked against the stored name (clients differ); the stored name is sent."""
-    from gongji.services.nhsa import Answer
 
     if _text(node.get("fixmedins_code")) == "plc":  # 政策中心 files (1301-1319): none are offered
         raise FileUnknown(field="file_qury_no")
