@@ -25,7 +25,9 @@ from gongji.adapters.region_data import region_table
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain.errors import Conflict
 from gongji.domain.ids import parse_id_number
-from gongji.services import demo, ledger, registry
+from gongji.services import ledger
+from gongji.services.demo import province as demo
+from gongji.services.registry import persons as registry
 from tests import support
 from tests.conftest import TEST_VAR, _settings
 
@@ -168,7 +170,7 @@ def test_demo_users_are_linked_and_scoped(loaded):
         users = {u.username: u for u in s.scalars(select(AppUser))}
         scopes = {
             name: set(s.scalars(select(UserRegion.region_code).where(UserRegion.user_id == users[name].id)))
-            for name in ("staff_province", "staff_620100")
+            for name in ("staff_province", "staff_province2", "staff_620100")
         }
         citizen1 = users["citizen1"].person_id
         balances = registry.account_balances(uow, citizen1)
@@ -187,7 +189,7 @@ def test_demo_users_are_linked_and_scoped(loaded):
         c3 = users["citizen3"].person_id
         c3_insutype = s.execute(kind.where(Enrollment.person_id == c3)).one()[0]
         c3_account = registry.account_balances(uow, c3)
-    assert scopes == {"staff_province": {"620000"}, "staff_620100": {"620100"}}
+    assert scopes == {"staff_province": {"620000"}, "staff_province2": {"620000"}, "staff_620100": {"620100"}}
     assert balances is not None and balances["total_fen"] > 0
     assert relatives >= 8
     assert c1 == ("310", "11", "normal")

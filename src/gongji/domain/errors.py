@@ -21,7 +21,8 @@ The hierarchy (HTTP status in brackets)::
     │   ├── BadCredentials                  E_AUTH_INVALID
     │   └── TokenExpired                    E_TOKEN_EXPIRED
     ├── Forbidden [403]                     E_FORBIDDEN
-    │   └── OutOfRegion                     E_OUT_OF_REGION
+    │   ├── OutOfRegion                     E_OUT_OF_REGION
+    │   └── FourEyesRequired                E_FOUR_EYES (the clerk who entered it cannot approve it)
     ├── NotFound [404]                      E_NOT_FOUND
     ├── Conflict [409]
     │   ├── IdempotencyConflict             E_IDEMPOTENCY_MISMATCH (same key, different body)
@@ -231,6 +232,15 @@ class OutOfRegion(Forbidden):
     code = "E_OUT_OF_REGION"
     message_zh = "该人员不在您的经办区域内"
     message_en = "This person is outside your regions"
+
+
+class FourEyesRequired(Forbidden):
+    """Separation of duties (maker–checker): whoever entered a form, roster, refund or manual
+    income cannot approve it; a second staff member must."""
+
+    code = "E_FOUR_EYES"
+    message_zh = "录入人不能审核自己录入的业务，须由另一名工作人员审核"
+    message_en = "The clerk who entered this cannot approve it; a second staff member must"
 
 
 class NotFound(GongjiError):
@@ -628,7 +638,7 @@ class PremiumInsufficientFunds(ResidentRefusal):
     message_en = "The family funds do not cover the premium; nothing was debited"
 
 
-# --- 附件1–3 登记表 (services.enrollment_forms; seed 002 §五) --------------------------------------
+# --- 附件1–3 登记表 (services.resident.forms; seed 002 §五) --------------------------------------
 
 
 class EnrollmentFormRefusal(ResidentRefusal):
