@@ -45,7 +45,7 @@ from gongji.domain import ledger as L
 from gongji.entrypoints.api.app import create_app
 from gongji.services import ledger
 from gongji.services.registry import persons as registry
-from gongji.services.settlement import settle as settlement
+from gongji.services.settlement import lookups
 from tests import nhsa_support as N
 from tests import support as S
 from tests.nhsa_support import fen
@@ -131,7 +131,7 @@ def accounts_of(*person_ids: int) -> list[str]:
 
 
 def own(gj, person_id: int) -> int:
-    return gj.run(lambda uow: settlement.own_balance(uow, person_id))
+    return gj.run(lambda uow: lookups.own_balance(uow, person_id))
 
 
 def balance(gj, code: str) -> int:
@@ -750,7 +750,7 @@ def test_settlement_keeps_treatment_insured_and_each_authorizers_region(gj, hosp
 
 # --- 10. the money identities hold for any fee mix (property test) ----------------------------------
 
-CATALOGUE_CODES = sorted(settlement.catalogue()) + ["ZZ000000000000001"]
+CATALOGUE_CODES = sorted(lookups.catalogue()) + ["ZZ000000000000001"]
 fee_lines = st.lists(
     st.tuples(
         st.sampled_from(CATALOGUE_CODES),
@@ -786,7 +786,7 @@ def test_every_2207_keeps_the_money_identities_and_moves_exactly_acct_pay(
     medfee = sum(fen(r["det_item_fee_sumamt"]) for r in rows)
     before = N.snapshot(gj, watched)
     pre = call(hospital, "2206", settle_input(hospital, gj, person, mdtrt_id, medfee, flag, med_type=med_type))
-    catalogue = settlement.catalogue()
+    catalogue = lookups.catalogue()
     if flag == "2" and any(code in catalogue and catalogue[code].kind == "vaccine" for code, _, _ in mix):
         refused(pre, "E_FAMILY_USE", "疫苗")  # seed 000: no vaccines from family funds in Gansu
         assert N.snapshot(gj, watched) | {"nhsa_message": 0} == before | {"nhsa_message": 0}

@@ -24,7 +24,7 @@ from gongji.services.audit import Channel
 from gongji.services.auth import Role
 from gongji.services.family import service as family
 from gongji.services.registry.persons import Ctx, get_person
-from gongji.services.settlement import settle as settlement
+from gongji.services.settlement import lookups, settle, visits
 
 ALLOCATION_FEN = 50_000  # 500.00 yuan into the family account
 PHARMACY_FEN = 12_800  # 128.00 yuan of 丙类 goods for the relative, settled at a pharmacy (2207)
@@ -177,15 +177,15 @@ def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
     msgid = f"{code}{now:%Y%m%d%H%M%S}"
 
     def sale(uow: UnitOfWork) -> None:
-        pharmacy = settlement.institution_of(uow, code)
-        visit = settlement.register_visit(
+        pharmacy = lookups.institution_of(uow, code)
+        visit = visits.register_visit(
             uow,
             ctx,
             pharmacy,
             f"{msgid}0001",
             {"psn_no": str(relative_id), "insutype": insutype, "begntime": now, "ipt_otp_no": "DEMO-0001"},
         )
-        settlement.settle(
+        settle.settle(
             uow,
             ctx,
             profile,

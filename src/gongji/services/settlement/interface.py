@@ -35,8 +35,15 @@ from gongji.policy.schema import Profile
 from gongji.services import auth
 from gongji.services.audit import Channel
 from gongji.services.registry.persons import Ctx
-from gongji.services.settlement import reconciliation
-from gongji.services.settlement import settle as settlement
+from gongji.services.settlement import (
+    cancel,
+    fees,
+    person_info,
+    reconciliation,
+    settle,
+    views,
+    visits,
+)
 from gongji.services.settlement.answer import Answer
 
 ENVELOPE_REQUIRED = ("infno", "msgid", "mdtrtarea_admvs", "fixmedins_code", "inf_time", "input")
@@ -199,8 +206,6 @@ Handler = Callable[[UnitOfWork, Ctx, Profile, Any, Envelope, dict[str, Any]], An
 
 
 def _handlers() -> dict[str, Handler]:
-    S = settlement
-
     def one(node: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         def pick(parsed: dict[str, Any]) -> dict[str, Any]:
             value = parsed.get(node)
@@ -211,16 +216,16 @@ def _handlers() -> dict[str, Handler]:
     data = one("data")
     return {
         "9001": lambda uow, ctx, p, inst, env, parsed: reconciliation.sign_in(uow, ctx, inst, one("signIn")(parsed)),
-        "1101": lambda uow, ctx, p, inst, env, parsed: S.person_info(uow, ctx, data(parsed)),
-        "2201": lambda uow, ctx, p, inst, env, parsed: S.register_visit(uow, ctx, inst, env.msgid, data(parsed)),
-        "2202": lambda uow, ctx, p, inst, env, parsed: S.cancel_visit(uow, ctx, inst, data(parsed)),
-        "2204": lambda uow, ctx, p, inst, env, parsed: S.upload_fees(uow, ctx, p, inst, list(parsed["feedetail"])),
-        "2205": lambda uow, ctx, p, inst, env, parsed: S.withdraw_fees(uow, ctx, inst, data(parsed)),
-        "2206": lambda uow, ctx, p, inst, env, parsed: S.pre_settle(uow, ctx, p, inst, env.msgid, data(parsed)),
-        "2207": lambda uow, ctx, p, inst, env, parsed: S.settle(uow, ctx, p, inst, env.msgid, data(parsed)),
-        "2208": lambda uow, ctx, p, inst, env, parsed: S.cancel(uow, ctx, inst, env.msgid, data(parsed)),
-        "2601": lambda uow, ctx, p, inst, env, parsed: S.reverse_message(uow, ctx, inst, env.msgid, data(parsed)),
-        "5203": lambda uow, ctx, p, inst, env, parsed: S.query_settlement(uow, ctx, inst, data(parsed)),
+        "1101": lambda uow, ctx, p, inst, env, parsed: person_info.person_info(uow, ctx, data(parsed)),
+        "2201": lambda uow, ctx, p, inst, env, parsed: visits.register_visit(uow, ctx, inst, env.msgid, data(parsed)),
+        "2202": lambda uow, ctx, p, inst, env, parsed: visits.cancel_visit(uow, ctx, inst, data(parsed)),
+        "2204": lambda uow, ctx, p, inst, env, parsed: fees.upload_fees(uow, ctx, p, inst, list(parsed["feedetail"])),
+        "2205": lambda uow, ctx, p, inst, env, parsed: fees.withdraw_fees(uow, ctx, inst, data(parsed)),
+        "2206": lambda uow, ctx, p, inst, env, parsed: settle.pre_settle(uow, ctx, p, inst, env.msgid, data(parsed)),
+        "2207": lambda uow, ctx, p, inst, env, parsed: settle.settle(uow, ctx, p, inst, env.msgid, data(parsed)),
+        "2208": lambda uow, ctx, p, inst, env, parsed: cancel.cancel(uow, ctx, inst, env.msgid, data(parsed)),
+        "2601": lambda uow, ctx, p, inst, env, parsed: cancel.reverse_message(uow, ctx, inst, env.msgid, data(parsed)),
+        "5203": lambda uow, ctx, p, inst, env, parsed: views.query_settlement(uow, ctx, inst, data(parsed)),
         "3201": lambda uow, ctx, p, inst, env, parsed: reconciliation.statement_totals(uow, ctx, inst, data(parsed)),
         "3202": lambda uow, ctx, p, inst, env, parsed: reconciliation.statement_details(uow, ctx, inst, data(parsed)),
         "9101": lambda uow, ctx, p, inst, env, parsed: reconciliation.upload_file(

@@ -69,8 +69,8 @@ from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import AmountsMismatch, FileUnknown, InvalidRequest, WrongInstitution
 from gongji.services.registry.persons import Ctx, audit_event
-from gongji.services.settlement import settle as settlement
 from gongji.services.settlement.answer import Answer
+from gongji.services.settlement.lookups import psn_no
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """9101: the largest file accepted (the compressed ZIP as sent)."""
@@ -713,15 +713,15 @@ def _differences(line: DetailLine, row: Settlement) -> list[str]:
         problems.append(f"退费结算标志不符：机构 {line.refd_setl_flag}，中心 {row.refd_setl_flag}")
     if line.mdtrt_id is not None and line.mdtrt_id != str(row.visit_id):
         problems.append(f"就诊ID不符：机构 {line.mdtrt_id}，中心 {row.visit_id}")
-    if line.psn_no is not None and line.psn_no != settlement.psn_no(row.person_id):
-        problems.append(f"人员编号不符：机构 {line.psn_no}，中心 {settlement.psn_no(row.person_id)}")
+    if line.psn_no is not None and line.psn_no != psn_no(row.person_id):
+        problems.append(f"人员编号不符：机构 {line.psn_no}，中心 {psn_no(row.person_id)}")
     return problems
 
 
 def _result_line(line: DetailLine | None, row: Settlement | None, memo: str) -> list[str]:
     if row is not None:
         return [
-            settlement.psn_no(row.person_id),
+            psn_no(row.person_id),
             str(row.visit_id),
             str(row.id),
             row.msgid or NULL,
