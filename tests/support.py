@@ -161,52 +161,56 @@ def person_cert(gj: Gongji, person_id: int) -> str:
 
 
 def accept_agreement(gj: Gongji, who: Principal, person_id: int | None = None) -> None:
-    from gongji.services.family import service as family
+    from gongji.services.family import agreement as family_agreement
 
     def go(uow: Any) -> None:
-        family.accept_agreement(uow, ctx(gj, who), person_id=person_id or who.person_id, version=family.texts().version)
+        family_agreement.accept_agreement(
+            uow, ctx(gj, who), person_id=person_id or who.person_id, version=family_agreement.texts().version
+        )
         uow.commit()
 
     gj.run(go)
 
 
 def bind_request(gj: Gongji, authorizer_id: int, relative_id: int, relation: str, **overrides: Any) -> Any:
-    from gongji.services.family import service as family
+    from gongji.services.family import agreement as family_agreement
+    from gongji.services.family import binding as family_binding
 
     fields: dict[str, Any] = {
         "authorizer_id": authorizer_id,
         "relative_name": person_name(gj, relative_id),
         "relative_cert_no": person_cert(gj, relative_id),
         "relation": relation,
-        "commitment_version": family.texts().version,
+        "commitment_version": family_agreement.texts().version,
         "commitment_signed": True,
         "signature": person_name(gj, authorizer_id),
     }
     fields.update(overrides)
-    return family.BindRequest(**fields)
+    return family_binding.BindRequest(**fields)
 
 
 def bind(gj: Gongji, who: Principal, relative_id: int, relation: str, *, profile: Any = None, **overrides: Any) -> dict:
     """Accept the agreement if needed and bind ``relative_id`` for the citizen ``who``."""
-    from gongji.services.family import service as family
+    from gongji.services.family import agreement as family_agreement
+    from gongji.services.family import binding as family_binding
 
     def accepted(uow: Any) -> bool:
-        return family.has_accepted_agreement(uow, who.person_id)
+        return family_agreement.has_accepted_agreement(uow, who.person_id)
 
     if not gj.run(accepted):
         accept_agreement(gj, who)
     req = bind_request(gj, who.person_id, relative_id, relation, **overrides)
-    return family.bind_relative(gj.run, ctx(gj, who), profile or gj.profile, req)
+    return family_binding.bind_relative(gj.run, ctx(gj, who), profile or gj.profile, req)
 
 
 def allocate(gj: Gongji, who: Principal, binding_id: int, amount_fen: int, *, key: str | None = None) -> dict:
     """共济账户划拨 (allocation model, Gansu): move ``amount_fen`` into the relative's family account."""
     import uuid
 
-    from gongji.services.family import service as family
+    from gongji.services.family import allocation as family_allocation
 
     def go(uow: Any) -> dict:
-        r = family.allocate(
+        r = family_allocation.allocate(
             uow,
             ctx(gj, who),
             gj.profile,

@@ -25,7 +25,8 @@ from gongji.domain.clock import SHANGHAI, FixedClock
 from gongji.domain.errors import IdentityMismatch
 from gongji.domain.masking import mask_id_number
 from gongji.services import ledger
-from gongji.services.family import service as family
+from gongji.services.family import allocation as family_allocation
+from gongji.services.family import payment as family_payment
 from gongji.services.registry import persons as registry
 from tests import support
 from tests.browser.conftest import MOBILE, login, screenshot, serve
@@ -223,7 +224,7 @@ def test_staff_revokes_a_fraudulent_binding_recovers_the_money_and_records_credi
     pharmacy = f"external:test-pharmacy:{binding_id}"  # stands in for a designated pharmacy
 
     def allocate_and_pay(uow: Any) -> dict[str, Any]:
-        family.allocate(
+        family_allocation.allocate(
             uow,
             support.ctx(web_gj, user),
             web_gj.profile,
@@ -234,7 +235,7 @@ def test_staff_revokes_a_fraudulent_binding_recovers_the_money_and_records_credi
         ledger.ensure_account(
             uow, code=pharmacy, kind=L.AccountKind.EXTERNAL, now=web_gj.clock.now(), region_code=GANZHOU
         )
-        paid = family.pay(
+        paid = family_payment.pay(
             uow,
             support.ctx(web_gj, staff),
             web_gj.profile,

@@ -34,7 +34,9 @@ from gongji.domain.errors import (
     UnknownCode,
 )
 from gongji.domain.registry import EnrollmentAction
-from gongji.services.family import service as family
+from gongji.services.family import agreement as family_agreement
+from gongji.services.family import binding as family_binding
+from gongji.services.family import views as family_views
 from gongji.services.registry import persons as registry
 from tests import support as S
 
@@ -94,8 +96,8 @@ def test_employee_with_balance_binds_relative_insured_in_province_seed000(gj, of
         return (b.commitment_version, b.commitment_sha256, len(b.signature_sha256), b.channel, b.signed_at), audit
 
     (version, digest, signature_len, channel, signed_at), audit = gj.run(stored)
-    assert version == family.texts().version
-    assert digest == family.texts().commitment_sha256 and signature_len == 64
+    assert version == family_agreement.texts().version
+    assert digest == family_agreement.texts().commitment_sha256 and signature_len == 64
     assert channel == "test" and signed_at is not None
     assert "family.bind" in audit
 
@@ -104,9 +106,9 @@ def test_agreement_must_be_confirmed_on_first_use_seed000(gj, office, authorizer
     child = S.resident(gj, office, region=GANSU, birth=date(2012, 3, 3))
     req = S.bind_request(gj, authorizer.person_id, child, "child")
     with pytest.raises(AgreementRequired):
-        family.bind_relative(gj.run, S.ctx(gj, authorizer), gj.profile, req)
+        family_binding.bind_relative(gj.run, S.ctx(gj, authorizer), gj.profile, req)
     S.accept_agreement(gj, authorizer)
-    assert family.bind_relative(gj.run, S.ctx(gj, authorizer), gj.profile, req)["status"] == "active"
+    assert family_binding.bind_relative(gj.run, S.ctx(gj, authorizer), gj.profile, req)["status"] == "active"
 
 
 @pytest.mark.parametrize(
@@ -269,12 +271,17 @@ def test_profile_limits_active_and_lifetime_relatives(gj, office, authorizer):
     assert active.value.detail["kind"] == "active"
 
     def unbind(uow):
-        family.unbind(uow, S.ctx(gj, authorizer), binding_id=first["binding_id"])
+        family_binding.unbind(uow, S.ctx(gj, authorizer), binding_id=first["binding_id"])
         uow.commit()
 
     gj.run(unbind)
     S.bind(gj, authorizer, kids[2], "child", profile=tight)  # third distinct relative
-    gj.run(lambda uow: (family.unbind(uow, S.ctx(gj, authorizer), binding_id=first["binding_id"] + 1), uow.commit()))
+    gj.run(
+        lambda uow: (
+            family_binding.unbind(uow, S.ctx(gj, authorizer), binding_id=first["binding_id"] + 1),
+            uow.commit(),
+        )
+    )
     with pytest.raises(BindingLimit) as lifetime:
         S.bind(gj, authorizer, kids[3], "child", profile=tight)
     assert lifetime.value.detail["kind"] == "lifetime"
@@ -326,7 +333,7 @@ def test_change_of_relation_is_unbind_then_bind_seed003(gj, office, authorizer):
         S.bind(gj, authorizer, relative, "parent")
 
     def unbind(uow):
-        b = family.unbind(uow, S.ctx(gj, authorizer), binding_id=first["binding_id"])
+        b = family_binding.unbind(uow, S.ctx(gj, authorizer), binding_id=first["binding_id"])
         uow.commit()
         return b.status
 
@@ -340,7 +347,7 @@ def test_citizen_cannot_unbind_someone_elses_binding(gj, office, authorizer):
     stranger = S.citizen(gj, S.employee(gj, office, region=GANSU, birth=date(1970, 1, 1), income_fen=100))
 
     def go(uow):
-        family.unbind(uow, S.ctx(gj, stranger), binding_id=view["binding_id"])
+        family_binding.unbind(uow, S.ctx(gj, stranger), binding_id=view["binding_id"])
         uow.commit()
 
     with pytest.raises(GongjiError) as info:
@@ -372,7 +379,7 @@ def test_transfer_between_pooling_regions_in_province_keeps_the_binding_seed003(
     gj.run(transfer)
 
     def members(uow):
-        return family.members(uow, S.ctx(gj, authorizer), gj.profile, person_id=authorizer.person_id)
+        return family_views.members(uow, S.ctx(gj, authorizer), gj.profile, person_id=authorizer.person_id)
 
     listed = gj.run(members)["bindings"]
     assert [(b["binding_id"], b["status"]) for b in listed] == [(view["binding_id"], "active")]

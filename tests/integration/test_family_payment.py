@@ -27,7 +27,11 @@ from gongji.domain.errors import (
 )
 from gongji.domain.registry import EnrollmentAction
 from gongji.services import ledger
-from gongji.services.family import service as family
+from gongji.services.family import allocation as family_allocation
+from gongji.services.family import binding as family_binding
+from gongji.services.family import fraud as family_fraud
+from gongji.services.family import payment as family_payment
+from gongji.services.family import views as family_views
 from gongji.services.registry import persons as registry
 from tests import support as S
 
@@ -60,7 +64,7 @@ def _employee(gj, office, *, income, birth=date(1980, 5, 1), region=GANSU, past=
 
 def _allocate(gj, who, binding_id, amount, key=None, profile=None):
     def go(uow):
-        r = family.allocate(
+        r = family_allocation.allocate(
             uow,
             S.ctx(gj, who),
             profile or gj.profile,
@@ -77,7 +81,7 @@ def _allocate(gj, who, binding_id, amount, key=None, profile=None):
 def _pay(gj, by, relative, amount, *, use="outpatient", key=None, region=GANSU, profile=None, **kw):
     def go(uow):
         ledger.ensure_account(uow, code=PAYEE, kind=L.AccountKind.EXTERNAL, now=gj.clock.now())
-        r = family.pay(
+        r = family_payment.pay(
             uow,
             S.ctx(gj, by),
             profile or gj.profile,
@@ -111,7 +115,7 @@ def test_allocation_takes_past_years_first_then_current_year_into_the_family_acc
     cur, past, fam = L.personal_current(a.person_id), L.personal_past(a.person_id), L.family_account(b["binding_id"])
     assert _balances(gj, cur, past, fam) == {cur: 80_000, past: 0, fam: 50_000}
 
-    history = gj.run(lambda uow: family.history(uow, S.ctx(gj, a), person_id=a.person_id))
+    history = gj.run(lambda uow: family_views.history(uow, S.ctx(gj, a), person_id=a.person_id))
     assert {row["kind_name"] for row in history} == {"共济账户划拨"}
     assert sum(row["amount_fen"] for row in history if row["account"] == fam) == 50_000
 
@@ -156,7 +160,7 @@ def test_unbinding_returns_the_family_account_balance_to_the_authorizer(gj, offi
     a = _employee(gj, office, income=10_000)
     b = S.bind(gj, a, S.resident(gj, office, region=GANSU, birth=date(2012, 3, 3)), "child")
     _allocate(gj, a, b["binding_id"], 4_000)
-    gj.run(lambda uow: (family.unbind(uow, S.ctx(gj, a), binding_id=b["binding_id"]), uow.commit()))
+    gj.run(lambda uow: (family_binding.unbind(uow, S.ctx(gj, a), binding_id=b["binding_id"]), uow.commit()))
     fam = L.family_account(b["binding_id"])
     assert _balances(gj, fam)[fam] == 0
     assert _balances(gj, L.personal_past(a.person_id))[L.personal_past(a.person_id)] == 4_000
@@ -302,7 +306,7 @@ def test_authorizer_not_normal_is_not_drawn_on_until_normal_again_binding_kept(g
 
     change(action)
     assert _split(_pay(gj, office, child, 3_000)) == (0, 0, 3_000)
-    members = gj.run(lambda uow: family.members(uow, S.ctx(gj, a), gj.profile, person_id=a.person_id))
+    members = gj.run(lambda uow: family_views.members(uow, S.ctx(gj, a), gj.profile, person_id=a.person_id))
     assert members["bindings"][0]["status"] == "active"
     if action is not EnrollmentAction.END:
         change(EnrollmentAction.RESUME)
@@ -394,12 +398,12 @@ def test_fraud_revoke_recover_and_credit_entry_by_reversing_entries_seed003(gj, 
     paid = _pay(gj, office, fake, 20_000, use="pharmacy_drugs")
     assert _split(paid) == (0, 20_000, 0)
 
-    revoked = _staff_step(gj, office, family.revoke, binding_id=bid, reason="虚构家庭成员关系")
+    revoked = _staff_step(gj, office, family_fraud.revoke, binding_id=bid, reason="虚构家庭成员关系")
     assert revoked.status == "revoked"
     past = L.personal_past(a.person_id)
     assert _balances(gj, past)[past] == 10_000  # the unused 100.00 went back at once
 
-    recovered = _staff_step(gj, office, family.recover, binding_id=bid)
+    recovered = _staff_step(gj, office, family_fraud.recover, binding_id=bid)
     assert recovered["recovered_fen"] == 20_000 and len(recovered["txn_ids"]) == 1
     receivable = L.recovery_receivable(GANSU)
     assert _balances(gj, past, receivable, PAYEE) == {past: 30_000, receivable: -20_000, PAYEE: 20_000}
@@ -408,9 +412,9 @@ def test_fraud_revoke_recover_and_credit_entry_by_reversing_entries_seed003(gj, 
     moves = gj.run(lambda uow: ledger.movements(uow, person_id=a.person_id, limit=50))
     pay_rows = [m for m in moves if m["txn_id"] == paid.body["txn_id"]]
     assert pay_rows and all(m["reversed"] for m in pay_rows)
-    assert _staff_step(gj, office, family.recover, binding_id=bid)["recovered_fen"] == 0  # nothing twice
+    assert _staff_step(gj, office, family_fraud.recover, binding_id=bid)["recovered_fen"] == 0  # nothing twice
 
-    credit = _staff_step(gj, office, family.record_credit, binding_id=bid, reason="虚构亲属关系骗取共济资金")
+    credit = _staff_step(gj, office, family_fraud.record_credit, binding_id=bid, reason="虚构亲属关系骗取共济资金")
     assert credit.person_id == a.person_id and credit.amount_fen == 20_000
 
     with pytest.raises(PairRevoked):
@@ -432,10 +436,10 @@ def test_recovery_needs_a_revoked_binding_and_staff_in_scope(gj, office):
     child = S.resident(gj, office, region=GANSU, birth=date(2012, 3, 3))
     b = S.bind(gj, a, child, "child")
     with pytest.raises(InvalidStateTransition):
-        _staff_step(gj, office, family.recover, binding_id=b["binding_id"])
+        _staff_step(gj, office, family_fraud.recover, binding_id=b["binding_id"])
     lanzhou = S.staff(gj, ["620100"])
     with pytest.raises(OutOfRegion):
-        _staff_step(gj, lanzhou, family.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
+        _staff_step(gj, lanzhou, family_fraud.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
 
 
 def test_a_payment_already_reversed_is_not_recovered_again(gj, office):
@@ -448,8 +452,8 @@ def test_a_payment_already_reversed_is_not_recovered_again(gj, office):
     _staff_step(
         gj, office, registry.reverse_transaction, txn_id=paid.body["txn_id"], reason="退药", idempotency_key="undo-1"
     )
-    _staff_step(gj, office, family.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
-    assert _staff_step(gj, office, family.recover, binding_id=b["binding_id"])["recovered_fen"] == 0
+    _staff_step(gj, office, family_fraud.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
+    assert _staff_step(gj, office, family_fraud.recover, binding_id=b["binding_id"])["recovered_fen"] == 0
     assert sum(_balances(gj, *_own(a.person_id)).values()) == 100_000
 
 
@@ -492,7 +496,7 @@ def test_recovery_is_owed_to_the_authorizers_current_pooling_region_after_a_tran
         uow.commit()
 
     gj.run(transfer)
-    _staff_step(gj, office, family.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
-    assert _staff_step(gj, office, family.recover, binding_id=b["binding_id"])["recovered_fen"] == 4_000
+    _staff_step(gj, office, family_fraud.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
+    assert _staff_step(gj, office, family_fraud.recover, binding_id=b["binding_id"])["recovered_fen"] == 4_000
     now_owed, before = L.recovery_receivable("620102"), L.recovery_receivable(GANSU)
     assert _balances(gj, now_owed, before) == {now_owed: -4_000, before: 0}

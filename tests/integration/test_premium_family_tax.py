@@ -46,7 +46,9 @@ from gongji.domain.registry import EnrollmentAction
 from gongji.policy.schema import PremiumStandard
 from gongji.services import auth, ledger
 from gongji.services.auth import Role
-from gongji.services.family import service as family
+from gongji.services.family import binding as family_binding
+from gongji.services.family import fraud as family_fraud
+from gongji.services.family import views as family_views
 from gongji.services.registry import persons as registry
 from gongji.services.resident import premiums
 from gongji.services.resident import refunds as premium_refunds
@@ -183,7 +185,7 @@ def test_premium_paid_from_the_family_account_is_debited_at_once_and_marked_paid
 
     assert gj.run(stored) == ("paid", YEAR, a.person_id, DUE, "family_account")
     # the binding shows what it paid (and fraud recovery would see the draw); the ledger balances
-    members = gj.run(lambda uow: family.members(uow, S.ctx(gj, a), gj.profile, person_id=a.person_id))
+    members = gj.run(lambda uow: family_views.members(uow, S.ctx(gj, a), gj.profile, person_id=a.person_id))
     assert members["bindings"][0]["paid_fen"] == DUE
     assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
     assert gj.run(lambda uow: premiums.tax_answer(uow, S.ctx(gj, tax), request_id=req.request_id)) == answer
@@ -569,7 +571,7 @@ def test_refund_under_the_direct_model_goes_back_to_past_years_seed003(gj, tax):
 def test_refund_after_unbinding_returns_to_the_authorizer_seed003(gj, office, tax):
     a, child, binding_id = _gansu_pair(gj, office)
     paid = _ask(gj, tax, _req(gj, a.person_id, child))
-    gj.run(lambda uow: (family.unbind(uow, S.ctx(gj, a), binding_id=binding_id), uow.commit()))
+    gj.run(lambda uow: (family_binding.unbind(uow, S.ctx(gj, a), binding_id=binding_id), uow.commit()))
     request = _refund(gj, a, paid["premium"]["payment"]["payment_id"])
     _review(gj, office, request["refund_id"])
     assert _balance(gj, L.family_account(binding_id)) == 0  # the closed family account is emptied
@@ -613,8 +615,8 @@ def test_a_premium_recovered_after_fraud_is_not_refunded_again_seed003(gj, offic
     paid = _ask(gj, tax, _req(gj, a.person_id, child))
 
     def fraud(uow):
-        family.revoke(uow, S.ctx(gj, office), binding_id=binding_id, reason="虚构家庭成员关系")
-        family.recover(uow, S.ctx(gj, office), binding_id=binding_id)
+        family_fraud.revoke(uow, S.ctx(gj, office), binding_id=binding_id, reason="虚构家庭成员关系")
+        family_fraud.recover(uow, S.ctx(gj, office), binding_id=binding_id)
         uow.commit()
 
     gj.run(fraud)

@@ -1,6 +1,6 @@
 """Family mutual aid rules (家庭共济, SPEC §4; seeds 000, 001, 003). Pure: no I/O.
 
-The use cases in ``services.family.service`` gather the facts (enrollments, balances, birth dates)
+The use cases in ``services.family`` gather the facts (enrollments, balances, birth dates)
 and ask these functions; every refusal is its own error class with a Chinese reason.
 
 Words used here:

@@ -7,7 +7,7 @@ the member list (成员列表), with unbinding (a change is unbind, then bind: s
 stop one for fraud (违规终止), recover what was paid through it (追回) and record a credit
 entry (纳入医保信用管理, seed 003 四(四)).
 
-Every page calls the use cases in ``gongji.services.family.service``; nothing here branches on the
+Every page calls the use cases in ``gongji.services.family``; nothing here branches on the
 province, only on the active profile's ``funding_model``. Writes end in POST → 303 → GET with
 a flash code; a service error is shown with its code and Chinese message and a 4xx status.
 Other people appear masked (张*, 6207**********1234), never whole.
@@ -44,7 +44,11 @@ from gongji.entrypoints.web.pages import (
     render,
 )
 from gongji.services.auth import Principal, Role
-from gongji.services.family import service as family
+from gongji.services.family import agreement as family_agreement
+from gongji.services.family import allocation as family_allocation
+from gongji.services.family import binding as family_binding
+from gongji.services.family import fraud as family_fraud
+from gongji.services.family import views as family_views
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx, person_regions
 
@@ -65,7 +69,7 @@ FAMILY_FLASH = {
     "recovered_none": "没有需要追回的资金（已全部追回，或未发生共济支付）",
     "credited": "已纳入医保信用管理，信用记录已登记",
 }
-CREDIT_KIND_ZH = {family.CREDIT_KIND_FRAUD: "虚构家庭成员关系，违规享受家庭共济待遇"}
+CREDIT_KIND_ZH = {family_fraud.CREDIT_KIND_FRAUD: "虚构家庭成员关系，违规享受家庭共济待遇"}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -88,7 +92,7 @@ def _party(who: dict[str, Any] | None) -> dict[str, str] | None:
 
 
 def _binding_row(b: dict[str, Any]) -> dict[str, Any]:
-    """One binding view (``family.binding_view``) as the pages show it; money in yuan."""
+    """One binding view (``family_views.binding_view``) as the pages show it; money in yuan."""
     return {
         "id": b["binding_id"],
         "relation_name": b["relation_name"],
@@ -127,18 +131,18 @@ def _allocation(request: Request) -> bool:
 
 def _members(request: Request, ctx: Ctx, person_id: int) -> dict[str, Any]:
     gj = _gj(request)
-    return gj.run(lambda uow: family.members(uow, ctx, gj.profile, person_id=person_id))
+    return gj.run(lambda uow: family_views.members(uow, ctx, gj.profile, person_id=person_id))
 
 
 def _accepted(request: Request, person_id: int) -> bool:
-    return bool(_gj(request).run(lambda uow: family.has_accepted_agreement(uow, person_id)))
+    return bool(_gj(request).run(lambda uow: family_agreement.has_accepted_agreement(uow, person_id)))
 
 
 # --- step 2: the agreement (first use) and the member list -----------------------------------
 
 
 def _agreement_page(request: Request, principal: Principal, *, error: GongjiError | None = None) -> Response:
-    t = family.texts()
+    t = family_agreement.texts()
     title, *body = [line.strip() for line in t.agreement.splitlines() if line.strip()]
     return render(
         request,
@@ -190,7 +194,7 @@ def family_accept_agreement(request: Request, agree: Str = "", version: Str = ""
     def accept(uow: Any, ctx: Ctx) -> None:
         if agree != "1":
             raise InvalidRequest("请先阅读并勾选“我已阅读并同意”", "Tick the agreement box first", field="agree")
-        family.accept_agreement(uow, ctx, person_id=person_id, version=version.strip()[:20])
+        family_agreement.accept_agreement(uow, ctx, person_id=person_id, version=version.strip()[:20])
 
     return act(
         request,
@@ -213,7 +217,7 @@ def _bind_page(
     error: GongjiError | None = None,
 ) -> Response:
     profile = _gj(request).profile
-    t = family.texts()
+    t = family_agreement.texts()
     try:
         can_authorize = _members(request, _ctx(request, principal), person_id)["can_authorize"]
     except GongjiError as err:
@@ -256,7 +260,7 @@ def family_bind(
     """添加共济亲属: bind on the signed commitment; an error re-shows the form with what was
     typed (the signature is never echoed back: it is signed again).
 
-    Not through ``act``: ``family.bind_relative`` runs its own units of work (a name/ID mismatch
+    Not through ``act``: ``family_binding.bind_relative`` runs its own units of work (a name/ID mismatch
     is counted in a transaction of its own, which must stay when the bind is refused)."""
     who = _citizen(request)
     if isinstance(who, Response):
@@ -265,7 +269,7 @@ def family_bind(
     gj = _gj(request)
     kept = {"relative_name": relative_name[:50], "relative_cert_no": relative_cert_no[:18], "relation": relation[:30]}
     try:
-        req = family.BindRequest(
+        req = family_binding.BindRequest(
             authorizer_id=person_id,
             relative_name=_limit(relative_name, 50, "relative_name"),
             relative_cert_no=_limit(relative_cert_no, 50, "relative_cert_no").upper(),
@@ -274,7 +278,7 @@ def family_bind(
             commitment_signed=commitment_signed == "1",
             signature=_limit(signature, 50, "signature"),
         )
-        family.bind_relative(gj.run, _ctx(request, principal), gj.profile, req)
+        family_binding.bind_relative(gj.run, _ctx(request, principal), gj.profile, req)
     except GongjiError as err:
         return _bind_page(request, principal, person_id, form=kept, error=err)
     return _redirect("/me/family?ok=bound")
@@ -306,7 +310,7 @@ def _binding_page(
 
 
 @router.get("/me/family/bindings/{binding_id}")
-def family_binding(request: Request, binding_id: int) -> Response:
+def family_binding_page(request: Request, binding_id: int) -> Response:
     who = _citizen(request)
     if isinstance(who, Response):
         return who
@@ -325,7 +329,7 @@ def family_unbind(request: Request, binding_id: int, confirm: Str = "", reason: 
     def unbind(uow: Any, ctx: Ctx) -> None:
         if confirm != "1":
             raise InvalidRequest("请勾选确认解除绑定", "Tick the box to confirm unbinding", field="confirm")
-        family.unbind(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason") or None)
+        family_binding.unbind(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason") or None)
 
     return act(
         request,
@@ -360,7 +364,9 @@ def _allocate_page(
     gj = _gj(request)
 
     def go(uow: Any) -> tuple[dict[str, Any], dict[str, int] | None]:
-        return family.members(uow, ctx, gj.profile, person_id=person_id), registry.account_balances(uow, person_id)
+        return family_views.members(uow, ctx, gj.profile, person_id=person_id), registry.account_balances(
+            uow, person_id
+        )
 
     try:
         data, balances = gj.run(go)
@@ -407,7 +413,7 @@ def family_allocate(
     def allocate(uow: Any, ctx: Ctx) -> str:
         if not binding_id.strip().isdigit() or len(binding_id.strip()) > 12:
             raise InvalidRequest("请选择共济亲属", "Choose a bound relative", field="binding_id")
-        result = family.allocate(
+        result = family_allocation.allocate(
             uow,
             ctx,
             profile,
@@ -435,7 +441,7 @@ def family_history(request: Request) -> Response:
     principal, person_id = who
     ctx = _ctx(request, principal)
     try:
-        rows = _gj(request).run(lambda uow: family.history(uow, ctx, person_id=person_id, limit=HISTORY_SHOWN))
+        rows = _gj(request).run(lambda uow: family_views.history(uow, ctx, person_id=person_id, limit=HISTORY_SHOWN))
     except GongjiError as err:
         return error_page(request, principal, err)
     return render(
@@ -472,7 +478,7 @@ def _staff_page(
     ctx = _ctx(request, principal)
 
     def go(uow: Any) -> tuple[dict[str, Any], dict[str, str]]:
-        data = family.staff_bindings(uow, ctx, gj.profile, person_id=person_id)
+        data = family_views.staff_bindings(uow, ctx, gj.profile, person_id=person_id)
         person = uow.session.get(Person, person_id)
         uow.commit()  # the audit row of the read
         assert person is not None  # staff_bindings refuses an unknown person
@@ -543,7 +549,7 @@ def staff_family_revoke(request: Request, person_id: int, binding_id: int, reaso
     """违规终止: stop family mutual aid on this binding (the pair cannot be bound again)."""
 
     def revoke(uow: Any, ctx: Ctx) -> str:
-        family.revoke(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason"))
+        family_fraud.revoke(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason"))
         return "revoked"
 
     return _family_action(request, person_id, binding_id, revoke)
@@ -554,7 +560,7 @@ def staff_family_recover(request: Request, person_id: int, binding_id: int) -> R
     """追回: reverse what was paid through a revoked binding; the flash shows the amount."""
 
     def recover(uow: Any, ctx: Ctx) -> str:
-        result = family.recover(uow, ctx, binding_id=binding_id)
+        result = family_fraud.recover(uow, ctx, binding_id=binding_id)
         return f"recovered&binding={binding_id}" if result["recovered_fen"] else "recovered_none"
 
     return _family_action(request, person_id, binding_id, recover)
@@ -565,7 +571,7 @@ def staff_family_credit(request: Request, person_id: int, binding_id: int, reaso
     """纳入医保信用管理: a credit entry against the authorizer of a revoked binding."""
 
     def credit(uow: Any, ctx: Ctx) -> str:
-        family.record_credit(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason"))
+        family_fraud.record_credit(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason"))
         return "credited"
 
     return _family_action(request, person_id, binding_id, credit)

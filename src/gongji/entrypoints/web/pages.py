@@ -45,7 +45,7 @@ from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
 from gongji.policy.schema import Profile, Sourced
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
-from gongji.services.family import service as family
+from gongji.services.family import common as family_common
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import INCOME_KINDS, Ctx
 from gongji.services.settlement import records as settlement_records
@@ -87,7 +87,7 @@ ACCOUNT_STATUS_ZH = {"normal": "正常", "frozen": "已冻结"}
 TXN_KIND_ZH = (
     {f"income.{k}": v for k, v in INCOME_KINDS.items()}
     | {"rollover": "年度结转（当年转入历年）"}
-    | family.TXN_KIND_ZH  # 共济账户划拨, 共济支付, 追回 … shown in the account movements too
+    | family_common.TXN_KIND_ZH  # 共济账户划拨, 共济支付, 追回 … shown in the account movements too
 )
 
 Str = Annotated[str, Form()]

@@ -22,7 +22,9 @@ from gongji.policy.schema import Profile
 from gongji.services import auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
-from gongji.services.family import service as family
+from gongji.services.family import agreement as family_agreement
+from gongji.services.family import allocation as family_allocation
+from gongji.services.family import binding as family_binding
 from gongji.services.registry.persons import Ctx, get_person
 from gongji.services.settlement import lookups, settle, visits
 
@@ -110,29 +112,29 @@ def create_family_case(
     ctx = Ctx(principal=citizen, channel=Channel("system"), clock=gj.clock)
 
     def accept(uow: UnitOfWork) -> None:
-        family.accept_agreement(uow, ctx, person_id=head, version=family.texts().version)
+        family_agreement.accept_agreement(uow, ctx, person_id=head, version=family_agreement.texts().version)
         uow.commit()
 
     gj.run(accept)
     with gj.uow() as uow:
         person, me = get_person(uow, relative_id), get_person(uow, head)
-        request = family.BindRequest(
+        request = family_binding.BindRequest(
             authorizer_id=head,
             relative_name=person.name,
             relative_cert_no=person.cert_no,
             relation=relation,
-            commitment_version=family.texts().version,
+            commitment_version=family_agreement.texts().version,
             commitment_signed=True,
             signature=me.name,
         )
     try:
-        binding = family.bind_relative(gj.run, ctx, profile, request)
+        binding = family_binding.bind_relative(gj.run, ctx, profile, request)
     except GongjiError:
         return [("citizen", "citizen4", WHAT)]
     if profile.family.funding_model == "allocation":
 
         def allocate(uow: UnitOfWork) -> None:
-            family.allocate(
+            family_allocation.allocate(
                 uow,
                 ctx,
                 profile,

@@ -27,9 +27,9 @@ per request:
    relatives' premium rows (``FOR UPDATE``, in id order); then every account a request may draw
    on or credit, locked ``FOR UPDATE`` in ONE statement in id order (``ledger.lock_accounts``);
 2. *decide*, in request order, in Python: the checks of ``_verify_and_pay`` and
-   ``family.pay_premium`` in their order, through the same functions (``premiums.check_parties``,
+   ``family_premiums.pay_premium`` in their order, through the same functions (``premiums.check_parties``,
    ``check_premium_terms``, ``resident_region_of``, ``check_not_paid``,
-   ``check_commitment_relation``, ``family.check_use``, ``authorizer_check``,
+   ``check_commitment_relation``, ``family_payment.check_use``, ``authorizer_check``,
    ``premium_funds_account``, ``check_premium_funds``). The balances are followed request by
    request, so two requests on one family account in a chunk cannot overdraw it: the second is
    refused E_RESIDENT_INSUFFICIENT_FUNDS as it would be one at a time, and a premium paid by an
@@ -94,7 +94,9 @@ from gongji.domain.registry import EMPLOYEE_BASIC, RESIDENT_BASIC, EnrollmentSta
 from gongji.policy.schema import PremiumStandard, Profile
 from gongji.services import audit, ledger
 from gongji.services.auth import Role
-from gongji.services.family import service as family
+from gongji.services.family import common as family_common
+from gongji.services.family import payment as family_payment
+from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx
 from gongji.services.resident import premiums, waiting
 
@@ -317,7 +319,7 @@ class _Facts:
     """What the checks of a chunk read, in a few statements."""
 
     persons: dict[str, Person]  # by ID number (resident ID)
-    insurances: dict[int, list[F.Insurance]]  # newest enrollment first, as family._insurances
+    insurances: dict[int, list[F.Insurance]]  # newest enrollment first, as family_common.insurances_of
     normal_390: dict[int, list[str]]  # regions of normal resident basic enrollments
     employee_spells: dict[int, list[tuple[date, date | None]]]  # 310 enrollments (start, end)
     resident_spells: dict[int, list[tuple[date, date | None]]]  # 390 enrollments (start, end)
@@ -386,7 +388,7 @@ def _read_facts(uow: UnitOfWork, profile: Profile, new: list[_New]) -> _Facts:
             continue
         try:
             binding_id = facts.bindings.get((payer.id, relative.id))
-            codes.add(family.premium_funds_account(profile, authorizer_id=payer.id, binding_id=binding_id))
+            codes.add(family_premiums.premium_funds_account(profile, authorizer_id=payer.id, binding_id=binding_id))
         except PremiumNoBinding:
             pass
         codes.update(premiums.premium_income_account(r, i.req.insutype) for r in facts.normal_390.get(relative.id, []))
@@ -415,14 +417,14 @@ def _decide(uow: UnitOfWork, ctx: Ctx, profile: Profile, new: list[_New], facts:
             )
             if checked.commitment is not None:
                 premiums.check_commitment_relation(ctx, profile, checked.commitment, payer, relative)
-            # family.pay_premium
-            family.check_use(profile, F.PREMIUM_USE, premium_insutype=req.insutype)
-            family.authorizer_check(
+            # family_premiums.pay_premium
+            family_payment.check_use(profile, F.PREMIUM_USE, premium_insutype=req.insutype)
+            family_common.authorizer_check(
                 profile, facts.insurances.get(payer.id, []), account_status=facts.account_status.get(payer.id)
             )
             binding_id = facts.bindings.get((payer.id, relative.id))
-            source = family.premium_funds_account(profile, authorizer_id=payer.id, binding_id=binding_id)
-            family.check_premium_funds(balances.get(source, 0), req.amount_fen)
+            source = family_premiums.premium_funds_account(profile, authorizer_id=payer.id, binding_id=binding_id)
+            family_premiums.check_premium_funds(balances.get(source, 0), req.amount_fen)
         except (ResidentRefusal, FamilyRefusal) as refusal:
             item.refusal = refusal
             # the answer shows the relative's premium as it stands now (premiums._premium_of)
@@ -560,11 +562,11 @@ def _write(uow: UnitOfWork, ctx: Ctx, new: list[_New], paid: list[_New], facts: 
         if missing:
             facts.accounts |= ledger.lock_accounts(uow, missing)
 
-        # ledger: family.pay_premium's transaction for every paid request, in request order
+        # ledger: family_premiums.pay_premium's transaction for every paid request, in request order
         entries = []
         for item in paid:
             assert item.payer is not None and item.relative is not None
-            item.pay_request = family.premium_pay_request(
+            item.pay_request = family_premiums.premium_pay_request(
                 authorizer_id=item.payer.id,
                 relative_id=item.relative.id,
                 amount_fen=item.req.amount_fen,
@@ -572,25 +574,25 @@ def _write(uow: UnitOfWork, ctx: Ctx, new: list[_New], paid: list[_New], facts: 
                 payee_account=item.payee,
                 reference=item.req.request_id,
             )
-            draft = family.premium_draft(
+            draft = family_premiums.premium_draft(
                 idempotency_key=premiums.tax_payment_key(item.req.request_id),
                 insutype=item.req.insutype,
                 source=item.source,
                 payee_account=item.payee,
                 amount_fen=item.req.amount_fen,
             )
-            extra = family.premium_txn_extra(relative_id=item.relative.id, authorizer_id=item.payer.id)
+            extra = family_premiums.premium_txn_extra(relative_id=item.relative.id, authorizer_id=item.payer.id)
             entries.append(ledger.PostEntry(draft, item.pay_request, extra))
         posted = ledger.post_many(uow, entries, now=now, user_id=user_id, accounts=facts.accounts)
         if any(p.replayed for p in posted):
             # the key of a request never answered was used: a state the per-request path never leaves
             raise RuntimeError("a ledger transaction exists for a tax request that has no answer")
 
-        # family_payment (+ family_draw): family.pay_premium's rows
+        # family_payment (+ family_draw): family_premiums.pay_premium's rows
         family_rows = []
         for item, result in zip(paid, posted, strict=True):
             assert item.payer is not None and item.relative is not None
-            item.family_body = family.premium_payment_body(
+            item.family_body = family_premiums.premium_payment_body(
                 idempotency_key=premiums.tax_payment_key(item.req.request_id),
                 relative_id=item.relative.id,
                 authorizer_id=item.payer.id,
@@ -602,11 +604,11 @@ def _write(uow: UnitOfWork, ctx: Ctx, new: list[_New], paid: list[_New], facts: 
                 now=now,
             )
             digest = L.request_hash(item.pay_request)
-            family_rows.append(family.premium_payment_row(item.family_body, request_hash=digest, now=now))
+            family_rows.append(family_premiums.premium_payment_row(item.family_body, request_hash=digest, now=now))
         for item, payment_id in zip(paid, _insert_with_ids(uow, conn, FamilyPayment, family_rows), strict=True):
             item.family_body["payment_id"] = payment_id
         draws = [
-            family.premium_draw_row(i.family_body, payment_id=i.family_body["payment_id"], now=now)
+            family_premiums.premium_draw_row(i.family_body, payment_id=i.family_body["payment_id"], now=now)
             for i in paid
             if i.binding_id is not None
         ]
@@ -703,7 +705,7 @@ def _write(uow: UnitOfWork, ctx: Ctx, new: list[_New], paid: list[_New], facts: 
     audit = []
     for item, tax_id in zip(new, tax_ids, strict=True):
         if item.refusal is None:
-            detail = family.premium_audit_detail(item.family_body)
+            detail = family_premiums.premium_audit_detail(item.family_body)
             audit.append(_audit_row(ctx, "family.pay", "family_payment", item.family_body["payment_id"], detail))
         detail = premiums.tax_audit_detail(item.req, item.answer)
         audit.append(_audit_row(ctx, "tax.family_premium", "tax_request", tax_id, detail))

@@ -13,7 +13,7 @@ told (→ unpaid, (二)4). Henan signs the commitment inside the tax flow instea
 - citizens (staff at the window): ``family_payments_by_year`` (代缴明细).
 
 Refunds of any premium, incl. these, and the tax bureau's refund notifications are
-``services.resident.refunds``. Money moves only through ``services.family.service.pay_premium`` and
+``services.resident.refunds``. Money moves only through ``services.family.premiums.pay_premium`` and
 ``refund_premium``. Subsidized
 persons (参保资助) are left to the subsidy work: here the amount must be the full individual
 premium of the profile.
@@ -72,7 +72,7 @@ from gongji.domain.relations import RELATION_KINDS, RELATION_ZH, RelationKind
 from gongji.policy.schema import PolicyLookupError, PremiumStandard, Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.family import service as family
+from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
 from gongji.services.resident import waiting
 
@@ -409,7 +409,7 @@ def _verify_and_pay(
 
     payee = premium_income_account(region, req.insutype)
     ledger.ensure_account(uow, code=payee, kind=L.AccountKind.EXTERNAL, now=ctx.clock.now(), region_code=region)
-    result = family.pay_premium(
+    result = family_premiums.pay_premium(
         uow,
         ctx,
         profile,
@@ -502,7 +502,7 @@ def premium_payment_row(
     request_id: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """The premium_payment row of a 代缴; ``family`` is ``family.pay_premium``'s answer."""
+    """The premium_payment row of a 代缴; ``family`` is ``family_premiums.pay_premium``'s answer."""
     return {
         "premium_id": premium_id,
         "channel": CHANNEL_FAMILY,

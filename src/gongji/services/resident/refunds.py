@@ -52,7 +52,7 @@ from gongji.domain.resident import RefundDecision, check_refund
 from gongji.policy.schema import Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.family import service as family
+from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions, require_reason
 from gongji.services.resident import subsidies
 from gongji.services.resident.channels import CHANNEL_ZH, channel_account
@@ -112,7 +112,7 @@ def _source_of(uow: UnitOfWork, payment: PremiumPayment, *, from_assistance: boo
         return subsidies.assistance_account(region)
     if payment.channel == CHANNEL_FAMILY:
         assert payment.family_payment_id is not None
-        return family.premium_source(uow, family_payment_id=payment.family_payment_id)
+        return family_premiums.premium_source(uow, family_payment_id=payment.family_payment_id)
     return channel_account(payment.channel)
 
 
@@ -400,7 +400,7 @@ def _pay_back(uow: UnitOfWork, ctx: Ctx, r: _Refundable, refund: PremiumRefund) 
     if payment.channel == CHANNEL_FAMILY and not r.from_assistance:
         assert payment.family_payment_id is not None
         txn_id = int(
-            family.refund_premium(
+            family_premiums.refund_premium(
                 uow,
                 ctx,
                 family_payment_id=payment.family_payment_id,

@@ -59,7 +59,7 @@ from gongji.domain.relations import RELATION_ZH
 from gongji.policy.schema import PolicyLookupError, PremiumStandard, Profile
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
-from gongji.services.family import service as family
+from gongji.services.family import views as family_views
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
 from gongji.services.resident import premiums
 
@@ -164,7 +164,7 @@ def family_premium_overview(uow: UnitOfWork, ctx: Ctx, profile: Profile) -> dict
     premium for the open benefit year: status, and whether it can be paid here now."""
     person_id = _citizen(ctx)
     standard = open_standard(profile, ctx.clock.today())
-    data = family.members(uow, ctx, profile, person_id=person_id)
+    data = family_views.members(uow, ctx, profile, person_id=person_id)
     rows = []
     for b in data["bindings"]:
         if b["status"] != F.BINDING_ACTIVE:
@@ -212,7 +212,7 @@ def premium_confirmation(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, binding
     b = _active_binding(uow, person_id, binding_id)
     standard = open_standard(profile, ctx.clock.today())
     relative = get_person(uow, b.relative_id)
-    view = family.binding_view(uow, profile, b, side="authorizer")
+    view = family_views.binding_view(uow, profile, b, side="authorizer")
     status = (
         _premium_status(uow, relative.id, standard.benefit_year, standard.insutype) if standard else premiums.UNPAID
     )

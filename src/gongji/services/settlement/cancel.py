@@ -24,7 +24,7 @@ from gongji.domain.errors import (
     WrongInstitution,
 )
 from gongji.services import ledger
-from gongji.services.family import service as family
+from gongji.services.family import payment as family_payment
 from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.settlement.benefit import accumulate
 from gongji.services.settlement.lookups import int_id, now_local, own_balance, person_of
@@ -65,7 +65,7 @@ def _cancel(uow: UnitOfWork, ctx: Ctx, institution: Institution, row: Settlement
     # The institution's receivable first (the order 2207 takes), then the row re-read under a lock:
     # of concurrent cancellations one wins and the others see it cancelled (not a 500 from
     # uq_settlement_cancel), and a cancellation racing a settlement cannot deadlock with it.
-    ledger.lock_balances(uow, [family.institution_payee(institution.fixmedins_code)])
+    ledger.lock_balances(uow, [family_payment.institution_payee(institution.fixmedins_code)])
     uow.session.refresh(row, with_for_update=True)
     if row.status != "settled":
         raise AlreadyCancelled(setl_id=str(row.id))

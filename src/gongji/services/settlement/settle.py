@@ -5,7 +5,7 @@ written. 2207 books, in one database transaction with the settlement row, the ac
 the regions: the fund's share from ``clearing:fundpay:<insured region>:<insutype>:<institution>``
 (what the pool owes the institution, settled later by the back office) to the institution's
 receivable ``external:institution:<code>``, and the personal share through
-``services.family.service.pay`` (own account → family funds → cash) to the same receivable.
+``services.family.payment.pay`` (own account → family funds → cash) to the same receivable.
 
 The other transactions: 1101 ``person_info``, 2201/2202 ``visits``, 2204/2205 ``fees`` (外配处方 in
 ``prescriptions``), the shared figures in ``benefit``, 2208/2601 ``cancel``, 5203 ``views``; the
@@ -27,7 +27,7 @@ from gongji.domain import ledger as L
 from gongji.domain import settlement as S
 from gongji.policy.schema import Profile
 from gongji.services import ledger
-from gongji.services.family import service as family
+from gongji.services.family import payment as family_payment
 from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.settlement.benefit import Computed, accumulate, batch_of, compute
 from gongji.services.settlement.lookups import age_on, fmt_time, money, out_type, own_balance, psn_no
@@ -113,7 +113,7 @@ def pre_settle(
     own = fam = 0
     balance = own_balance(uow, c.person.id)
     if flag != "0" and c.payable_fen > 0:
-        split = family.preview(
+        split = family_payment.preview(
             uow,
             profile,
             relative_id=c.person.id,
@@ -140,7 +140,7 @@ def settle(
     flag = _acct_flag(data)
     now = ctx.clock.now()
     code = institution.fixmedins_code
-    payee = family.institution_payee(code)
+    payee = family_payment.institution_payee(code)
     ledger.ensure_account(uow, code=payee, kind=L.AccountKind.EXTERNAL, now=now, region_code=institution.region_code)
     # Every 2207 of this institution credits its receivable: lock it first, so concurrent
     # settlements queue here instead of deadlocking (fund posting takes the receivable before the
@@ -169,7 +169,7 @@ def settle(
     account_txn_id = payment_id = None
     draws: list[dict[str, Any]] = []
     if flag != "0" and c.payable_fen > 0:
-        paid = family.pay(
+        paid = family_payment.pay(
             uow,
             ctx,
             profile,

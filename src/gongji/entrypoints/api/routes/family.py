@@ -5,7 +5,7 @@ the commitment and bind, allocate to the family account, see members and history
 help at the window (seed 003) and stop, recover and record fraud (seed 003 四(四)). A designated
 institution charges a patient: own account first, then family funds, then cash.
 
-Every rule lives in ``services.family.service``; these routes only parse, run the use case in one unit
+Every rule lives in ``services.family``; these routes only parse, run the use case in one unit
 of work and shape the answer. Money writes need an Idempotency-Key header.
 """
 
@@ -28,7 +28,12 @@ from gongji.entrypoints.api.schemas import (
     ReasonIn,
 )
 from gongji.services.auth import Role
-from gongji.services.family import service as family
+from gongji.services.family import agreement as family_agreement
+from gongji.services.family import allocation as family_allocation
+from gongji.services.family import binding as family_binding
+from gongji.services.family import fraud as family_fraud
+from gongji.services.family import payment as family_payment
+from gongji.services.family import views as family_views
 from gongji.services.registry.persons import Ctx
 
 router = APIRouter(prefix="/api/family", tags=["family 家庭共济"])
@@ -43,7 +48,7 @@ def _citizen(ctx: Ctx) -> int:
 
 def _accept(gj: Gongji, ctx: Ctx, person_id: int, body: FamilyAgreementIn) -> dict[str, Any]:
     def go(uow: Any) -> dict[str, Any]:
-        row = family.accept_agreement(uow, ctx, person_id=person_id, version=body.version)
+        row = family_agreement.accept_agreement(uow, ctx, person_id=person_id, version=body.version)
         uow.commit()
         return {"accepted": True, "version": row.version, "person_id": person_id}
 
@@ -51,7 +56,7 @@ def _accept(gj: Gongji, ctx: Ctx, person_id: int, body: FamilyAgreementIn) -> di
 
 
 def _bind(gj: Gongji, ctx: Ctx, authorizer_id: int, body: FamilyBindIn) -> dict[str, Any]:
-    req = family.BindRequest(
+    req = family_binding.BindRequest(
         authorizer_id=authorizer_id,
         relative_name=body.relative_name,
         relative_cert_no=body.relative_cert_no,
@@ -61,7 +66,7 @@ def _bind(gj: Gongji, ctx: Ctx, authorizer_id: int, body: FamilyBindIn) -> dict[
         signature=body.commitment.signature,
     )
     # bind_relative commits, and counts a failed name match in its own transaction
-    return family.bind_relative(gj.run, ctx, gj.profile, req)
+    return family_binding.bind_relative(gj.run, ctx, gj.profile, req)
 
 
 # --- citizens (seed 000: 阅读协议 → 确认 → 签署承诺书并绑定 → 共济账户划拨 → 成员与明细) ----------
@@ -70,7 +75,7 @@ def _bind(gj: Gongji, ctx: Ctx, authorizer_id: int, body: FamilyBindIn) -> dict[
 @router.get("/texts")
 def texts() -> dict[str, Any]:
     """The agreement (承诺协议), its Q&A and the commitment (承诺书), with version and digests."""
-    t = family.texts()
+    t = family_agreement.texts()
     return {
         "version": t.version,
         "agreement": t.agreement,
@@ -91,7 +96,7 @@ def accept_agreement(body: FamilyAgreementIn, gj: GjDep, ctx: CtxDep) -> dict[st
 def members(gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
     """成员列表: my bindings as authorizer (with family-account balances) and who binds me."""
     person_id = _citizen(ctx)
-    return gj.run(lambda uow: family.members(uow, ctx, gj.profile, person_id=person_id))
+    return gj.run(lambda uow: family_views.members(uow, ctx, gj.profile, person_id=person_id))
 
 
 @router.post("/bindings", status_code=201)
@@ -106,8 +111,8 @@ def unbind(binding_id: int, gj: GjDep, ctx: CtxDep, body: FamilyUnbindIn | None 
     reason = body.reason if body else None
 
     def go(uow: Any) -> dict[str, Any]:
-        binding = family.unbind(uow, ctx, binding_id=binding_id, reason=reason)
-        view = family.binding_view(uow, gj.profile, binding, side="authorizer")
+        binding = family_binding.unbind(uow, ctx, binding_id=binding_id, reason=reason)
+        view = family_views.binding_view(uow, gj.profile, binding, side="authorizer")
         uow.commit()
         return view
 
@@ -122,7 +127,7 @@ def allocate(
     Needs an Idempotency-Key header; a replay returns the first answer (200 + Idempotent-Replayed)."""
 
     def go(uow: Any) -> dict[str, Any]:
-        result = family.allocate(
+        result = family_allocation.allocate(
             uow, ctx, gj.profile, binding_id=binding_id, amount_fen=body.amount_fen, idempotency_key=key
         )
         uow.commit()
@@ -139,7 +144,7 @@ def history(
     person_id = _citizen(ctx)
 
     def go(uow: Any) -> dict[str, Any]:
-        items = family.history(uow, ctx, person_id=person_id, limit=limit, before_id=before_id)
+        items = family_views.history(uow, ctx, person_id=person_id, limit=limit, before_id=before_id)
         return {"items": items, "count": len(items)}
 
     return gj.run(go)
@@ -160,7 +165,7 @@ def pay_at_institution(
     built against issue 3 and for the family API tests."""
 
     def go(uow: Any) -> dict[str, Any]:
-        result = family.pay_at_institution(
+        result = family_payment.pay_at_institution(
             uow, ctx, gj.profile, cert_no=body.cert_no, amount_fen=body.amount_fen, use=body.use, idempotency_key=key
         )
         uow.commit()
@@ -177,7 +182,7 @@ def staff_bindings(person_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
     """Every binding the person is part of (masked) and their credit entries; audited."""
 
     def go(uow: Any) -> dict[str, Any]:
-        view = family.staff_bindings(uow, ctx, gj.profile, person_id=person_id)
+        view = family_views.staff_bindings(uow, ctx, gj.profile, person_id=person_id)
         uow.commit()  # the audit row of the read
         return view
 
@@ -203,8 +208,8 @@ def revoke(binding_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> dict[str,
     """停止家庭共济待遇 for fraud; the family balance goes back; the pair cannot bind again."""
 
     def go(uow: Any) -> dict[str, Any]:
-        binding = family.revoke(uow, ctx, binding_id=binding_id, reason=body.reason)
-        view = family.binding_view(uow, gj.profile, binding, side="staff")
+        binding = family_fraud.revoke(uow, ctx, binding_id=binding_id, reason=body.reason)
+        view = family_views.binding_view(uow, gj.profile, binding, side="staff")
         uow.commit()
         return view
 
@@ -216,7 +221,7 @@ def recover(binding_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
     """追回: reverse what was paid through a revoked binding; running it again recovers nothing twice."""
 
     def go(uow: Any) -> dict[str, Any]:
-        result = family.recover(uow, ctx, binding_id=binding_id)
+        result = family_fraud.recover(uow, ctx, binding_id=binding_id)
         uow.commit()
         return result
 
@@ -228,8 +233,8 @@ def record_credit(binding_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> di
     """纳入医保信用管理: a credit entry against the authorizer of a revoked binding."""
 
     def go(uow: Any) -> dict[str, Any]:
-        row = family.record_credit(uow, ctx, binding_id=binding_id, reason=body.reason)
+        row = family_fraud.record_credit(uow, ctx, binding_id=binding_id, reason=body.reason)
         uow.commit()
-        return family.credit_view(row)
+        return family_views.credit_view(row)
 
     return gj.run(go)
