@@ -34,7 +34,7 @@ from tests.conftest import TEST_VAR, _settings
 
 pytestmark = pytest.mark.browser
 
-GANZHOU = "620702"  # 甘州区
+ZHANGYE_620702 = "620702"  # 甘州区
 XIHU = "330106"  # 杭州市西湖区
 
 
@@ -60,8 +60,10 @@ def family_people(gj: Gongji, authorizer: str, relative: str) -> tuple[Any, int,
     """Staff of the province; an employee of 甘州区 with 1,000.00 yuan (current year) and a
     citizen login; their child, a resident of 甘州区."""
     staff = support.staff(gj, ["620000"])
-    aid = support.employee(gj, staff, region=GANZHOU, name=authorizer, birth=date(1980, 5, 1), income_fen=100_000)
-    rid = support.resident(gj, staff, region=GANZHOU, name=relative, birth=date(2012, 3, 3))
+    aid = support.employee(
+        gj, staff, region=ZHANGYE_620702, name=authorizer, birth=date(1980, 5, 1), income_fen=100_000
+    )
+    rid = support.resident(gj, staff, region=ZHANGYE_620702, name=relative, birth=date(2012, 3, 3))
     return staff, aid, rid
 
 
@@ -233,7 +235,7 @@ def test_staff_revokes_a_fraudulent_binding_recovers_the_money_and_records_credi
             idempotency_key=f"browser-allocate-{binding_id}",
         )
         ledger.ensure_account(
-            uow, code=pharmacy, kind=L.AccountKind.EXTERNAL, now=web_gj.clock.now(), region_code=GANZHOU
+            uow, code=pharmacy, kind=L.AccountKind.EXTERNAL, now=web_gj.clock.now(), region_code=ZHANGYE_620702
         )
         paid = family_payment.pay(
             uow,
@@ -244,7 +246,7 @@ def test_staff_revokes_a_fraudulent_binding_recovers_the_money_and_records_credi
             use="pharmacy_drugs",
             payee_account=pharmacy,
             idempotency_key=f"browser-pay-{binding_id}",
-            institution_region=GANZHOU,
+            institution_region=ZHANGYE_620702,
         )
         uow.commit()
         return paid.body

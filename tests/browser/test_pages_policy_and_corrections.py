@@ -97,12 +97,16 @@ def test_policy_page_shows_the_active_gansu_profile_from_the_profile_with_demo_b
     assert yuan(rule.annual_cap_fen) in cells
     assert row.get_by_test_id("demo-badge").count() == (1 if f"benefit.rule[{rule.key}]" in demo else 0)
 
-    # Subsidies (sourced, one source per row) and a collection target as a percentage.
-    subsidy = profile.subsidy("dibao_full")
+    # Subsidies (one source per row; the provincial default amount is demo: seed 002 is 甘州区
+    # 2023 only) and a collection target as a percentage.
+    subsidy = next(s for s in profile.resident.subsidy if s.code == "dibao_full")
     row = at_path(web, "resident.subsidy[dibao_full]")
     assert subsidy.name in row.inner_text() and subsidy.source in row.inner_text()
     assert subsidy.amount_fen is not None and yuan(subsidy.amount_fen) in row.inner_text()
-    assert row.get_by_test_id("demo-badge").count() == 0
+    assert row.get_by_test_id("demo-badge").count() == 1
+    sourced = at_path(web, "resident.terms[620702:2023]")
+    assert "620702" in sourced.inner_text() and sourced.get_by_test_id("demo-badge").count() == 0
+    assert at_path(web, "resident.terms[62:2026]").get_by_test_id("demo-badge").count() == 1
     target = profile.collection.target[0]
     assert pct(target.share_permille) in at_path(web, f"collection.target[{target.key}]").inner_text()
 

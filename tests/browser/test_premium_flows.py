@@ -28,7 +28,7 @@ from tests.conftest import TEST_VAR, _settings
 
 pytestmark = pytest.mark.browser
 
-GANZHOU = "620702"  # 甘州区
+ZHANGYE_620702 = "620702"  # 甘州区
 SHENQIU = "411623"  # 沈丘县 (seed 004)
 
 
@@ -41,9 +41,9 @@ def test_gansu_citizen_pays_a_relatives_premium_sees_the_detail_and_verifies_the
 ) -> None:
     gj = web_gj
     staff = support.staff(gj, ["620000"])
-    aid = support.employee(gj, staff, region=GANZHOU, name="王建国", birth=date(1980, 5, 1), income_fen=100_000)
-    child = support.resident(gj, staff, region=GANZHOU, name="王小明", birth=date(2012, 3, 3))
-    mother = support.resident(gj, staff, region=GANZHOU, name="王秀英", birth=date(1952, 3, 3))
+    aid = support.employee(gj, staff, region=ZHANGYE_620702, name="王建国", birth=date(1980, 5, 1), income_fen=100_000)
+    child = support.resident(gj, staff, region=ZHANGYE_620702, name="王小明", birth=date(2012, 3, 3))
+    mother = support.resident(gj, staff, region=ZHANGYE_620702, name="王秀英", birth=date(1952, 3, 3))
     user = support.citizen(gj, aid)
     paid_binding = support.bind(gj, user, child, "child")["binding_id"]
     support.allocate(gj, user, paid_binding, 40_000)

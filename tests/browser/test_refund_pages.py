@@ -28,7 +28,7 @@ from tests.conftest import TEST_VAR, _settings
 
 pytestmark = pytest.mark.browser
 
-GANZHOU = "620702"  # 甘州区
+ZHANGYE_620702 = "620702"  # 甘州区
 FULL_ID = re.compile(r"\b\d{17}[\dX]\b")
 
 
@@ -86,8 +86,8 @@ def test_refund_of_a_bank_payment_is_quoted_asked_approved_and_shown_refunded_se
     12-30 and before the benefit year: the quote gives back all 400.00 by the original route; the
     request waits (待审核); the agency approves it with a note; the person sees 已退费."""
     gj = web_gj
-    staff = support.staff(gj, [GANZHOU])
-    pid = support.resident(gj, staff, region=GANZHOU, name="韩梅梅", birth=date(1991, 7, 7))
+    staff = support.staff(gj, [ZHANGYE_620702])
+    pid = support.resident(gj, staff, region=ZHANGYE_620702, name="韩梅梅", birth=date(1991, 7, 7))
     user = support.citizen(gj, pid)
     payment_id = bank_payment(gj, staff, pid)
 
@@ -153,8 +153,8 @@ def test_one_open_refund_request_per_payment_a_second_submission_is_refused_seed
     """Seed 002 §七 (one request per payment): the quote is open in two tabs; the first 确认 asks,
     the second is refused with E_DUPLICATE in Chinese and shows the request in progress."""
     gj = web_gj
-    staff = support.staff(gj, [GANZHOU])
-    pid = support.resident(gj, staff, region=GANZHOU, name="李雷", birth=date(1990, 1, 9))
+    staff = support.staff(gj, [ZHANGYE_620702])
+    pid = support.resident(gj, staff, region=ZHANGYE_620702, name="李雷", birth=date(1990, 1, 9))
     user = support.citizen(gj, pid)
     payment_id = bank_payment(gj, staff, pid)
 
@@ -180,8 +180,8 @@ def test_no_refund_once_the_benefit_year_has_begun_seed002_s7(web: Any, web_gj: 
     """Seed 002 §七 待遇享受期开始后 … 个人缴费不再退回: 2026's premium (paid late, 中途参保) shows
     E_RESIDENT_REFUND_BENEFIT_STARTED in Chinese, and no form to ask."""
     gj = web_gj
-    staff = support.staff(gj, [GANZHOU])
-    pid = support.resident(gj, staff, region=GANZHOU, name="林涛", birth=date(1985, 2, 2))
+    staff = support.staff(gj, [ZHANGYE_620702])
+    pid = support.resident(gj, staff, region=ZHANGYE_620702, name="林涛", birth=date(1985, 2, 2))
     user = support.citizen(gj, pid)
     payment_id = bank_payment(gj, staff, pid, year=2026, late=True)
 
@@ -214,8 +214,8 @@ def test_refund_asked_after_the_deadline_is_refused_seed002_s7(browser: Any, lat
     """Seed 002 §七 退费截止时间为…12月30日: paid 2027 at the bank on 2026-11-23; on 12-31 the refund
     page shows E_RESIDENT_REFUND_DEADLINE in Chinese instead of the form."""
     gj = late_gj
-    staff = support.staff(gj, [GANZHOU])
-    pid = support.resident(gj, staff, region=GANZHOU, name="赵敏", birth=date(1992, 12, 1))
+    staff = support.staff(gj, [ZHANGYE_620702])
+    pid = support.resident(gj, staff, region=ZHANGYE_620702, name="赵敏", birth=date(1992, 12, 1))
     user = support.citizen(gj, pid)
     payment_id = bank_payment(gj, staff, pid)
     clock = gj.clock
@@ -246,8 +246,8 @@ def test_family_account_premium_refund_is_asked_by_its_payer_from_the_detail_see
     sends 400.00 back to the family account; the request is listed on 我的居民医保缴费."""
     gj = web_gj
     staff = support.staff(gj, ["620000"])
-    aid = support.employee(gj, staff, region=GANZHOU, name="诸葛亮", birth=date(1975, 5, 1), income_fen=100_000)
-    child = support.resident(gj, staff, region=GANZHOU, name="诸葛瞻", birth=date(2010, 3, 3))
+    aid = support.employee(gj, staff, region=ZHANGYE_620702, name="诸葛亮", birth=date(1975, 5, 1), income_fen=100_000)
+    child = support.resident(gj, staff, region=ZHANGYE_620702, name="诸葛瞻", birth=date(2010, 3, 3))
     user = support.citizen(gj, aid)
     binding = support.bind(gj, user, child, "child")["binding_id"]
     support.allocate(gj, user, binding, 40_000)
@@ -293,10 +293,10 @@ def test_roster_all_or_nothing_imports_nothing_with_a_bad_row_then_valid_only_im
     is wrong — 全部成功才导入 lists that row with its reason and imports nothing; 仅导入正确行 then
     pays the two good rows' 2027 premium (channel batch) from the medical-assistance fund."""
     gj = web_gj
-    staff = support.staff(gj, [GANZHOU])
+    staff = support.staff(gj, [ZHANGYE_620702])
     good = [
-        support.resident(gj, staff, region=GANZHOU, name="司马懿", birth=date(1966, 6, 6)),
-        support.resident(gj, staff, region=GANZHOU, name="司马昭", birth=date(1968, 8, 8)),
+        support.resident(gj, staff, region=ZHANGYE_620702, name="司马懿", birth=date(1966, 6, 6)),
+        support.resident(gj, staff, region=ZHANGYE_620702, name="司马昭", birth=date(1968, 8, 8)),
     ]
     certs = [support.person_cert(gj, pid) for pid in good]
     bad = certs[0][:17] + ("0" if certs[0][17] != "0" else "1")

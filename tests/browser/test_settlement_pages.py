@@ -19,7 +19,7 @@ from tests.browser.conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
-GANZHOU = "620702"
+ZHANGYE_620702 = "620702"
 HOSPITAL = "H62070299901"
 
 
@@ -28,15 +28,15 @@ def test_relative_and_staff_see_the_settlement_with_the_family_share(
 ) -> None:
     gj = web_gj
     staff = support.staff(gj, ["620000"], username="staff_setl_pages")
-    aid = support.employee(gj, staff, region=GANZHOU, name="赵德明", birth=date(1975, 1, 1), income_fen=100_000)
-    child = support.employee(gj, staff, region=GANZHOU, name="赵小兰", birth=date(2000, 1, 1), income_fen=20_00)
+    aid = support.employee(gj, staff, region=ZHANGYE_620702, name="赵德明", birth=date(1975, 1, 1), income_fen=100_000)
+    child = support.employee(gj, staff, region=ZHANGYE_620702, name="赵小兰", birth=date(2000, 1, 1), income_fen=20_00)
     who = support.citizen(gj, aid, username="zdm_setl")
     support.citizen(gj, child, username="zxl_setl")
     binding = support.bind(gj, who, child, "child")
     support.allocate(gj, who, binding["binding_id"], 300_00)
-    key = N.institution(gj, HOSPITAL, region=GANZHOU, level=2, name="甘州区测试医院")
+    key = N.institution(gj, HOSPITAL, region=ZHANGYE_620702, level=2, name="甘州区测试医院")
     with httpx.Client(base_url=live_server) as http:
-        his = N.his(http, gj, HOSPITAL, key, region=GANZHOU)  # type: ignore[arg-type]
+        his = N.his(http, gj, HOSPITAL, key, region=ZHANGYE_620702)  # type: ignore[arg-type]
         cert = support.person_cert(gj, child)
         mdtrt = his.register(str(child), "310", cert, "赵小兰", ipt_otp_no="MZ-PAGES")["output"]["data"]["mdtrt_id"]
         args = dict(

@@ -104,8 +104,10 @@ def status(gj: Gongji, staff: Principal, pid: int) -> dict[str, Any]:
 # --- amounts and 就高不重复 -----------------------------------------------------------------------
 
 
-def test_ganzhou_subsidy_amounts_and_highest_only(gj: Gongji, staff: Principal) -> None:
-    """002 §四(一): full for 特困/孤儿, fixed 250/190/190/150/100 元; §四(二)3 就高不重复."""
+def test_zhangye_620702_subsidy_amounts_and_highest_only(gj: Gongji, staff: Principal) -> None:
+    """002 §四(一): full for 特困/孤儿, fixed 250/190/190/150 元 and 已脱贫 100 元 in 2022, 过渡期内逐步
+    下调 (for 2027 the profile's tapered demo amount); §四(二)3 就高不重复."""
+    tapered = gj.profile.resident_terms(YEAR, "620702").subsidy("lifted_from_poverty").amount_fen
     expected = {
         "extreme_poverty": ("full", 0, PREMIUM),
         "orphan": ("full", 0, PREMIUM),
@@ -113,8 +115,9 @@ def test_ganzhou_subsidy_amounts_and_highest_only(gj: Gongji, staff: Principal) 
         "dibao_partial": ("fixed", PREMIUM, 19_000),
         "relapsed_poverty": ("fixed", PREMIUM, 19_000),
         "at_risk_of_poverty": ("fixed", PREMIUM, 15_000),
-        "lifted_from_poverty": ("fixed", PREMIUM, 10_000),
+        "lifted_from_poverty": ("fixed", PREMIUM, tapered),
     }
+    assert tapered is not None and tapered < 10_000
     for code, (kind, pays, subsidy) in expected.items():
         s = status(gj, staff, person(gj, staff, (code,)))
         assert (s["subsidy"]["kind"], s["due"]["person_pays_fen"], s["due"]["subsidy_fen"]) == (kind, pays, subsidy)
@@ -349,11 +352,11 @@ def test_fixed_subsidy_starts_the_month_after_enrolling(gj: Gongji, staff: Princ
 
 def test_category_raised_tops_up_and_lowered_takes_nothing_back(gj: Gongji, staff: Principal) -> None:
     """002 §四(二)4: 提高的按照新资助标准进行补差；降低或不再具备资助参保条件的，原资助参保补助不再退还."""
-    pid = person(gj, staff, ("lifted_from_poverty",))
+    pid = person(gj, staff, ("at_risk_of_poverty",))
     ok(gj, pay(gj, staff, pid))
     fixed_run(gj, staff)
     out = f"external:payout:{pid}"
-    assert balances(gj, out)[out] == 10_000
+    assert balances(gj, out)[out] == 15_000
     c = support.ctx(gj, staff)
 
     def change(codes: list[str]) -> Callable[[Any], Any]:
@@ -362,8 +365,8 @@ def test_category_raised_tops_up_and_lowered_takes_nothing_back(gj: Gongji, staf
         )
 
     raised = ok(gj, change(["dibao_full"]))
-    assert raised["top_up_fen"] == 15_000 and balances(gj, out)[out] == 25_000
-    lowered = ok(gj, change(["at_risk_of_poverty"]))
+    assert raised["top_up_fen"] == 10_000 and balances(gj, out)[out] == 25_000
+    lowered = ok(gj, change(["lifted_from_poverty"]))
     assert lowered["top_up_fen"] == 0 and balances(gj, out)[out] == 25_000
     gone = ok(gj, change([]))
     assert gone["top_up_fen"] == 0 and gone["category"] is None and balances(gj, out)[out] == 25_000

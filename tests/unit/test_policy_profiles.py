@@ -71,21 +71,13 @@ def test_gansu_benefit_year_2023_premium_is_350_individual_610_fiscal(
     assert not premium.demo and premium.source.startswith("002")
 
 
-def test_gansu_subsidies_follow_ganzhou_2022_notice(profiles: dict[str, Profile]) -> None:
-    """002 §四(一): 特困/孤儿 full; 低保 250 or 190; 返贫致贫 190; 易返贫致贫 150; 已脱贫 100."""
-    gansu = profiles["gansu"]
-    assert gansu.subsidy("extreme_poverty").kind == "full"
-    assert gansu.subsidy("orphan").kind == "full"
-    fixed = {
-        code: gansu.subsidy(code).amount_fen
-        for code in (
-            "dibao_full",
-            "dibao_partial",
-            "relapsed_poverty",
-            "at_risk_of_poverty",
-            "lifted_from_poverty",
-        )
-    }
+def test_zhangye_620702_subsidies_for_2023_follow_the_2022_notice(profiles: dict[str, Profile]) -> None:
+    """002 §四(一): 特困/孤儿 full; 低保 250 or 190; 返贫致贫 190; 易返贫致贫 150; 已脱贫 100 — in
+    张掖市甘州区 (620702) for benefit year 2023, sourced."""
+    terms = profiles["gansu"].resident_terms(2023, "620702")
+    assert terms.subsidy("extreme_poverty").kind == "full"
+    assert terms.subsidy("orphan").kind == "full"
+    fixed = {s.code: s.amount_fen for s in terms.subsidies if s.kind == "fixed"}
     assert fixed == {
         "dibao_full": 250_00,
         "dibao_partial": 190_00,
@@ -93,32 +85,74 @@ def test_gansu_subsidies_follow_ganzhou_2022_notice(profiles: dict[str, Profile]
         "at_risk_of_poverty": 150_00,
         "lifted_from_poverty": 100_00,
     }
-    assert not any(s.demo for s in gansu.resident.subsidy)
+    assert not any(s.demo or s.demo_keys for s in terms.subsidies)
 
 
-def test_gansu_collection_targets_and_remittance_rule(profiles: dict[str, Profile]) -> None:
+def test_zhangye_620702_collection_targets_and_remittance_rule(profiles: dict[str, Profile]) -> None:
     """002 §八3: 35 % by 09-30, 50 % by 10-31, 80 % by 11-30, 100 % by 12-25;
-    002 §六3 双限报解: remit at 10,000 yuan or after 5 working days."""
-    collection = profiles["gansu"].collection
-    assert [(t.by_month_day, t.share_permille) for t in collection.target] == [
+    002 §六3 双限报解: remit at 10,000 yuan or after 5 working days (甘州区, 2023, sourced)."""
+    terms = profiles["gansu"].resident_terms(2023, "620702")
+    assert [(t.by_month_day, t.share_permille) for t in terms.targets] == [
         ("09-30", 350),
         ("10-31", 500),
         ("11-30", 800),
         ("12-25", 1000),
     ]
-    assert collection.target[0].due_date(2022) == dt.date(2022, 9, 30)
-    assert collection.remittance.threshold_fen == 10_000_00
-    assert collection.remittance.max_working_days == 5
+    assert terms.targets[0].due_date(2022) == dt.date(2022, 9, 30)
+    assert terms.remittance.threshold_fen == 10_000_00
+    assert terms.remittance.max_working_days == 5
+    assert not any(t.demo for t in terms.targets) and not terms.remittance.demo
 
 
-def test_gansu_refund_deadline_is_december_30_of_the_collection_year(
+def test_zhangye_620702_refund_deadline_is_december_30_of_the_collection_year(
     profiles: dict[str, Profile],
 ) -> None:
     """002 §七: 退费截止时间为2022年12月30日; subsidized persons get only their own share."""
-    refund = profiles["gansu"].resident.refund
+    refund = profiles["gansu"].resident_terms(2023, "620702").refund
     assert refund.deadline_for(2022) == dt.date(2022, 12, 30)
+    assert "deadline_month_day" not in refund.demo_keys
     assert refund.subsidized_refund_own_share_only
     assert not refund.refund_after_benefit_start
+
+
+@pytest.mark.parametrize(
+    ("benefit_year", "region"),
+    [(2023, "620102"), (2023, "620700"), (2026, "620702"), (2027, "620102")],
+)
+def test_zhangye_figures_are_demo_outside_620702_and_2023_seed002(
+    profiles: dict[str, Profile], benefit_year: int, region: str
+) -> None:
+    """Seed 002 is 张掖市甘州区 (620702), 区医保发〔2022〕69号, collection 2022 for benefit year 2023:
+    its subsidy amounts, collection targets, refund deadline and 双限报解 are sourced for that
+    district and year only; elsewhere and in other years the same figures are demo."""
+    terms = profiles["gansu"].resident_terms(benefit_year, region)
+    demo = set(terms.demo_fields())
+    for s in terms.subsidies:
+        if s.kind == "fixed":
+            assert f"resident.subsidy[{s.code}].amount_fen" in demo or f"resident.subsidy[{s.code}]" in demo
+    assert "resident.refund.deadline_month_day" in demo
+    assert all(f"collection.target[{t.key}]" in demo for t in terms.targets)
+    assert "collection.remittance" in demo
+
+
+def test_lifted_from_poverty_subsidy_tapers_after_2023_seed002_s4_1_5(profiles: dict[str, Profile]) -> None:
+    """002 §四(一)5: 已脱贫人口 … 在过渡期内逐步下调，2022年资助标准为100元 — later years pay less
+    (the later amounts are demo), in 甘州区 as elsewhere in the province."""
+    gansu = profiles["gansu"]
+    amounts = [gansu.resident_terms(y, "620702").subsidy("lifted_from_poverty") for y in (2023, 2026, 2027)]
+    assert [a.amount_fen for a in amounts] == [100_00, 50_00, 30_00]
+    assert [a.demo for a in amounts] == [False, True, True]
+
+
+def test_resident_terms_most_specific_entry_wins(profiles: dict[str, Profile]) -> None:
+    """A district entry beats a province entry of the same year; fields an entry leaves out fall
+    through to the next one (2026 in 甘州区: the taper from the province entry, the rest default)."""
+    gansu = profiles["gansu"]
+    terms = gansu.resident_terms(2026, "620702")
+    assert terms.subsidy("lifted_from_poverty").source.startswith("demo")
+    assert terms.subsidy("dibao_full").amount_fen == 250_00 and "amount_fen" in terms.subsidy("dibao_full").demo_keys
+    outside = gansu.resident_terms(2023, "330102")  # no entry of the Gansu profile is in Zhejiang
+    assert outside.subsidies == gansu.resident.subsidy and outside.remittance == gansu.collection.remittance
 
 
 def test_henan_collects_benefit_year_2025_from_2024_10_10_to_2024_12_31(
@@ -286,8 +320,10 @@ def test_benefit_parameters_are_all_flagged_demo(profiles: dict[str, Profile], c
 def test_sourced_figures_are_not_listed_as_demo(profiles: dict[str, Profile]) -> None:
     demo = profiles["gansu"].demo_fields()
     assert "resident.premium[2023:390]" not in demo
-    assert "resident.subsidy[dibao_full]" not in demo
-    assert "collection.target[09-30]" not in demo
+    assert "resident.subsidy[dibao_full]" not in demo  # the category is sourced (002 §四(一)2) …
+    assert "resident.subsidy[dibao_full].amount_fen" in demo  # … its amount only for 甘州区 2023
+    assert "resident.terms[620702:2023]" not in demo
+    assert "collection.target[09-30]" in demo  # 甘州区's target as the provincial default
     assert "family.max_active_relatives" in demo
     assert "accounts.retiree_monthly_credit_fen" in demo
 

@@ -41,15 +41,16 @@ from gongji.services.resident import forms as ef
 PROFILES: dict[str, Profile] = load_profiles()
 GANSU = PROFILES["gansu"]
 HENAN = PROFILES["henan"]
-SUBSIDIES = GANSU.resident.subsidy
+TERMS_2023 = GANSU.resident_terms(2023, "620702")  # seed 002: 张掖市甘州区, benefit year 2023
+SUBSIDIES = TERMS_2023.subsidies
 PREMIUMS = GANSU.resident.premium
 WAITING = GANSU.resident.waiting_period
-REFUND = GANSU.resident.refund
+REFUND = TERMS_2023.refund
 STD_2023 = GANSU.premium_for(2023)  # 002 §三: 350 元, collected until 2022-12-31
 
 
 def sub(code: str) -> SubsidyCategory:
-    return GANSU.subsidy(code)
+    return TERMS_2023.subsidy(code)
 
 
 def category(code: str, kind: str, amount_fen: int | None = None) -> SubsidyCategory:
@@ -69,10 +70,10 @@ def standard(benefit_year: int, end: date, start: date | None = None, individual
 
 
 # --------------------------------------------------------------------------------------------
-# The Ganzhou figures (002 §三, §四(一))
+# The 张掖市甘州区 (Zhangye) figures (002 §三, §四(一))
 
 
-def test_ganzhou_subsidy_table_is_the_one_in_seed002_section4():
+def test_zhangye_620702_subsidy_table_is_the_one_in_seed002_section4():
     table = {s.code: (s.kind, s.amount_fen) for s in SUBSIDIES}
     assert table == {
         "extreme_poverty": ("full", None),  # 特困人员 全额资助

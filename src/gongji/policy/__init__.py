@@ -31,7 +31,9 @@ from gongji.policy.schema import (
     Refund,
     Remittance,
     Resident,
+    ResidentTerms,
     SubsidyCategory,
+    TermsOverride,
     WaitingPeriod,
 )
 
@@ -54,7 +56,9 @@ __all__ = [
     "Refund",
     "Remittance",
     "Resident",
+    "ResidentTerms",
     "SubsidyCategory",
+    "TermsOverride",
     "WaitingPeriod",
     "default_profiles_dir",
     "load_profile",

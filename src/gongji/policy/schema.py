@@ -18,6 +18,8 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -400,8 +402,18 @@ class Refund(Sourced):
 class Resident(_Frozen):
     premium: tuple[PremiumStandard, ...] = Field(min_length=1)
     subsidy: tuple[SubsidyCategory, ...] = ()
+    """The categories, with the province's default amounts."""
     waiting_period: WaitingPeriod
     refund: Refund
+    terms: tuple[TermsOverride, ...] = ()
+    """Figures of a region (province, city or district) for one benefit year or every year, over
+    the defaults of ``subsidy``, ``refund`` and ``[collection]``; see ``Profile.resident_terms``."""
+
+    @field_validator("terms")
+    @classmethod
+    def _terms_keys_unique(cls, value: tuple[TermsOverride, ...]) -> tuple[TermsOverride, ...]:
+        _unique(tuple(item.key for item in value), "terms region:benefit_year")
+        return value
 
     @field_validator("premium")
     @classmethod
@@ -420,7 +432,7 @@ class Resident(_Frozen):
 # [collection]
 
 
-class CollectionTarget(Sourced):
+class TargetFigures(_Frozen):
     """Share of the township's enrollment task to be paid by a date of the collection year."""
 
     by_month_day: MonthDay
@@ -440,11 +452,27 @@ class CollectionTarget(Sourced):
         return dt.date(collection_year, month, day)
 
 
-class Remittance(Sourced):
+class CollectionTarget(Sourced, TargetFigures):
+    """A collection target with its provenance."""
+
+
+def _targets_ascend(value: tuple[TargetFigures, ...]) -> None:
+    for earlier, later in zip(value, value[1:], strict=False):
+        if later.by_month_day <= earlier.by_month_day:
+            raise ValueError(f"dates must ascend: {later.by_month_day} after {earlier.by_month_day}")
+        if later.share_permille < earlier.share_permille:
+            raise ValueError(f"shares must not fall: {later.share_permille} after {earlier.share_permille}")
+
+
+class RemittanceFigures(_Frozen):
     """双限报解: remit cash once it reaches a threshold or after some working days."""
 
     threshold_fen: Annotated[int, Field(strict=True, ge=1)]
     max_working_days: PositiveCount
+
+
+class Remittance(Sourced, RemittanceFigures):
+    """The remittance rule with its provenance."""
 
 
 class Collection(_Frozen):
@@ -453,13 +481,103 @@ class Collection(_Frozen):
 
     @field_validator("target")
     @classmethod
-    def _targets_ascend(cls, value: tuple[CollectionTarget, ...]) -> tuple[CollectionTarget, ...]:
-        for earlier, later in zip(value, value[1:], strict=False):
-            if later.by_month_day <= earlier.by_month_day:
-                raise ValueError(f"dates must ascend: {later.by_month_day} after {earlier.by_month_day}")
-            if later.share_permille < earlier.share_permille:
-                raise ValueError(f"shares must not fall: {later.share_permille} after {earlier.share_permille}")
+    def _targets_in_order(cls, value: tuple[CollectionTarget, ...]) -> tuple[CollectionTarget, ...]:
+        _targets_ascend(value)
         return value
+
+
+# --------------------------------------------------------------------------------------------
+# [[resident.terms]]: the figures of one region and benefit year
+
+RegionPrefix = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}(?:[0-9]{2}(?:[0-9]{2})?)?$")]
+"""A 医保区划 code or its prefix: 62 a province, 6207 a city, 620702 a district."""
+
+
+class TermsOverride(Sourced):
+    """What a city or district (or the province, for a year) sets differently from the profile's
+    defaults: the amount of fixed subsidies, the refund deadline, the collection targets, the
+    remittance rule. Fields left out fall through to the next less specific entry."""
+
+    region: RegionPrefix
+    benefit_year: Annotated[int, Field(strict=True, ge=2000, le=2100)] | None = None
+    """None: every benefit year."""
+    subsidy_fen: dict[str, Fen] = Field(default_factory=dict)
+    """Amount of a fixed subsidy category, by code."""
+    refund_deadline_month_day: MonthDay | None = None
+    collection_target: tuple[TargetFigures, ...] | None = None
+    remittance: RemittanceFigures | None = None
+
+    @field_validator("refund_deadline_month_day")
+    @classmethod
+    def _valid_month_day(cls, value: str | None) -> str | None:
+        return None if value is None else _month_day_ok(value)
+
+    @field_validator("collection_target")
+    @classmethod
+    def _targets_in_order(cls, value: tuple[TargetFigures, ...] | None) -> tuple[TargetFigures, ...] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("at least one target")
+            _targets_ascend(value)
+        return value
+
+    @property
+    def key(self) -> str:
+        return f"{self.region}:{self.benefit_year if self.benefit_year is not None else '*'}"
+
+    def applies(self, benefit_year: int, region_code: str) -> bool:
+        return region_code.startswith(self.region) and self.benefit_year in (None, benefit_year)
+
+    @property
+    def specificity(self) -> tuple[int, bool]:
+        """A longer region wins, then a named year over every year."""
+        return (len(self.region), self.benefit_year is not None)
+
+
+@dataclass(frozen=True)
+class ResidentTerms:
+    """The resident-insurance figures in force for one benefit year and region (``Profile.
+    resident_terms``): each one from the most specific entry that sets it, with that entry's
+    source and demo flag."""
+
+    benefit_year: int
+    region_code: str
+    subsidies: tuple[SubsidyCategory, ...]
+    refund: Refund
+    targets: tuple[CollectionTarget, ...]
+    remittance: Remittance
+
+    def subsidy(self, code: str) -> SubsidyCategory:
+        for item in self.subsidies:
+            if item.code == code:
+                return item
+        raise PolicyLookupError(f"no subsidy category {code!r}")
+
+    def groups(self) -> list[tuple[str, Sourced]]:
+        return [
+            *((f"resident.subsidy[{s.key}]", s) for s in self.subsidies),
+            ("resident.refund", self.refund),
+            *((f"collection.target[{t.key}]", t) for t in self.targets),
+            ("collection.remittance", self.remittance),
+        ]
+
+    def demo_fields(self) -> list[str]:
+        """Dotted paths of the demo figures among these terms (as ``Profile.demo_fields``)."""
+        return _demo_paths(self.groups())
+
+
+def _demo_paths(groups: list[tuple[str, Sourced]]) -> list[str]:
+    paths: list[str] = []
+    for path, group in groups:
+        if group.demo:
+            paths.append(path)
+        paths.extend(f"{path}.{key}" for key in group.demo_keys)
+    return paths
+
+
+def _with_demo_key(group: Refund, key: str, demo: bool) -> tuple[str, ...]:
+    kept = tuple(k for k in group.demo_keys if k != key)
+    return (*kept, key) if demo and not group.demo else kept
 
 
 # --------------------------------------------------------------------------------------------
@@ -543,6 +661,17 @@ class Profile(_Frozen):
     accounts: Accounts
     settlement: SettlementPolicy
 
+    @model_validator(mode="after")
+    def _terms_fit_the_profile(self) -> Profile:
+        fixed = {c.code for c in self.resident.subsidy if c.kind == "fixed"}
+        for o in self.resident.terms:
+            if not o.region.startswith(self.profile.province_code):
+                raise ValueError(f"resident.terms[{o.key}]: region outside province {self.profile.province_code}")
+            unknown = sorted(set(o.subsidy_fen) - fixed)
+            if unknown:
+                raise ValueError(f"resident.terms[{o.key}]: subsidy_fen names no fixed category: {unknown}")
+        return self
+
     @property
     def code(self) -> str:
         return self.profile.code
@@ -575,11 +704,56 @@ class Profile(_Frozen):
             f"{self.code}: no benefit rule for insutype {insutype}, med_type {med_type}, level {level}"
         )
 
-    def subsidy(self, code: str) -> SubsidyCategory:
-        for item in self.resident.subsidy:
-            if item.code == code:
-                return item
-        raise PolicyLookupError(f"{self.code}: no subsidy category {code!r}")
+    def resident_terms(self, benefit_year: int, region_code: str) -> ResidentTerms:
+        """Subsidy amounts, refund deadline, collection targets and remittance rule for a benefit
+        year in a region: each from the most specific ``[[resident.terms]]`` entry that sets it
+        (district over city over province, a named year over every year), else the profile's
+        default. Each figure keeps the source and demo flag of where it came from, so a figure
+        sourced for one district and year is demo everywhere else. A region outside the province
+        gets the defaults (every entry is inside it)."""
+        found = sorted(
+            (o for o in self.resident.terms if o.applies(benefit_year, region_code)),
+            key=lambda o: o.specificity,
+            reverse=True,
+        )
+
+        def first(has: Callable[[TermsOverride], bool]) -> TermsOverride | None:
+            return next((o for o in found if has(o)), None)
+
+        subsidies = []
+        for category in self.resident.subsidy:
+            o = first(lambda o, code=category.code: code in o.subsidy_fen)  # type: ignore[misc]
+            if o is not None:
+                category = category.model_copy(
+                    update={
+                        "amount_fen": o.subsidy_fen[category.code],
+                        "source": o.source,
+                        "demo": o.demo,
+                        "demo_keys": (),
+                    }
+                )
+            subsidies.append(category)
+        refund = self.resident.refund
+        o = first(lambda o: o.refund_deadline_month_day is not None)
+        if o is not None:
+            refund = refund.model_copy(
+                update={
+                    "deadline_month_day": o.refund_deadline_month_day,
+                    "source": f"{refund.source}; 申请截止: {o.source}",
+                    "demo_keys": _with_demo_key(refund, "deadline_month_day", o.demo),
+                }
+            )
+        targets = self.collection.target
+        o = first(lambda o: o.collection_target is not None)
+        if o is not None and o.collection_target is not None:
+            targets = tuple(
+                CollectionTarget(**t.model_dump(), source=o.source, demo=o.demo) for t in o.collection_target
+            )
+        remittance = self.collection.remittance
+        o = first(lambda o: o.remittance is not None)
+        if o is not None and o.remittance is not None:
+            remittance = Remittance(**o.remittance.model_dump(), source=o.source, demo=o.demo)
+        return ResidentTerms(benefit_year, region_code, tuple(subsidies), refund, targets, remittance)
 
     def allows_family_use(self, kind: str) -> bool:
         """May the family fund pay this medical kind (or ``"vaccines"``)?
@@ -610,15 +784,11 @@ class Profile(_Frozen):
             *((f"resident.subsidy[{s.key}]", s) for s in self.resident.subsidy),
             ("resident.waiting_period", self.resident.waiting_period),
             ("resident.refund", self.resident.refund),
+            *((f"resident.terms[{o.key}]", o) for o in self.resident.terms),
             *((f"collection.target[{t.key}]", t) for t in self.collection.target),
             ("collection.remittance", self.collection.remittance),
             *((f"benefit.rule[{r.key}]", r) for r in self.benefit.rule),
             ("accounts", self.accounts),
             ("settlement", self.settlement),
         ]
-        paths: list[str] = []
-        for path, group in groups:
-            if group.demo:
-                paths.append(path)
-            paths.extend(f"{path}.{key}" for key in group.demo_keys)
-        return paths
+        return _demo_paths(groups)

@@ -42,7 +42,7 @@ from gongji.domain.registry import (
 )
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
-from gongji.policy.schema import Profile, Sourced
+from gongji.policy.schema import Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.family import common as family_common
@@ -895,7 +895,12 @@ def _table_group(
                 "demo": path in demo,
                 "source": _source_zh(entry.source),
                 "cells": [
-                    {"value": c[1], "note": c[2] if len(c) > 2 else "", "demo": _field_demo(path, c[0], demo)}
+                    {
+                        "path": f"{path}.{_fields(c[0])[0]}",
+                        "value": c[1],
+                        "note": c[2] if len(c) > 2 else "",
+                        "demo": _field_demo(path, c[0], demo),
+                    }
                     for c in cells
                 ],
             }
@@ -913,6 +918,27 @@ ACCOUNT_SCOPE_ZH = {
     "personal_part": "个人负担的全部费用",
     "in_scope_self_pay": "政策范围内个人自付部分",
 }
+
+
+def _terms_cells(profile: Profile, o: TermsOverride) -> list[Cell]:
+    """One ``[[resident.terms]]`` entry: where, which year, and the figures it sets."""
+    names = {s.code: s.name for s in profile.resident.subsidy}
+    parts = [f"{names.get(c, c)} {yuan(v)} 元" for c, v in o.subsidy_fen.items()]
+    if o.refund_deadline_month_day:
+        parts.append(f"退费申请截止 缴费当年{_month_day_zh(o.refund_deadline_month_day)}")
+    if o.collection_target:
+        parts.append(
+            "征缴进度 "
+            + "、".join(f"{_month_day_zh(t.by_month_day)}前{_pct(t.share_permille)}" for t in o.collection_target)
+        )
+    if o.remittance:
+        r = o.remittance
+        parts.append(f"双限报解 {yuan(r.threshold_fen)} 元或{r.max_working_days}个工作日")
+    return [
+        ("region", region_table().full_name(o.region.ljust(6, "0")), o.region),
+        ("benefit_year", "各年度" if o.benefit_year is None else f"{o.benefit_year}年度"),
+        (("subsidy_fen", "refund_deadline_month_day", "collection_target", "remittance"), "；".join(parts)),
+    ]
 
 
 def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
@@ -1003,6 +1029,12 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
             )
             for s in res.subsidy
         ],
+        demo,
+    )
+    terms = _table_group(
+        "地区与年度参数（最具体的一项优先：区县优先于市、市优先于省，指定年度优先于各年度）",
+        ["地区", "待遇年度", "参数"],
+        [(f"resident.terms[{o.key}]", o, _terms_cells(profile, o)) for o in res.terms],
         demo,
     )
     w = res.waiting_period
@@ -1139,7 +1171,11 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
     return [
         {"id": "family", "title": "家庭共济", "groups": [family, family_uses]},
         {"id": "premium", "title": "城乡居民医保缴费标准（按待遇年度）", "groups": premiums},
-        {"id": "resident", "title": "参保资助、等待期与退费", "groups": [subsidies, waiting, refund]},
+        {
+            "id": "resident",
+            "title": "参保资助、等待期与退费（省级默认值）",
+            "groups": [subsidies, waiting, refund, *([terms] if res.terms else [])],
+        },
         {"id": "collection", "title": "征缴", "groups": [targets, remittance]},
         {"id": "benefit", "title": "待遇支付参数", "groups": benefit_tables},
         {"id": "settlement", "title": "结算与外配处方", "groups": [settlement]},

@@ -178,7 +178,10 @@ def record_payment(
         )
     )
     check_not_yet_paid(existing.paid_fen if existing is not None and existing.status == premiums.PAID else 0)
-    due = premium_due(standard, subsidies.person_category(uow, profile, person.id))
+    category = subsidies.person_category(
+        uow, profile, person.id, benefit_year=standard.benefit_year, region_code=enrollment.region_code
+    )
+    due = premium_due(standard, category)
     check_amount(due, amount_fen)
 
     region = enrollment.region_code
@@ -452,7 +455,12 @@ def payment_status(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: in
             ResidentPremium.insutype == RESIDENT_BASIC,
         )
     )
-    category = subsidies.person_category(uow, profile, person_id)
+    if premium is not None:
+        region = premium.region_code
+    else:
+        enrollment = subsidies.resident_enrollment(uow, profile, person_id)
+        region = enrollment.region_code if enrollment else profile.profile.province_code
+    category = subsidies.person_category(uow, profile, person_id, benefit_year=benefit_year, region_code=region)
     try:
         due: dict[str, Any] | None = asdict(
             premium_due(premiums.standard_for(profile, benefit_year, RESIDENT_BASIC), category)

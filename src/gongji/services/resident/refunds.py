@@ -131,7 +131,7 @@ def _refundable(
     subsidy_total, paid_out, roster_txns = _grants(uow, premium) if premium.insutype == "390" else (0, 0, set())
     from_assistance = payment.ledger_txn_id is not None and payment.ledger_txn_id in roster_txns
     decision = check_refund(
-        profile.resident.refund,
+        profile.resident_terms(premium.benefit_year, premium.region_code).refund,
         reason=reason,
         today=day,
         payment_day=min(local_date(payment.created_at), day),
@@ -345,7 +345,8 @@ def pending_refund_count(uow: UnitOfWork, ctx: Ctx) -> int:
 
 def _guard_benefit_started(profile: Profile, premium: ResidentPremium, ctx: Ctx) -> None:
     """待遇享受期开始后 … 个人缴费不再退回 (002 §七): checked again when staff approve."""
-    if ctx.clock.today() >= date(premium.benefit_year, 1, 1) and not profile.resident.refund.refund_after_benefit_start:
+    refund = profile.resident_terms(premium.benefit_year, premium.region_code).refund
+    if ctx.clock.today() >= date(premium.benefit_year, 1, 1) and not refund.refund_after_benefit_start:
         raise RefundAfterBenefitStart(benefit_year=premium.benefit_year)
 
 

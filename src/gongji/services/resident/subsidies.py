@@ -119,9 +119,13 @@ def person_subsidy_codes(uow: UnitOfWork, person_id: int) -> tuple[str, ...]:
     return tuple(c for c in (codes or "").split(",") if c)
 
 
-def person_category(uow: UnitOfWork, profile: Profile, person_id: int) -> SubsidyCategory | None:
-    """The one subsidy the person gets (就高不重复, 002 §四(二)3), or None."""
-    return pick_subsidy(person_subsidy_codes(uow, person_id), profile.resident.subsidy)
+def person_category(
+    uow: UnitOfWork, profile: Profile, person_id: int, *, benefit_year: int, region_code: str
+) -> SubsidyCategory | None:
+    """The one subsidy the person gets for a benefit year where they are insured (就高不重复,
+    002 §四(二)3), with that year's and region's amount (``Profile.resident_terms``), or None."""
+    terms = profile.resident_terms(benefit_year, region_code)
+    return pick_subsidy(person_subsidy_codes(uow, person_id), terms.subsidies)
 
 
 def is_dead(uow: UnitOfWork, person_id: int) -> bool:
@@ -577,7 +581,9 @@ def pay_fixed_subsidies(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, benefit_
     for premium in paid_rows:
         if not region_in_scope(premium.region_code, scopes):
             continue
-        cat = person_category(uow, profile, premium.person_id)
+        cat = person_category(
+            uow, profile, premium.person_id, benefit_year=premium.benefit_year, region_code=premium.region_code
+        )
         if cat is None or cat.kind != "fixed":
             continue
         person = get_person(uow, premium.person_id)
@@ -650,7 +656,9 @@ def change_category(
     ctx.principal.require_person_access(person_id=person.id, regions=regions)
     reason = require_reason(reason)
     codes = tuple(sorted({c.strip() for c in subsidy_codes if c.strip()}))
-    new = pick_subsidy(codes, profile.resident.subsidy)
+    region = enrollment.region_code if enrollment else profile.profile.province_code
+    terms = profile.resident_terms(benefit_year, region)
+    new = pick_subsidy(codes, terms.subsidies)
     now = ctx.clock.now()
     row = uow.session.get(PersonSubsidy, person.id)
     if row is None:
@@ -672,7 +680,7 @@ def change_category(
             if premium
             else premiums.standard_for(profile, benefit_year, RESIDENT_BASIC).individual_fen
         )
-        by_code = {c.code: c for c in profile.resident.subsidy}
+        by_code = {c.code: c for c in terms.subsidies}
         old = by_code.get(grants[-1].category_code)
         granted = sum(g.amount_fen for g in grants)
         top_up = min(
