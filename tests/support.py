@@ -11,6 +11,7 @@ from gongji.domain.ids import make_id_number
 from gongji.services import auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Principal, Role
+from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx
 
@@ -81,7 +82,7 @@ def employee(
             employer_code=emp,
         )
         if income_fen:
-            registry.post_account_income(
+            accounts.post_account_income(
                 uow,
                 c,
                 person_id=person.id,
@@ -270,9 +271,9 @@ def employee_citizen(
     if past:
 
         def roll(uow: Any) -> None:
-            registry.year_end_rollover(uow, ctx(gj, by), year=2025, person_ids=[pid])
+            accounts.year_end_rollover(uow, ctx(gj, by), year=2025, person_ids=[pid])
             if income:
-                registry.post_account_income(
+                accounts.post_account_income(
                     uow,
                     ctx(gj, by),
                     person_id=pid,

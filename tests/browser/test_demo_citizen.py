@@ -14,7 +14,7 @@ from gongji.adapters.db.models import AppUser, Person
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain.money import yuan
 from gongji.services.demo import province as demo
-from gongji.services.registry import persons as registry
+from gongji.services.registry import accounts
 from tests.browser.conftest import MOBILE, screenshot, serve
 from tests.conftest import TEST_VAR, _settings
 
@@ -42,7 +42,7 @@ def test_demo_citizen1_logs_in_with_the_printed_password_and_sees_the_ledger_bal
     with demo_gj.uow() as uow:
         user = uow.session.scalar(select(AppUser).where(AppUser.username == "citizen1"))
         assert user is not None and user.person_id is not None
-        balances = registry.account_balances(uow, user.person_id)
+        balances = accounts.account_balances(uow, user.person_id)
         cert = uow.session.get(Person, user.person_id).cert_no
     assert balances is not None and balances["total_fen"] > 0
 

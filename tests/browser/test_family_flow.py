@@ -27,7 +27,7 @@ from gongji.domain.masking import mask_id_number
 from gongji.services import ledger
 from gongji.services.family import allocation as family_allocation
 from gongji.services.family import payment as family_payment
-from gongji.services.registry import persons as registry
+from gongji.services.registry import accounts
 from tests import support
 from tests.browser.conftest import MOBILE, login, screenshot, serve
 from tests.conftest import TEST_VAR, _settings
@@ -51,7 +51,7 @@ def bindings_of(gj: Gongji, authorizer_id: int) -> int:
 
 
 def balances_of(gj: Gongji, person_id: int) -> dict[str, int]:
-    result = gj.run(lambda uow: registry.account_balances(uow, person_id))
+    result = gj.run(lambda uow: accounts.account_balances(uow, person_id))
     assert result is not None
     return result
 

@@ -12,7 +12,7 @@ from gongji.bootstrap import Gongji
 from gongji.domain.masking import mask_id_number
 from gongji.services import auth
 from gongji.services.auth import Role
-from gongji.services.registry import persons as registry
+from gongji.services.registry import accounts
 from tests import support
 from tests.browser.conftest import login, screenshot
 
@@ -30,7 +30,7 @@ def cert_of(gj: Gongji, person_id: int) -> str:
 
 def post_income(gj: Gongji, by: Any, person_id: int, month: str, fen: int) -> None:
     def go(uow: Any) -> None:
-        registry.post_account_income(
+        accounts.post_account_income(
             uow,
             support.ctx(gj, by),
             person_id=person_id,

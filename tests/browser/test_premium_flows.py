@@ -20,7 +20,7 @@ import pytest
 
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain.clock import SHANGHAI, FixedClock
-from gongji.services.registry import persons as registry
+from gongji.services.registry import accounts
 from gongji.services.resident import views as premium_pages
 from tests import support
 from tests.browser.conftest import MOBILE, login, screenshot, serve
@@ -152,7 +152,7 @@ def test_henan_citizen_confirms_looks_up_fills_signs_and_pays_seed004(
     aid = support.employee(gj, staff, region=SHENQIU, name="赵大伟", birth=date(1980, 5, 1), income_fen=100_000)
 
     def roll(uow: Any) -> None:  # the family premium is paid from past years' balance (direct)
-        registry.year_end_rollover(uow, support.ctx(gj, staff), year=2025, person_ids=[aid])
+        accounts.year_end_rollover(uow, support.ctx(gj, staff), year=2025, person_ids=[aid])
         uow.commit()
 
     gj.run(roll)
@@ -208,7 +208,7 @@ def test_henan_citizen_confirms_looks_up_fills_signs_and_pays_seed004(
         assert text_of(web, "premium-row-name") == "赵**" and text_of(web, "premium-row-amount") == "400.00"
         assert text_of(web, "premium-row-status") == "已缴费"
         screenshot(web, "premium-henan-5-result")
-        balances = gj.run(lambda uow: registry.account_balances(uow, aid))
+        balances = gj.run(lambda uow: accounts.account_balances(uow, aid))
         assert balances is not None and balances["past_years_fen"] == 100_000 - 40_000
     finally:
         context.close()

@@ -120,7 +120,7 @@ def test_citizen_sees_own_movements_but_not_anothers(gj, client):
 
 def test_a_reversal_cannot_push_an_account_below_zero(gj, client):
     """After the year-end rollover the current-year account is empty: reversing its income is refused."""
-    from gongji.services.registry import persons as registry
+    from gongji.services.registry import accounts
 
     staff = support.staff(gj, ["620700"], username="staff_rev3")
     pid = support.employee(gj, staff)
@@ -128,7 +128,7 @@ def test_a_reversal_cannot_push_an_account_below_zero(gj, client):
     txn = _income(client, headers, pid, 600, "inc-600").json()["txn_id"]
 
     def roll(uow):
-        registry.year_end_rollover(uow, support.ctx(gj, staff), year=2026, person_ids=[pid])
+        accounts.year_end_rollover(uow, support.ctx(gj, staff), year=2026, person_ids=[pid])
         uow.commit()
 
     gj.run(roll)

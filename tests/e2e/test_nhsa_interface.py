@@ -44,7 +44,7 @@ from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain import ledger as L
 from gongji.entrypoints.api.app import create_app
 from gongji.services import ledger
-from gongji.services.registry import persons as registry
+from gongji.services.registry import accounts
 from gongji.services.settlement import lookups
 from tests import nhsa_support as N
 from tests import support as S
@@ -870,7 +870,7 @@ def test_concurrent_2207s_of_relatives_never_overdraw_the_shared_family_account(
     giver = S.employee(zj, office, region=HANGZHOU, name="钱大", birth=date(1960, 1, 1), income_fen=1_000_00)
 
     def rollover(uow: Any) -> None:
-        registry.year_end_rollover(uow, S.ctx(zj, office), year=2025, person_ids=[giver])
+        accounts.year_end_rollover(uow, S.ctx(zj, office), year=2025, person_ids=[giver])
         uow.commit()
 
     zj.run(rollover)

@@ -18,7 +18,7 @@ from gongji.adapters.nhsa.client import HisClient, parts_of
 from gongji.domain import ledger as L
 from gongji.domain.errors import InvalidStateTransition
 from gongji.services import ledger
-from gongji.services.registry import persons as registry
+from gongji.services.registry import accounts
 from tests import support as S
 from tests.nhsa_support import fen
 
@@ -226,7 +226,7 @@ def test_staff_cannot_reverse_a_settlements_account_payment_only_the_institution
 
     def go(uow: Any) -> None:
         txn_id = uow.session.scalar(select(Settlement.account_txn_id))
-        registry.reverse_transaction(uow, S.ctx(gj, office), txn_id=txn_id, reason="误操作", idempotency_key="rev-1")
+        accounts.reverse_transaction(uow, S.ctx(gj, office), txn_id=txn_id, reason="误操作", idempotency_key="rev-1")
 
     with pytest.raises(InvalidStateTransition) as refused:
         gj.run(go)

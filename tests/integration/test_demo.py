@@ -27,6 +27,7 @@ from gongji.domain.errors import Conflict
 from gongji.domain.ids import parse_id_number
 from gongji.services import ledger
 from gongji.services.demo import province as demo
+from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 from tests import support
 from tests.conftest import TEST_VAR, _settings
@@ -173,7 +174,7 @@ def test_demo_users_are_linked_and_scoped(loaded):
             for name in ("staff_province", "staff_province2", "staff_620100")
         }
         citizen1 = users["citizen1"].person_id
-        balances = registry.account_balances(uow, citizen1)
+        balances = accounts.account_balances(uow, citizen1)
         relatives = s.scalar(
             select(func.count())
             .select_from(HouseholdMember)
@@ -188,7 +189,7 @@ def test_demo_users_are_linked_and_scoped(loaded):
         c2 = tuple(s.execute(kind.where(Enrollment.person_id == users["citizen2"].person_id)).one())
         c3 = users["citizen3"].person_id
         c3_insutype = s.execute(kind.where(Enrollment.person_id == c3)).one()[0]
-        c3_account = registry.account_balances(uow, c3)
+        c3_account = accounts.account_balances(uow, c3)
     assert scopes == {"staff_province": {"620000"}, "staff_province2": {"620000"}, "staff_620100": {"620100"}}
     assert balances is not None and balances["total_fen"] > 0
     assert relatives >= 8
@@ -210,7 +211,7 @@ def test_staff_can_register_and_enroll_after_the_demo_load(loaded):
     person_id = support.employee(gj, staff, income_fen=500)
     assert person_id > PERSONS
     with gj.uow() as uow:
-        assert registry.account_balances(uow, person_id) == {"current_fen": 500, "past_years_fen": 0, "total_fen": 500}
+        assert accounts.account_balances(uow, person_id) == {"current_fen": 500, "past_years_fen": 0, "total_fen": 500}
         assert ledger.check_ledger(uow).ok
 
 

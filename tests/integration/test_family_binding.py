@@ -37,6 +37,7 @@ from gongji.domain.registry import EnrollmentAction
 from gongji.services.family import agreement as family_agreement
 from gongji.services.family import binding as family_binding
 from gongji.services.family import views as family_views
+from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 from tests import support as S
 
@@ -166,7 +167,7 @@ def test_frozen_personal_account_cannot_authorize_seed000(gj, office, authorizer
     child = S.resident(gj, office, region=GANSU, birth=date(2012, 3, 3))
 
     def freeze(uow):
-        registry.set_account_frozen(uow, S.ctx(gj, office), person_id=authorizer.person_id, frozen=True, reason="核查")
+        accounts.set_account_frozen(uow, S.ctx(gj, office), person_id=authorizer.person_id, frozen=True, reason="核查")
         uow.commit()
 
     gj.run(freeze)

@@ -32,6 +32,7 @@ from gongji.services.family import binding as family_binding
 from gongji.services.family import fraud as family_fraud
 from gongji.services.family import payment as family_payment
 from gongji.services.family import views as family_views
+from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 from tests import support as S
 
@@ -450,7 +451,7 @@ def test_a_payment_already_reversed_is_not_recovered_again(gj, office):
     paid = _pay(gj, office, child, 4_000)
     # the pharmacy cancels the sale: a full reversing entry puts the money back
     _staff_step(
-        gj, office, registry.reverse_transaction, txn_id=paid.body["txn_id"], reason="退药", idempotency_key="undo-1"
+        gj, office, accounts.reverse_transaction, txn_id=paid.body["txn_id"], reason="退药", idempotency_key="undo-1"
     )
     _staff_step(gj, office, family_fraud.revoke, binding_id=b["binding_id"], reason="虚构家庭成员关系")
     assert _staff_step(gj, office, family_fraud.recover, binding_id=b["binding_id"])["recovered_fen"] == 0

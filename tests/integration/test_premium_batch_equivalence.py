@@ -40,6 +40,7 @@ from gongji.domain.registry import EnrollmentAction
 from gongji.policy.schema import PremiumStandard, Profile
 from gongji.services import auth, ledger
 from gongji.services.auth import Principal, Role
+from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 from gongji.services.resident import batch as premium_batch
 from gongji.services.resident import premiums
@@ -318,7 +319,7 @@ def _gansu(gj: Gongji) -> Scenario:
     _enrollment_action(gj, office, interrupted.person_id, "310", EnrollmentAction.INTERRUPT)
     gj.run(
         lambda uow: (
-            registry.set_account_frozen(
+            accounts.set_account_frozen(
                 uow, S.ctx(gj, office), person_id=frozen.person_id, frozen=True, reason="核查中"
             ),
             uow.commit(),

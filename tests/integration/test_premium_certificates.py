@@ -25,7 +25,7 @@ from gongji.domain import ledger as L
 from gongji.domain.errors import Forbidden, InvalidRequest, NotFound
 from gongji.domain.masking import mask_name
 from gongji.services import ledger
-from gongji.services.registry import persons as registry
+from gongji.services.registry import accounts
 from gongji.services.resident import views as premium_pages
 from tests import support as S
 from tests.conftest import need
@@ -212,7 +212,7 @@ def test_henan_citizen_signs_and_pays_in_the_app_flow_seed004(gj):
     henan = gj.profiles["henan"]
     hn = S.staff(gj, ["410000"])
     aid = S.employee(gj, hn, region=HENAN, name="赵大伟", birth=date(1980, 5, 1), income_fen=100_000)
-    gj.run(lambda uow: (registry.year_end_rollover(uow, S.ctx(gj, hn), year=2025, person_ids=[aid]), uow.commit()))
+    gj.run(lambda uow: (accounts.year_end_rollover(uow, S.ctx(gj, hn), year=2025, person_ids=[aid]), uow.commit()))
     payer = S.citizen(gj, aid)
     child = S.resident(gj, hn, region=HENAN, name="赵小红", birth=date(2012, 3, 3))
     cert = S.person_cert(gj, child)

@@ -10,6 +10,7 @@ import pytest
 
 from gongji.bootstrap import bootstrap
 from gongji.policy import ProfileError, default_profiles_dir
+from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 from tests import support
 
@@ -34,14 +35,14 @@ def test_year_end_rollover_moves_current_into_past_years_once(gj):
     ctx = support.ctx(gj, staff)
 
     def roll(uow):
-        n = registry.year_end_rollover(uow, ctx, year=2026, person_ids=[pid])
+        n = accounts.year_end_rollover(uow, ctx, year=2026, person_ids=[pid])
         uow.commit()
         return n
 
     assert gj.run(roll) == 1
     assert gj.run(roll) == 0  # nothing left to move; the first run is not repeated
     with gj.uow() as uow:
-        assert registry.account_balances(uow, pid) == {"current_fen": 0, "past_years_fen": 80_000, "total_fen": 80_000}
+        assert accounts.account_balances(uow, pid) == {"current_fen": 0, "past_years_fen": 80_000, "total_fen": 80_000}
 
 
 def test_enrollment_start_date_check_works_on_29_february(gj):

@@ -174,6 +174,7 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
 @app.command()
 def rollover(year: Annotated[int, typer.Option(help="the year being closed")]) -> None:
     """Year-end rollover: move every current-year balance into past years (历年结余)."""
+    from gongji.services.registry import accounts
     from gongji.services.registry import persons as registry
 
     gj = _gj()
@@ -185,12 +186,12 @@ def rollover(year: Annotated[int, typer.Option(help="the year being closed")]) -
         task = progress.add_task(f"{year} 年度结转", total=total)
         while True:
             with gj.uow() as uow:
-                batch = registry.persons_with_accounts(uow, after_id=after, limit=1000)
+                batch = accounts.persons_with_accounts(uow, after_id=after, limit=1000)
             if not batch:
                 break
 
             def go(uow: Any, batch: list[int] = batch) -> int:
-                n = registry.year_end_rollover(uow, ctx, year=year, person_ids=batch)
+                n = accounts.year_end_rollover(uow, ctx, year=year, person_ids=batch)
                 uow.commit()
                 return n
 

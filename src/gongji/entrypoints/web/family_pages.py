@@ -49,7 +49,7 @@ from gongji.services.family import allocation as family_allocation
 from gongji.services.family import binding as family_binding
 from gongji.services.family import fraud as family_fraud
 from gongji.services.family import views as family_views
-from gongji.services.registry import persons as registry
+from gongji.services.registry import accounts
 from gongji.services.registry.persons import Ctx, person_regions
 
 router = APIRouter(include_in_schema=False)
@@ -364,7 +364,7 @@ def _allocate_page(
     gj = _gj(request)
 
     def go(uow: Any) -> tuple[dict[str, Any], dict[str, int] | None]:
-        return family_views.members(uow, ctx, gj.profile, person_id=person_id), registry.account_balances(
+        return family_views.members(uow, ctx, gj.profile, person_id=person_id), accounts.account_balances(
             uow, person_id
         )
 

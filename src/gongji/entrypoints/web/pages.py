@@ -46,8 +46,10 @@ from gongji.policy.schema import Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.family import common as family_common
+from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
-from gongji.services.registry.persons import INCOME_KINDS, Ctx
+from gongji.services.registry.accounts import INCOME_KINDS
+from gongji.services.registry.persons import Ctx
 from gongji.services.settlement import records as settlement_records
 
 router = APIRouter(include_in_schema=False)
@@ -374,7 +376,7 @@ def my_home(request: Request) -> Response:
             "account": record["account"],
             "movements": [
                 _movement_row(r, person_id)
-                for r in registry.account_movements(uow, ctx, person_id=person_id, limit=MOVEMENTS_SHOWN)
+                for r in accounts.account_movements(uow, ctx, person_id=person_id, limit=MOVEMENTS_SHOWN)
             ]
             if record["account"]
             else [],
@@ -484,7 +486,7 @@ def _staff_movements(uow: Any, ctx: Ctx, person_id: int) -> list[dict[str, Any]]
     A transaction may be reversed once, a reversal never; the 冲正 form is shown on the newest
     row of each transaction that may still be reversed, each form with its own idempotency key.
     """
-    rows = registry.account_movements(uow, ctx, person_id=person_id, limit=STAFF_MOVEMENTS_SHOWN)
+    rows = accounts.account_movements(uow, ctx, person_id=person_id, limit=STAFF_MOVEMENTS_SHOWN)
     seen: set[int] = set()
     out = []
     for r in rows:
@@ -586,7 +588,7 @@ def staff_post_income(
     idempotency_key: Str = "",
 ) -> Response:
     def post_income(uow: Any, ctx: Ctx) -> str:
-        result = registry.post_account_income(
+        result = accounts.post_account_income(
             uow,
             ctx,
             person_id=person_id,
@@ -617,7 +619,7 @@ def staff_set_account_status(request: Request, person_id: int, action: Str = "",
         if action not in ("freeze", "unfreeze"):
             raise UnknownCode("操作不存在", "Unknown action", field="action")
         frozen = action == "freeze"
-        registry.set_account_frozen(uow, ctx, person_id=person_id, frozen=frozen, reason=_limit(reason, 200, "reason"))
+        accounts.set_account_frozen(uow, ctx, person_id=person_id, frozen=frozen, reason=_limit(reason, 200, "reason"))
         return "account_frozen" if frozen else "account_unfrozen"
 
     return _person_action(request, person_id, set_status)
@@ -635,7 +637,7 @@ def staff_reverse_transaction(
             raise InvalidRequest(
                 "交易不属于该人员的账户", "Transaction is not on this person's accounts", field="txn_id"
             )
-        result = registry.reverse_transaction(
+        result = accounts.reverse_transaction(
             uow, ctx, txn_id=txn_id, reason=_limit(reason, 200, "reason"), idempotency_key=key
         )
         return "reversed_replayed" if result.replayed else "reversed"

@@ -12,6 +12,7 @@ from gongji.entrypoints.api.deps import CtxDep, GjDep, IdempotencyKey
 from gongji.entrypoints.api.schemas import EmployerIn, EnrollmentChangeIn, EnrollmentIn, IncomeIn, PersonIn, ReasonIn
 from gongji.services.auth import Role
 from gongji.services.ledger import PostResult
+from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 
 router = APIRouter(prefix="/api", tags=["registry 登记"])
@@ -119,7 +120,7 @@ def post_income(
     """Post a month's personal-account income. Needs an Idempotency-Key header; a replay returns the first answer."""
 
     def go(uow: Any) -> dict[str, Any]:
-        result = registry.post_account_income(uow, ctx, person_id=person_id, idempotency_key=key, **body.model_dump())
+        result = accounts.post_account_income(uow, ctx, person_id=person_id, idempotency_key=key, **body.model_dump())
         uow.commit()
         return money_answer(result, response)
 
@@ -147,7 +148,7 @@ def account_movements(
     """个人账户明细, newest first; page with ``before_id`` (the last posting_id seen)."""
 
     def go(uow: Any) -> dict[str, Any]:
-        items = registry.account_movements(uow, ctx, person_id=person_id, limit=limit, before_id=before_id)
+        items = accounts.account_movements(uow, ctx, person_id=person_id, limit=limit, before_id=before_id)
         uow.commit()  # the audit row of a staff read
         return {"items": items, "count": len(items)}
 
@@ -161,7 +162,7 @@ def freeze_account(person_id: int, action: str, body: ReasonIn, gj: GjDep, ctx: 
         raise UnknownCode("操作不存在", "Unknown action", field="action", value=action)
 
     def go(uow: Any) -> dict[str, Any]:
-        account = registry.set_account_frozen(
+        account = accounts.set_account_frozen(
             uow, ctx, person_id=person_id, frozen=action == "freeze", reason=body.reason
         )
         uow.commit()
@@ -177,7 +178,7 @@ def reverse_transaction(
     """冲正: undo a mistaken posting by a reversing entry; history keeps both. Needs Idempotency-Key."""
 
     def go(uow: Any) -> dict[str, Any]:
-        result = registry.reverse_transaction(uow, ctx, txn_id=txn_id, reason=body.reason, idempotency_key=key)
+        result = accounts.reverse_transaction(uow, ctx, txn_id=txn_id, reason=body.reason, idempotency_key=key)
         uow.commit()
         return money_answer(result, response)
 
