@@ -284,6 +284,28 @@ def test_a_hardship_college_student_enrolls_at_the_household_region(gj: Gongji, 
     assert (e.region_code, e.psn_type) == ("620702", "1404")
 
 
+def test_an_orphan_college_student_enrolls_at_the_school_region_seed002_s5_2(gj: Gongji, office: Principal) -> None:
+    """Seed 002 §五2: only 特困人员、低保对象、返贫致贫人口、脱贫人口和易返贫致贫人口 students 参加户籍地居民
+    医疗保险; an orphan (孤儿) student is insured at the school like any other student."""
+    student = make_id_number("620702", date(2005, 5, 5), 127)
+    sent = submit(
+        gj,
+        office,
+        application(
+            name="王小军",
+            cert_no=student,
+            signer_name="王小军",
+            applicant_identity="college",
+            school_region="620102",
+            subsidy_codes=("orphan",),
+        ),
+    )
+    assert sent.view["enroll_region"] == "620102"
+    row = review(gj, office, sent.form_id)
+    [e] = enrollments_of(gj, row.person_id)
+    assert (e.region_code, e.psn_type) == ("620102", "1404")
+
+
 def test_rejecting_keeps_the_form_and_reason_and_writes_nothing_to_the_registry(gj: Gongji, office: Principal) -> None:
     """Seed 002 附件1 收件审核: 经审核，不符合城乡居民医保参保规定 — the form stays, the registry does not move."""
     sent = submit(gj, office, application())

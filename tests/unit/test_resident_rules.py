@@ -532,12 +532,28 @@ def test_a_newborn_pays_the_standard_of_the_birth_year_outside_its_window_seed00
 
 
 def test_a_college_student_is_insured_at_the_school_seed002_s5_2():
-    assert R.student_enrollment_region(school_region="620102", household_region="620702", subsidy=None) == "620102"
+    assert R.student_enrollment_region(school_region="620102", household_region="620702", categories=()) == "620102"
 
 
-def test_a_subsidized_student_is_insured_at_home_seed002_s5_2():
-    region = R.student_enrollment_region(school_region="620102", household_region="620702", subsidy=sub("dibao_full"))
+@pytest.mark.parametrize(
+    "code",
+    ["extreme_poverty", "dibao_full", "dibao_partial", "relapsed_poverty", "lifted_from_poverty", "at_risk_of_poverty"],
+)
+def test_only_the_five_hardship_student_groups_are_insured_at_home_seed002_s5_2(code):
+    """002 §五2: 大中专学生中的特困人员、低保对象、返贫致贫人口、脱贫人口和易返贫致贫人口，参加户籍地居民医疗保险."""
+    region = R.student_enrollment_region(school_region="620102", household_region="620702", categories=[sub(code)])
     assert region == "620702"
+
+
+def test_an_orphan_college_student_is_insured_at_the_school_seed002_s5_2():
+    """002 §五2 names 特困、低保、返贫致贫、脱贫、易返贫致贫 students only: an orphan (孤儿, fully
+    subsidized under §四(一)1) studies and is insured at the school — unless also in one of the five."""
+    orphan = sub("orphan")
+    assert R.student_enrollment_region(school_region="620102", household_region="620702", categories=[orphan]) == (
+        "620102"
+    )
+    both = [orphan, sub("dibao_partial")]
+    assert R.student_enrollment_region(school_region="620102", household_region="620702", categories=both) == "620702"
 
 
 def test_a_graduate_keeps_benefits_to_31_december_seed002_s5_2():

@@ -14,7 +14,7 @@ Words used here:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Literal
@@ -176,15 +176,23 @@ def pick_subsidy(
     comes first in the profile. No category → None; a code the profile does not know →
     ``SubsidyUnknown`` (a typo must not silently cost a person their subsidy).
     """
+    best: SubsidyCategory | None = None
+    for category in categories_of(categories_of_person, profile_subsidies):  # first of equals stays
+        if best is None or _rank(category) > _rank(best):
+            best = category
+    return best
+
+
+def categories_of(
+    categories_of_person: Collection[str], profile_subsidies: Sequence[SubsidyCategory]
+) -> tuple[SubsidyCategory, ...]:
+    """The profile's categories named by a person's codes, in profile order; a code the profile
+    does not know → ``SubsidyUnknown``."""
     known = {c.code for c in profile_subsidies}
     unknown = sorted(set(categories_of_person) - known)
     if unknown:
         raise SubsidyUnknown(codes=unknown)
-    best: SubsidyCategory | None = None
-    for category in profile_subsidies:  # profile order, so the first of equals stays
-        if category.code in categories_of_person and (best is None or _rank(category) > _rank(best)):
-            best = category
-    return best
+    return tuple(c for c in profile_subsidies if c.code in categories_of_person)
 
 
 def subsidy_change(old: SubsidyCategory | None, new: SubsidyCategory | None, *, individual_fen: int) -> int:
@@ -627,14 +635,19 @@ def newborn_benefits_from(paid_on: date) -> date:
     return paid_on
 
 
-def student_enrollment_region(*, school_region: str, household_region: str, subsidy: SubsidyCategory | None) -> str:
+def student_enrollment_region(
+    *, school_region: str, household_region: str, categories: Iterable[SubsidyCategory]
+) -> str:
     """Where a college student (大中专学生, incl. full-time postgraduates) is insured.
 
-    002 §五2: 原则上应在学籍地参加城乡居民医疗保险 — at the school's place — except that students who
-    are 特困人员、低保对象、返贫致贫人口、脱贫人口和易返贫致贫人口 (any subsidy category) 参加户籍地
-    居民医疗保险, at their household registration, where their subsidy is paid.
+    002 §五2: 原则上应在学籍地参加城乡居民医疗保险 — at the school's place — except that
+    "大中专学生中的特困人员、低保对象、返贫致贫人口、脱贫人口和易返贫致贫人口，参加户籍地居民医疗保险":
+    a student with any category the profile marks ``college_students_at_household`` is insured at
+    the household registration. Other students, orphans (孤儿) included, stay at the school.
+    ``categories`` are all of the student's categories, not only the one paid (就高不重复).
     """
-    return household_region if subsidy is not None else school_region
+    at_home = any(c.college_students_at_household for c in categories)
+    return household_region if at_home else school_region
 
 
 def graduate_benefits_until(graduated_on: date) -> date:

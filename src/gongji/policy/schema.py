@@ -327,6 +327,9 @@ class SubsidyCategory(Sourced):
     """full: paid in full from the medical-assistance fund; fixed: pay first, subsidy later."""
     amount_fen: Fen | None = None
     """For kind = fixed only."""
+    college_students_at_household: Flag = False
+    """A college student (大中专学生) of this category is insured at the household region, not at
+    the school (002 §五2: 特困人员、低保对象、返贫致贫人口、脱贫人口和易返贫致贫人口; not orphans)."""
 
     @field_validator("amount_fen")
     @classmethod

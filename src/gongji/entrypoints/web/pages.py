@@ -1018,7 +1018,7 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
     ]
     subsidies = _table_group(
         "参保资助",
-        ["资助对象", "资助方式", "资助金额"],
+        ["资助对象", "资助方式", "资助金额", "大中专学生参保地"],
         [
             (
                 f"resident.subsidy[{s.key}]",
@@ -1027,6 +1027,7 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
                     ("name", s.name),
                     ("kind", SUBSIDY_KIND_ZH[s.kind]),
                     ("amount_fen", "个人缴费全额" if s.amount_fen is None else f"{yuan(s.amount_fen)} 元"),
+                    ("college_students_at_household", "户籍地" if s.college_students_at_household else "学籍地"),
                 ],
             )
             for s in res.subsidy

@@ -29,7 +29,7 @@ from gongji.domain.registry import (
     RESIDENT_BASIC,
     RESIDENT_PSN_TYPES,
 )
-from gongji.domain.resident import pick_subsidy, student_enrollment_region
+from gongji.domain.resident import categories_of, student_enrollment_region
 from gongji.policy.schema import Profile
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx, audit_event, require_reason, require_region_code, validate_name
@@ -194,7 +194,8 @@ def _check_registration(uow: UnitOfWork, ctx: Ctx, profile: Profile, form: Regis
     identity = _identity(form.applicant_identity)
     check_identity_age(identity, birth, today)
     codes = tuple(sorted({c.strip() for c in form.subsidy_codes if c.strip()}))
-    subsidy = pick_subsidy(codes, profile.resident.subsidy)  # SubsidyUnknown for a code the profile lacks
+    # SubsidyUnknown for a code the profile lacks; which categories there are is the same every year
+    categories = categories_of(codes, profile.resident_terms(today.year, form.region_code).subsidies)
     school_region = None
     if identity == "college":
         if not form.school_region or not region_table().is_current(form.school_region):
@@ -206,7 +207,7 @@ def _check_registration(uow: UnitOfWork, ctx: Ctx, profile: Profile, form: Regis
             )
         school_region = form.school_region
         enroll_region = student_enrollment_region(
-            school_region=school_region, household_region=form.hukou_region, subsidy=subsidy
+            school_region=school_region, household_region=form.hukou_region, categories=categories
         )
     else:
         enroll_region = form.region_code
