@@ -14,6 +14,7 @@ from gongji.services.auth import Principal, Role
 from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx
+from gongji.services.resident import roster
 
 _seq = itertools.count(1)
 PASSWORD = "Passw0rd!gongji"
@@ -286,3 +287,26 @@ def employee_citizen(
 
         gj.run(roll)
     return citizen(gj, pid)
+
+
+def full_subsidy_roster(gj: Gongji, uploader: Principal, approver: Principal | None = None, **kw: Any) -> dict:
+    """Upload a full-subsidy roster (seed 002 §四(二)1) and have a second clerk approve it (the
+    uploader may not: separation of duties). ``kw`` as ``roster.upload_roster``; returns the approval."""
+    checker = approver or staff(gj, list(uploader.regions))
+
+    def upload(uow: Any) -> dict:
+        result = roster.upload_roster(uow, ctx(gj, uploader), gj.profile, **kw)
+        uow.commit()
+        return result
+
+    pending = gj.run(upload)
+    assert pending["status"] == "pending", pending["status"]
+
+    def approve(uow: Any) -> dict:
+        result = roster.approve_roster(
+            uow, ctx(gj, checker), gj.profile, roster_id=pending["roster_id"], note="复核无误"
+        )
+        uow.commit()
+        return result
+
+    return gj.run(approve)

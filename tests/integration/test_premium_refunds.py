@@ -40,15 +40,9 @@ def refused(gj: Gongji, call: Callable[[Any], Any]) -> GongjiError:
 
 
 def on_full_subsidy_roster(gj: Gongji, staff: Principal, pid: int, name: str) -> None:
-    """特困 (extreme_poverty) roster row for the person (002 §四(二)1)."""
-    c = support.ctx(gj, staff)
+    """特困 (extreme_poverty) roster row for the person, uploaded and approved (002 §四(二)1)."""
     row = {"id_number": support.person_cert(gj, pid), "name": name}
-    ok(
-        gj,
-        lambda uow: subsidies.import_roster(
-            uow, c, gj.profile, benefit_year=YEAR, category="extreme_poverty", rows=[row]
-        ),
-    )
+    support.full_subsidy_roster(gj, staff, benefit_year=YEAR, category="extreme_poverty", rows=[row])
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from gongji.services import ledger
 from gongji.services.auth import Principal
 from gongji.services.registry import persons as registry
 from gongji.services.resident import channels as premium_channels
+from gongji.services.resident import roster as roster_service
 from gongji.services.resident import subsidies
 from tests import support
 
@@ -150,7 +151,7 @@ def test_channel_payment_refusals_write_nothing(gj: Gongji, staff: Principal) ->
     pid = person(gj, staff)
     full = person(gj, staff, ("extreme_poverty",))
     assert refused(gj, pay(gj, staff, pid, 35_000)).code == "E_RESIDENT_AMOUNT"
-    assert refused(gj, pay(gj, staff, full, PREMIUM)).code == "E_RESIDENT_AMOUNT"  # 个人不再缴费
+    assert refused(gj, pay(gj, staff, full, PREMIUM)).code == "E_RESIDENT_FULL_SUBSIDY"  # 个人不再缴费
     assert refused(gj, pay(gj, staff, pid, benefit_year=2026)).code == "E_RESIDENT_OUTSIDE_WINDOW"
     assert refused(gj, pay(gj, staff, pid, benefit_year=2031)).code == "E_RESIDENT_NO_STANDARD"
     assert refused(gj, pay(gj, staff, pid, channel="cash")).code == "E_UNKNOWN_CODE"
@@ -230,21 +231,27 @@ def _xlsx(rows: list[tuple[str, str]]) -> bytes:
 
 
 def roster(gj: Gongji, staff: Principal, **kw: Any) -> Callable[[Any], Any]:
+    """Upload (check, and keep for approval): nothing moves."""
     c = support.ctx(gj, staff)
     args = {"benefit_year": YEAR, "category": "extreme_poverty"} | kw
-    return lambda uow: subsidies.import_roster(uow, c, gj.profile, **args)
+    return lambda uow: roster_service.upload_roster(uow, c, gj.profile, **args)
+
+
+def approve(gj: Gongji, checker: Principal, roster_id: int) -> Callable[[Any], Any]:
+    c = support.ctx(gj, checker)
+    return lambda uow: roster_service.approve_roster(uow, c, gj.profile, roster_id=roster_id, note="复核无误")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_roster_reports_every_bad_row_and_all_or_nothing_writes_nothing(gj: Gongji, staff: Principal, fmt: str) -> None:
+def test_roster_reports_every_bad_row_and_all_or_nothing_keeps_nothing(gj: Gongji, staff: Principal, fmt: str) -> None:
     """002 §四(二)1: 核查生存状态和参保状态（剔除已死亡人员）; imports none or all, as chosen."""
     p = _roster_people(gj, staff)
     data = _csv(_rows(p)) if fmt == "csv" else _xlsx(_rows(p))
     before = counts(gj)
     report = ok(gj, roster(gj, staff, file=data, mode="all_or_nothing"))
-    assert report["written"] is False
+    assert report["status"] == "refused" and report["roster_id"] is None and report["written"] is False
     got = {r["row"]: r["outcome"] for r in report["report"]}
-    assert got == {2: "pay_full", 3: "bad_id", 4: "refund_paid", 5: "dead", 6: "not_insured", 7: "duplicate_row"}
+    assert got == {2: "pay_full", 3: "bad_id", 4: "refund_paid", 5: "dead", 6: "not_in_scope", 7: "duplicate_row"}
     assert [r["row"] for r in report["bad_rows"]] == [3, 5, 6, 7]
     bad = next(r for r in report["bad_rows"] if r["row"] == 3)
     assert bad["reason_code"] == "E_ID_CHECKSUM" and bad["outcome_zh"] == "身份证号码有误"
@@ -253,15 +260,38 @@ def test_roster_reports_every_bad_row_and_all_or_nothing_writes_nothing(gj: Gong
     assert {k: after[k] - before[k] for k in after} == {k: (1 if k == "audit_log" else 0) for k in after}
 
     dry = ok(gj, roster(gj, staff, file=data, mode="valid_only", dry_run=True))
-    assert dry["written"] is False and counts(gj)["ledger_txn"] == before["ledger_txn"]
+    assert dry["status"] == "checked" and counts(gj)["ledger_txn"] == before["ledger_txn"]
 
 
-def test_roster_valid_only_pays_good_rows_and_a_reimport_moves_no_money(gj: Gongji, staff: Principal) -> None:
+def test_roster_summary_shows_the_true_totals_before_approval_seed002_s4_2_1(gj: Gongji, staff: Principal) -> None:
+    """Issue 12 Part C (seed 002 §四(二)1): the summary of a check or an upload shows what approval
+    will move — 代缴保费 for the rows the fund pays, 发放 for those who paid themselves — not 0.00."""
+    p = _roster_people(gj, staff)
+    rows = [{"id_number": cert, "name": name} for cert, name in _rows(p)]
+    txns = counts(gj)["ledger_txn"]
+    for dry_run in (True, False):
+        report = ok(gj, roster(gj, staff, rows=rows, mode="valid_only", dry_run=dry_run))
+        assert (report["premium_paid_fen"], report["paid_out_fen"], report["family_returned_fen"]) == (
+            PREMIUM,
+            PREMIUM,
+            0,
+        )
+        assert report["written"] is False
+    assert counts(gj)["ledger_txn"] == txns
+
+
+def test_roster_valid_only_pays_good_rows_at_approval_and_a_reimport_moves_no_money(
+    gj: Gongji, staff: Principal
+) -> None:
     p = _roster_people(gj, staff)
     rows = [{"id_number": cert, "name": name} for cert, name in _rows(p)]
     payout = f"external:payout:{p['paid_id']}"
-    report = ok(gj, roster(gj, staff, rows=rows, mode="valid_only"))
-    assert report["written"] is True and report["bad"] == 4
+    checker = support.staff(gj, ["620700"])
+    uploaded = ok(gj, roster(gj, staff, rows=rows, mode="valid_only"))
+    assert uploaded["status"] == "pending" and uploaded["bad"] == 4
+    assert balances(gj, ASSIST)[ASSIST] == 0  # nothing moves at upload
+    report = ok(gj, approve(gj, checker, uploaded["roster_id"]))
+    assert report["written"] is True and report["status"] == "approved"
     assert report["premium_paid_fen"] == PREMIUM and report["paid_out_fen"] == PREMIUM
     assert balances(gj, INCOME, ASSIST, payout) == {INCOME: 2 * PREMIUM, ASSIST: -2 * PREMIUM, payout: PREMIUM}
     s = status(gj, staff, p["unpaid_id"])
@@ -271,18 +301,22 @@ def test_roster_valid_only_pays_good_rows_and_a_reimport_moves_no_money(gj: Gong
 
     txns = counts(gj)["ledger_txn"]
     again = ok(gj, roster(gj, staff, rows=rows, mode="valid_only"))
+    again = ok(gj, approve(gj, checker, again["roster_id"]))
     assert counts(gj)["ledger_txn"] == txns
     assert all(r["replayed"] for r in again["report"] if r["accepted"])
     assert again["premium_paid_fen"] == 0 and again["paid_out_fen"] == 0
     # another full category for the same year: 就高不重复, no second subsidy
     orphan = ok(gj, roster(gj, staff, rows=rows[:1], category="orphan"))
-    assert orphan["report"][0]["outcome"] == "already_subsidized" and counts(gj)["ledger_txn"] == txns
-    assert balances(gj, ASSIST)[ASSIST] == -2 * PREMIUM
+    assert orphan["report"][0]["outcome"] == "already_subsidized"
+    ok(gj, approve(gj, checker, orphan["roster_id"]))
+    assert counts(gj)["ledger_txn"] == txns and balances(gj, ASSIST)[ASSIST] == -2 * PREMIUM
 
 
 def test_roster_all_or_nothing_imports_a_clean_roster(gj: Gongji, staff: Principal) -> None:
     p = _roster_people(gj, staff)
-    report = ok(gj, roster(gj, staff, rows=[{"id_number": p["unpaid"], "name": "王一"}]))
+    report = support.full_subsidy_roster(
+        gj, staff, benefit_year=YEAR, category="extreme_poverty", rows=[{"id_number": p["unpaid"], "name": "王一"}]
+    )
     assert report["written"] is True and report["outcomes"] == {"pay_full": 1}
 
 
@@ -297,11 +331,16 @@ def test_roster_refusals_of_the_whole_batch(gj: Gongji, staff: Principal) -> Non
     assert refused(gj, roster(gj, staff, file=b"PK\x03\x04broken")).code == "E_VALIDATION"
 
 
-def test_roster_rows_out_of_the_staff_region_are_bad_rows(gj: Gongji, staff: Principal) -> None:
+def test_roster_rows_out_of_the_staff_region_are_not_in_scope_like_unknown_numbers(
+    gj: Gongji, staff: Principal
+) -> None:
+    """Issue 12 Part C: no enumeration — a person the clerk may not see reads as an unknown number."""
     pid = person(gj, staff)
     lanzhou = support.staff(gj, ["620100"])
-    report = ok(gj, roster(gj, lanzhou, rows=[{"id_number": support.person_cert(gj, pid), "name": "李四"}]))
-    assert report["report"][0]["outcome"] == "out_of_region" and report["written"] is False
+    rows = [{"id_number": support.person_cert(gj, pid), "name": "李四"}, {"id_number": support.new_id(), "name": "无名"}]
+    report = ok(gj, roster(gj, lanzhou, rows=rows))
+    assert [r["outcome"] for r in report["report"]] == ["not_in_scope", "not_in_scope"]
+    assert report["report"][0]["outcome_zh"] == report["report"][1]["outcome_zh"] and report["roster_id"] is None
 
 
 # --- 先缴后补 and category changes -----------------------------------------------------------------

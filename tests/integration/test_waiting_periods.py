@@ -467,12 +467,7 @@ def test_a_premium_paid_by_the_full_subsidy_roster_gets_its_benefit_start_notes_
             ),
         )
     rows = [{"id_number": support.person_cert(gj, p), "name": support.person_name(gj, p)} for p in (continuous, broken)]
-    report = ok(
-        gj,
-        lambda uow: subsidies.import_roster(
-            uow, c, gj.profile, benefit_year=2027, category="extreme_poverty", rows=rows
-        ),
-    )
+    report = support.full_subsidy_roster(gj, staff, benefit_year=2027, category="extreme_poverty", rows=rows)
     assert report["outcomes"] == {"pay_full": 2}
     assert status(gj, staff, continuous, 2027)["benefit_start"] == "2027-01-01"
     s = status(gj, staff, broken, 2027)

@@ -300,6 +300,15 @@ class AccountFrozen(LedgerError):
     message_en = "Account is frozen"
 
 
+class PersonalMoneyToCash(LedgerError):
+    """Personal-account and family mutual-aid money pays medical costs and premiums; it never
+    becomes cash on a card — except a 零星报销 reimbursement that names its invoices."""
+
+    code = "E_LEDGER_CASH_OUT"
+    message_zh = "个人账户和家庭共济账户资金不得提取现金或转入银行卡（凭发票的零星报销除外）"
+    message_en = "Personal or family account money cannot be paid out as cash (except an invoiced reimbursement)"
+
+
 class FamilyRefusal(GongjiError):
     http_status = 422
     code = "E_FAMILY"
@@ -576,6 +585,15 @@ class PremiumAlreadyPaid(ResidentRefusal):
     code = "E_RESIDENT_ALREADY_PAID"
     message_zh = "该年度城乡居民医保费已缴纳，请勿重复缴费"
     message_en = "The resident premium for this year is already paid"
+
+
+class FullSubsidyPaysNothing(ResidentRefusal):
+    """002 §四(二)1: 全额资助对象…个人不再缴费 — no channel (tax 代缴, family account, bank, tax app,
+    batch, window) takes their individual premium; the medical-assistance roster pays it."""
+
+    code = "E_RESIDENT_FULL_SUBSIDY"
+    message_zh = "该参保人为全额资助对象，个人不再缴费，由医疗救助资金全额资助"
+    message_en = "This person is fully subsidised: they pay nothing; medical assistance pays the premium"
 
 
 class PremiumNotPaid(ResidentRefusal):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from gongji.domain.errors import UnbalancedTransaction
+from gongji.domain.errors import PersonalMoneyToCash, UnbalancedTransaction
 from gongji.domain.money import MAX_AMOUNT_FEN
 
 MAX_POSTINGS = 64
@@ -105,6 +105,45 @@ OPENING_ACCOUNT = "external:opening"
 def family_account(binding_id: int) -> str:
     """共济账户: what an authorizer has moved aside for one bound relative (allocation model)."""
     return f"family:{binding_id}"
+
+
+CASH_PAYOUT_PREFIX = "external:payout:"
+PERSONAL_MONEY_PREFIXES = ("personal:", "family:")
+REIMBURSEMENT_KIND_PREFIX = "reimburse."
+"""零星报销 (back office, seed 003 附件 二(四)): the only transactions that may pay personal or family money to a card,
+and only with the invoices they reimburse in their answer (``extra={"invoices": [...]}``)."""
+
+
+def cash_payout(person_id: int) -> str:
+    """Money paid out to a person's 一卡通 or bank card: it leaves the ledger as cash."""
+    return f"{CASH_PAYOUT_PREFIX}{person_id}"
+
+
+def moves_personal_money_to_cash(postings: Iterable[Posting]) -> bool:
+    """A personal or family account pays and a cash payout account receives in one transaction."""
+    lines = list(postings)
+    paid = any(p.amount_fen < 0 and p.account_code.startswith(PERSONAL_MONEY_PREFIXES) for p in lines)
+    cashed = any(p.amount_fen > 0 and p.account_code.startswith(CASH_PAYOUT_PREFIX) for p in lines)
+    return paid and cashed
+
+
+def is_invoiced_reimbursement(kind: str, body: Mapping[str, Any] | None) -> bool:
+    """The explicit exception: a ``reimburse.*`` transaction naming at least one invoice."""
+    invoices = (body or {}).get("invoices")
+    return (
+        kind.startswith(REIMBURSEMENT_KIND_PREFIX)
+        and isinstance(invoices, list)
+        and bool(invoices)
+        and all(isinstance(i, str) and i.strip() for i in invoices)
+    )
+
+
+def check_no_cash_out(draft: TransactionDraft, extra: Mapping[str, Any] | None) -> None:
+    """Personal-account money never becomes cash: the account pays medical costs (seed 001 第十六条)
+    and premiums; what reaches a card is the assistance fund's (002 §四(二)1-2). The one exception
+    is 就医共济零星报销 (003 附件 二(四)), a reimbursement of invoiced medical costs."""
+    if moves_personal_money_to_cash(draft.postings) and not is_invoiced_reimbursement(draft.kind, extra):
+        raise PersonalMoneyToCash(kind=draft.kind)
 
 
 def recovery_receivable(region: str) -> str:

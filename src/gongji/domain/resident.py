@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from gongji.domain.errors import (
     BuybackNotAllowed,
+    FullSubsidyPaysNothing,
     InvalidIdNumber,
     NoPremiumStandard,
     OutsideCollectionWindow,
@@ -148,6 +149,18 @@ def check_amount(due: Due, paid_fen: int) -> None:
     """Refuse a payment that is not exactly what is due (a premium is paid once a year, whole)."""
     if isinstance(paid_fen, bool) or not isinstance(paid_fen, int) or paid_fen != due.person_pays_fen:
         raise PremiumAmountMismatch(due_fen=due.person_pays_fen, paid_fen=paid_fen)
+
+
+def check_person_may_pay(subsidy: SubsidyCategory | None, *, benefit_year: int, insutype: str) -> None:
+    """Refuse any individual payment of a full-subsidy person's resident premium, by any channel.
+
+    002 §四(二)1: 全额资助对象由医保部门从医疗救助资金中给予全额资助，个人不再缴费 — the roster pays it
+    from the assistance fund. Paying it anyway (above all from a family account) would leave money
+    that the roster then pays out to the person's card: personal-account money turned into cash.
+    A fixed subsidy does not refuse: 先缴后补, the whole premium is due (002 §四(二)2). The
+    subsidy is of the basic premium (390); a 392 premium is not subsidized."""
+    if insutype == "390" and subsidy is not None and subsidy.kind == "full":
+        raise FullSubsidyPaysNothing(benefit_year=benefit_year, category=subsidy.code, category_name=subsidy.name)
 
 
 def check_not_yet_paid(already_paid_fen: int) -> None:

@@ -87,7 +87,8 @@ def check_profiles(directory: Annotated[Path | None, typer.Option(help="profiles
 
 @app.command("check-ledger")
 def check_ledger() -> None:
-    """Check the whole ledger: Σ postings = 0, balance = opening + postings, none negative."""
+    """Check the whole ledger: Σ postings = 0, balance = opening + postings, none negative, and no
+    personal or family account money paid to a cash payout account (except an invoiced 零星报销)."""
     from gongji.services import ledger
 
     gj = _gj()
@@ -100,6 +101,8 @@ def check_ledger() -> None:
         console.print(f"[red]{code}: balance {stored} ≠ opening + postings {expected}[/red]")
     for code, balance in result.negative_accounts:
         console.print(f"[red]{code}: negative balance {balance}[/red]")
+    for txn, kind in result.cash_out_txns:
+        console.print(f"[red]transaction {txn} ({kind}): personal or family money paid out as cash[/red]")
     if not result.ok:
         raise typer.Exit(1)
     console.print("[green]账本平衡 Ledger OK[/green]")

@@ -5,7 +5,8 @@ case's registry change and its money move commit together. Its steps:
 
 1. the idempotency key is looked up: a stored transaction with the same request hash is
    replayed (its stored answer, nothing moves); a different hash is IdempotencyConflict;
-2. postings are validated (Σ = 0, 2..64 postings, whole fen);
+2. postings are validated (Σ = 0, 2..64 postings, whole fen), and personal or family money is
+   never paid to a cash payout account except by an invoiced reimbursement (``check_no_cash_out``);
 3. each account is changed by one conditional UPDATE, in account-id order (no deadlocks):
    ``balance_fen = balance_fen + Δ WHERE id = ? AND (NOT non_negative OR balance_fen + Δ >= 0)``.
    No row updated means the balance would go negative: InsufficientBalance, and the whole
@@ -44,11 +45,14 @@ from gongji.domain.errors import (
     NotFound,
 )
 from gongji.domain.ledger import (
+    CASH_PAYOUT_PREFIX,
     MAX_POSTINGS,
     NON_NEGATIVE_KINDS,
     AccountKind,
     Posting,
     TransactionDraft,
+    check_no_cash_out,
+    is_invoiced_reimbursement,
     request_hash,
     reversal_of,
     validate_postings,
@@ -169,6 +173,7 @@ def post(
         return PostResult(json.loads(existing.result_json) | {"txn_id": existing.id}, replayed=True)
 
     postings = validate_postings(draft.postings)
+    check_no_cash_out(draft, extra)
     rows = conn.execute(_FIND_ACCOUNTS, {"codes": sorted({p.account_code for p in postings})}).all()
     account_ids = {code: account_id for code, account_id, _ in rows}
     _check_accounts(postings, account_ids, {code for code, _, status in rows if status == "frozen"})
@@ -351,6 +356,7 @@ def post_many(
             continue
         pending[key] = i
         fresh.append((i, validate_postings(e.draft.postings)))
+        check_no_cash_out(e.draft, e.extra)
 
     if accounts is None:
         accounts = lock_accounts(uow, {p.account_code for _, postings in fresh for p in postings})
@@ -475,6 +481,9 @@ class LedgerCheck:
     unbalanced_txns: list[int]
     drifted_accounts: list[tuple[str, int, int]]  # code, stored balance, opening + postings
     negative_accounts: list[tuple[str, int]]
+    cash_out_txns: list[tuple[int, str]]
+    """(txn id, kind) of transactions paying personal or family money to a cash payout account
+    that are not an invoiced reimbursement (``domain.ledger.check_no_cash_out``)."""
 
     @property
     def ok(self) -> bool:
@@ -483,11 +492,13 @@ class LedgerCheck:
             and not self.unbalanced_txns
             and not self.drifted_accounts
             and not self.negative_accounts
+            and not self.cash_out_txns
         )
 
 
 def check_ledger(uow: UnitOfWork, *, limit: int = 100) -> LedgerCheck:
-    """Σ postings = 0 overall and per transaction; balance = opening + Σ postings; none < 0."""
+    """Σ postings = 0 overall and per transaction; balance = opening + Σ postings; none < 0; no
+    personal or family money paid to a cash payout account (except invoiced reimbursements)."""
     s = uow.session
     txns = s.scalar(select(func.count()).select_from(LedgerTxn)) or 0
     n_postings = s.scalar(select(func.count()).select_from(LedgerPosting)) or 0
@@ -523,7 +534,37 @@ def check_ledger(uow: UnitOfWork, *, limit: int = 100) -> LedgerCheck:
             .limit(limit)
         )
     ]
-    return LedgerCheck(int(txns), int(n_postings), int(total), unbalanced, drifted, negative)
+    return LedgerCheck(int(txns), int(n_postings), int(total), unbalanced, drifted, negative, _cash_out(uow, limit))
+
+
+def _cash_out(uow: UnitOfWork, limit: int) -> list[tuple[int, str]]:
+    """Transactions where a personal or family account pays and a cash payout account receives,
+    less the invoiced reimbursements (the exception is read from the stored answer)."""
+    paid = (
+        select(LedgerPosting.txn_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(
+            LedgerAccount.kind.in_((AccountKind.PERSONAL.value, AccountKind.FAMILY.value)),
+            LedgerPosting.amount_fen < 0,
+        )
+    )
+    cashed = (
+        select(LedgerPosting.txn_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(LedgerAccount.code.startswith(CASH_PAYOUT_PREFIX), LedgerPosting.amount_fen > 0)
+    )
+    found: list[tuple[int, str]] = []
+    rows = uow.session.execute(
+        select(LedgerTxn.id, LedgerTxn.kind, LedgerTxn.result_json)
+        .where(LedgerTxn.id.in_(paid), LedgerTxn.id.in_(cashed))
+        .order_by(LedgerTxn.id)
+    )
+    for txn_id, kind, result_json in rows:
+        if not is_invoiced_reimbursement(kind, json.loads(result_json)):
+            found.append((int(txn_id), str(kind)))
+            if len(found) >= limit:
+                break
+    return found
 
 
 def reverse(

@@ -849,6 +849,29 @@ class PersonSubsidy(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class SubsidyRoster(Base):
+    """A full-subsidy roster (《全额资助对象花名册》, 002 §四(二)1) uploaded by one clerk and approved
+    or rejected by another (separation of duties): money moves only at approval. ``rows_json``
+    keeps the rows as uploaded ([row number, ID number, name]); ``scope`` the uploader's regions;
+    ``result_json`` the report of the approval."""
+
+    __tablename__ = "subsidy_roster"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    category_code: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(16))  # all_or_nothing / valid_only
+    status: Mapped[str] = mapped_column(String(10), index=True)  # pending / approved / rejected
+    scope: Mapped[str] = mapped_column(String(300))
+    row_count: Mapped[int] = mapped_column(Integer)
+    rows_json: Mapped[str] = mapped_column(Text)
+    uploaded_by_user_id: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    review_note: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result_json: Mapped[str | None] = mapped_column(Text)
+
+
 class SubsidyGrant(Base):
     """One subsidy movement for a person and benefit year (002 §四(二)): ``kind`` roster_pay (the
     full-subsidy batch paid the premium), roster_payout (already paid: paid out to the person),

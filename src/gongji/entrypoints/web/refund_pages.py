@@ -1,34 +1,30 @@
-"""zh-CN pages for premium refunds (退费办理, seed 002 §七; 退费核销, seed 003 附件三(二)4) and the
-full-subsidy roster (《全额资助对象花名册》, seed 002 §四(二)1).
+"""zh-CN pages for premium refunds (退费办理, seed 002 §七; 退费核销, seed 003 附件三(二)4); the
+full-subsidy roster's pages are ``roster_pages``.
 
 - Staff, ``/staff/resident/refunds?status=``: the refund requests of their regions (masked), each
   with its quote — what goes back to the payer and what is withheld for the medical-assistance
   fund — or the reason it can no longer be refunded; a requested one is approved or rejected
   with a required note (POST → 303 → GET with a flash).
-- Staff, ``/staff/resident/roster``: upload the roster (CSV or .xlsx) for a benefit year and a
-  full-subsidy category, all-or-nothing or valid rows only, or only check it; the page shows the
-  validation report of every row (masked) and whether anything was imported.
 - Citizens, ``/me/premiums``: their own resident premium for this and next benefit year with its
   payments, and the premiums they paid for relatives from the family account; a payment in force
   links 申请退费 → ``/me/premiums/{payment_id}/refund``: reason (and note) → the quote → confirm →
   back to ``/me/premiums`` with the request's status. A refusal is shown in Chinese with its code.
 
-The use cases are ``services.resident.refunds``, ``services.resident.channels.payment_status``,
-``services.resident.subsidies.import_roster``; who may see or ask what is decided there. ID numbers never
-go into URLs; names and ID numbers are shown masked.
+The use cases are ``services.resident.refunds`` and ``services.resident.channels.payment_status``;
+who may see or ask what is decided there. ID numbers never go into URLs; names and ID numbers
+are shown masked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from gongji.domain.errors import GongjiError, InvalidRequest, all_error_classes
+from gongji.domain.errors import GongjiError, InvalidRequest
 from gongji.domain.masking import mask_text
 from gongji.entrypoints.web.family_pages import _citizen
 from gongji.entrypoints.web.pages import (
@@ -49,7 +45,6 @@ from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx
 from gongji.services.resident import channels as premium_channels
 from gongji.services.resident import refunds as premium_refunds
-from gongji.services.resident import subsidies
 from gongji.services.resident import views as P
 from gongji.services.resident.premiums import (
     CHANNEL_FAMILY,
@@ -69,12 +64,8 @@ REFUND_FLASH = {
     "refund_rejected": "已审核为不通过，缴费人可重新申请",
 }
 PAYMENT_STATUS_ZH = STATUS_ZH | {"refund": "退费"}
-ROSTER_MODES = {"all_or_nothing": "全部成功才导入", "valid_only": "仅导入正确行"}
-ROSTER_SUFFIXES = (".csv", ".xlsx")
 REASON_REFUSALS = ("E_UNKNOWN_CODE", "E_RESIDENT_REFUND_REASON")
 """Refusals of the reason chosen, not of the payment: the form is shown again to pick another."""
-ERROR_ZH = {cls.code: cls.message_zh for cls in all_error_classes()}
-"""Chinese message of an error code (a roster row's ``reason_code`` such as ``E_ID_CHECKSUM``)."""
 
 
 def _flash(request: Request) -> str | None:
@@ -206,144 +197,6 @@ def refund_decide(request: Request, refund_id: int, decision: Str = "", note: St
         on_error=lambda err: _review_page(request, principal, REQUESTED, error=err, failed_id=refund_id),
         redirect_to=lambda flash: f"/staff/resident/refunds?status={REQUESTED}&ok={flash}",
     )
-
-
-# --- staff: the full-subsidy roster ------------------------------------------------------------------
-
-
-def _roster_years(request: Request) -> tuple[list[int], int]:
-    gj = _gj(request)
-    today = gj.clock.today()
-    years = sorted({s.benefit_year for s in gj.profile.resident.premium if s.insutype == "390"}, reverse=True)
-    standard = P.open_standard(gj.profile, today)
-    return years, standard.benefit_year if standard else today.year
-
-
-def _roster_page(
-    request: Request,
-    principal: Principal,
-    *,
-    error: GongjiError | None = None,
-    form: dict[str, str] | None = None,
-    result: dict[str, Any] | None = None,
-) -> Response:
-    gj = _gj(request)
-    years, default_year = _roster_years(request)
-    form = {"benefit_year": str(default_year), "category": "", "mode": "all_or_nothing", "dry_run": ""} | (form or {})
-    return render(
-        request,
-        "premium_roster.html",
-        principal,
-        failed=error,
-        form=form,
-        years=years,
-        categories=[c for c in gj.profile.resident.subsidy if c.kind == "full"],
-        modes=ROSTER_MODES,
-        max_mb=subsidies.MAX_FILE_BYTES // (1024 * 1024),
-        result=result,
-    )
-
-
-@router.get("/staff/resident/roster")
-def roster_form(request: Request) -> Response:
-    """全额资助对象花名册导入: the upload form."""
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    return _roster_page(request, principal)
-
-
-def _read_roster(file: UploadFile | None) -> bytes:
-    """The uploaded file's bytes: a CSV or .xlsx of at most ``subsidies.MAX_FILE_BYTES``."""
-    name = (file.filename or "").strip() if file is not None else ""
-    if file is None or not name:
-        raise InvalidRequest("请选择花名册文件（CSV或Excel .xlsx）", "Choose the roster file", field="file")
-    if PurePath(name).suffix.lower() not in ROSTER_SUFFIXES:
-        raise InvalidRequest(
-            "花名册须为CSV或Excel（.xlsx）文件", "The roster must be a .csv or .xlsx file", field="file"
-        )
-    data = file.file.read(subsidies.MAX_FILE_BYTES + 1)
-    if len(data) > subsidies.MAX_FILE_BYTES:
-        mb = subsidies.MAX_FILE_BYTES // (1024 * 1024)
-        raise InvalidRequest(
-            f"花名册文件过大：不能超过{mb}MB，请拆分后分批导入",
-            f"Roster file too large (at most {mb} MB)",
-            field="file",
-        )
-    if not data:
-        raise InvalidRequest("花名册文件为空", "The roster file is empty", field="file")
-    return data
-
-
-def _report_view(summary: dict[str, Any]) -> dict[str, Any]:
-    rows = [
-        r
-        | {
-            "reason_zh": ERROR_ZH.get(r["reason_code"] or "", "") if r["reason_code"] else "",
-        }
-        for r in summary["report"]
-    ]
-    if summary["written"]:
-        imported = "已导入"
-    elif summary["dry_run"]:
-        imported = "仅校验，未导入"
-    elif summary["bad"] and summary["mode"] == "all_or_nothing":
-        imported = "存在错误行，全部未导入（全部成功才导入）"
-    else:
-        imported = "无可导入的新记录，未导入"
-    outcomes: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        outcomes.setdefault(r["outcome"], {"name": r["outcome_zh"], "count": 0})["count"] += 1
-    return summary | {"report": rows, "imported": imported, "outcome_counts": list(outcomes.values())}
-
-
-@router.post("/staff/resident/roster")
-def roster_upload(
-    request: Request,
-    benefit_year: Str = "",
-    category: Str = "",
-    mode: Str = "all_or_nothing",
-    dry_run: Str = "",
-    file: Annotated[UploadFile | None, File()] = None,
-) -> Response:
-    """Check and import the roster (``subsidies.import_roster``); the page shows its report. A
-    re-upload moves no money for rows imported before (they are reported as such)."""
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    gj = _gj(request)
-    ctx = _ctx(request, principal)
-    form = {
-        "benefit_year": benefit_year.strip()[:4],
-        "category": category.strip()[:40],
-        "mode": mode.strip()[:20],
-        "dry_run": "1" if dry_run == "1" else "",
-    }
-    try:
-        if not (form["benefit_year"].isdigit() and len(form["benefit_year"]) == 4):
-            raise InvalidRequest("请选择待遇年度", "Choose the benefit year", field="benefit_year")
-        if form["mode"] not in ROSTER_MODES:
-            raise InvalidRequest("请选择导入方式", "Choose the import mode", field="mode")
-        data = _read_roster(file)
-        summary = _run_commit(
-            request,
-            lambda uow: subsidies.import_roster(
-                uow,
-                ctx,
-                gj.profile,
-                benefit_year=int(form["benefit_year"]),
-                category=form["category"],
-                file=data,
-                mode=form["mode"],
-                dry_run=form["dry_run"] == "1",
-            ),
-        )
-    except GongjiError as err:
-        return _roster_page(request, principal, error=err, form=form)
-    finally:
-        if file is not None:
-            file.file.close()
-    return _roster_page(request, principal, form=form, result=_report_view(summary))
 
 
 # --- citizens: my premiums and the refund request ----------------------------------------------------

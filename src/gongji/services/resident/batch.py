@@ -24,11 +24,11 @@ per request:
 
 1. *read*: the stored answers of the chunk's request ids; the persons by ID number; their
    enrollments; the payers' personal-account status; the active bindings of the pairs; the
-   relatives' premium rows (``FOR UPDATE``, in id order); then every account a request may draw
+   relatives' premium rows (``FOR UPDATE``, in id order) and subsidy categories; then every account a request may draw
    on or credit, locked ``FOR UPDATE`` in ONE statement in id order (``ledger.lock_accounts``);
 2. *decide*, in request order, in Python: the checks of ``_verify_and_pay`` and
    ``family_premiums.pay_premium`` in their order, through the same functions (``premiums.check_parties``,
-   ``check_premium_terms``, ``resident_region_of``, ``check_not_paid``,
+   ``check_premium_terms``, ``resident_region_of``, ``check_not_paid``, ``check_not_full_subsidy``,
    ``check_commitment_relation``, ``family_payment.check_use``, ``authorizer_check``,
    ``premium_funds_account``, ``check_premium_funds``). The balances are followed request by
    request, so two requests on one family account in a chunk cannot overdraw it: the second is
@@ -98,7 +98,7 @@ from gongji.services.family import common as family_common
 from gongji.services.family import payment as family_payment
 from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx
-from gongji.services.resident import premiums, waiting
+from gongji.services.resident import categories, premiums, waiting
 
 DEFAULT_BATCH_SIZE = 1000  # bench/README.md: 500..2000 within a few per cent; memory grows with it
 MAX_BATCH_SIZE = 10_000
@@ -326,6 +326,7 @@ class _Facts:
     account_status: dict[int, str]
     bindings: dict[tuple[int, int], int]  # (authorizer, relative) → active binding
     premiums: dict[tuple[int, int, str], ResidentPremium]  # (person, year, insutype), locked
+    subsidy_codes: dict[int, tuple[str, ...]]  # the relatives' subsidy categories (categories.subsidy_codes_of)
     accounts: dict[str, ledger.LockedAccount]  # every source and payee a request may use, locked
 
 
@@ -338,7 +339,9 @@ def _read_facts(uow: UnitOfWork, profile: Profile, new: list[_New]) -> _Facts:
     }
     payers = {persons[i.checked.payer_cert_no].id for i in new if i.checked.payer_cert_no in persons}
     relatives = {persons[i.checked.relative_cert_no].id for i in new if i.checked.relative_cert_no in persons}
-    facts = _Facts(persons, defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list), {}, {}, {}, {})
+    facts = _Facts(
+        persons, defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list), {}, {}, {}, {}, {}
+    )
     if not persons:
         return facts
     e = Enrollment.__table__.c
@@ -380,6 +383,7 @@ def _read_facts(uow: UnitOfWork, profile: Profile, new: list[_New]) -> _Facts:
             .with_for_update()
         ):
             facts.premiums[(row.person_id, row.benefit_year, row.insutype)] = row
+        facts.subsidy_codes = categories.subsidy_codes_of(uow, relatives)
     # every account a request may draw on or credit: a superset of what the decisions will use
     codes: set[str] = set()
     for i in new:
@@ -415,6 +419,7 @@ def _decide(uow: UnitOfWork, ctx: Ctx, profile: Profile, new: list[_New], facts:
             premiums.check_not_paid(
                 premiums.PAID if key in paid_now else row.status if row else premiums.UNPAID, standard
             )
+            premiums.check_not_full_subsidy(profile, facts.subsidy_codes.get(relative.id, ()), standard, region)
             if checked.commitment is not None:
                 premiums.check_commitment_relation(ctx, profile, checked.commitment, payer, relative)
             # family_premiums.pay_premium

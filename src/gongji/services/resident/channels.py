@@ -2,7 +2,8 @@
 
 ``record_payment`` books a premium paid at a bank, in the tax bureau's app or collected in a
 batch (集中代缴): within the collection window (002 §一), exactly the amount the person owes after
-their subsidy (002 §四: nothing under a full subsidy — the roster pays it, ``services.resident.subsidies``;
+their subsidy (002 §四: a full-subsidy person pays nothing by any channel — ``E_RESIDENT_FULL_SUBSIDY``, the
+roster pays it, ``services.resident.roster``;
 the whole premium under a fixed one, 先缴后补), once a year (002 §八2), for a person enrolled in 390
 in normal status. The money moves in the ledger from ``external:channel:<channel>`` to the premium
 income account of ``services.resident.premiums``; the ``reference`` (the bank's or tax bureau's serial) is
@@ -59,6 +60,7 @@ from gongji.domain.resident import (
     buy_back,
     check_amount,
     check_not_yet_paid,
+    check_person_may_pay,
     check_window,
     premium_due,
 )
@@ -66,7 +68,7 @@ from gongji.policy.schema import Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
-from gongji.services.resident import premiums, subsidies, waiting
+from gongji.services.resident import categories, premiums, subsidies, waiting
 
 CHANNELS = ("bank", "tax_app", "batch")
 CHANNEL_ZH = {"bank": "银行", "tax_app": "税务APP", "batch": "集中代缴", "family_account": "家庭共济账户"}
@@ -178,13 +180,11 @@ def record_payment(
         )
     )
     check_not_yet_paid(existing.paid_fen if existing is not None and existing.status == premiums.PAID else 0)
-    category = subsidies.person_category(
-        uow, profile, person.id, benefit_year=standard.benefit_year, region_code=enrollment.region_code
-    )
-    due = premium_due(standard, category)
-    check_amount(due, amount_fen)
-
     region = enrollment.region_code
+    subsidy = categories.person_category(uow, profile, person.id, benefit_year=benefit_year, region_code=region)
+    check_person_may_pay(subsidy, benefit_year=benefit_year, insutype=insutype)  # 002 §四(二)1
+    check_amount(premium_due(standard, subsidy), amount_fen)
+
     premium = premiums.claim_premium(uow, ctx, person_id=person.id, standard=standard, region_code=region)
     check_not_yet_paid(premium.paid_fen if premium.status == premiums.PAID else 0)  # a concurrent twin
     now = ctx.clock.now()
@@ -460,7 +460,7 @@ def payment_status(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: in
     else:
         enrollment = subsidies.resident_enrollment(uow, profile, person_id)
         region = enrollment.region_code if enrollment else profile.profile.province_code
-    category = subsidies.person_category(uow, profile, person_id, benefit_year=benefit_year, region_code=region)
+    category = categories.person_category(uow, profile, person_id, benefit_year=benefit_year, region_code=region)
     try:
         due: dict[str, Any] | None = asdict(
             premium_due(premiums.standard_for(profile, benefit_year, RESIDENT_BASIC), category)

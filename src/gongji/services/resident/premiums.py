@@ -14,9 +14,10 @@ told (→ unpaid, (二)4). Henan signs the commitment inside the tax flow instea
 
 Refunds of any premium, incl. these, and the tax bureau's refund notifications are
 ``services.resident.refunds``. Money moves only through ``services.family.premiums.pay_premium`` and
-``refund_premium``. Subsidized
-persons (参保资助) are left to the subsidy work: here the amount must be the full individual
-premium of the profile.
+``refund_premium``. Subsidized persons (参保资助, 002 §四): a full-subsidy relative pays nothing,
+so the request is refused ``E_RESIDENT_FULL_SUBSIDY`` with the reason for the tax bureau (the
+roster pays the premium from the assistance fund); under a fixed subsidy the whole individual
+premium is due (先缴后补) and the subsidy is paid to the person afterwards.
 """
 
 from __future__ import annotations
@@ -69,12 +70,13 @@ from gongji.domain.masking import mask_id_number, mask_name
 from gongji.domain.money import require_positive_fen
 from gongji.domain.registry import INSUTYPES, RESIDENT_BASIC, EnrollmentStatus
 from gongji.domain.relations import RELATION_KINDS, RELATION_ZH, RelationKind
+from gongji.domain.resident import check_person_may_pay
 from gongji.policy.schema import PolicyLookupError, PremiumStandard, Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
 from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
-from gongji.services.resident import waiting
+from gongji.services.resident import categories, waiting
 
 CHANNEL_FAMILY = "family_account"
 CHANNELS = ("bank", "tax_app", "batch", CHANNEL_FAMILY)
@@ -96,6 +98,10 @@ REFUND_REASON_ZH = {  # seed 002 §七; the profile lists which apply
     "joined_employee_insurance": "参加职工医保",
     "joined_other_region_resident": "参加其他统筹地区居民医保",
 }
+FULL_SUBSIDY_REASON = "full_subsidy"
+"""The reason of a 代缴 returned to the family account when the full-subsidy roster pays the
+premium (services.resident.roster): set by the system, never asked for."""
+SYSTEM_REFUND_REASON_ZH = {FULL_SUBSIDY_REASON: "认定为全额资助对象，代缴原渠道退回"}
 
 TAX_KIND = "family_premium"
 REFUSED = "refused"  # a tax request answered with the reason (its status; PAID otherwise)
@@ -216,7 +222,8 @@ def tax_family_payment(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: TaxPrem
     "detail", "premium"}``. Checked in this order, each refusal with its own ``reason_code``:
     persons known; insurance kind allowed; standard for the benefit year, today in its window;
     amount = the individual premium; relative enrolled in 390 in the province in normal status,
-    not yet paid; the authorizer (employee, normal) and an active binding (``requires_binding``)
+    not yet paid, not a full-subsidy person (E_RESIDENT_FULL_SUBSIDY); the authorizer
+    (employee, normal) and an active binding (``requires_binding``)
     or a valid commitment (``commitment_at_payment``: relation allowed and plausible); family
     funds enough. A paid answer debits at once; a refused one moves nothing. Both are stored
     under ``request_id``: the same request again gets the same answer, a different body under
@@ -404,6 +411,8 @@ def _verify_and_pay(
     region = _resident_region(uow, profile, relative.id)
     premium = claim_premium(uow, ctx, person_id=relative.id, standard=standard, region_code=region)
     check_not_paid(premium.status, standard)
+    codes = categories.person_subsidy_codes(uow, relative.id)
+    check_not_full_subsidy(profile, codes, standard, region)
     if checked.commitment is not None:
         check_commitment_relation(ctx, profile, checked.commitment, payer, relative)
 
@@ -554,6 +563,13 @@ def check_premium_terms(profile: Profile, today: date, req: TaxPremiumRequest) -
 def check_not_paid(status: str, standard: PremiumStandard) -> None:
     if status == PAID:
         raise PremiumAlreadyPaid(benefit_year=standard.benefit_year, insutype=standard.insutype)
+
+
+def check_not_full_subsidy(profile: Profile, codes: tuple[str, ...], standard: PremiumStandard, region: str) -> None:
+    """A full-subsidy relative pays nothing, so no family account pays for them (002 §四(二)1;
+    ``domain.resident.check_person_may_pay``): the answer tells the tax bureau why."""
+    subsidy = categories.pick(profile, codes, benefit_year=standard.benefit_year, region_code=region)
+    check_person_may_pay(subsidy, benefit_year=standard.benefit_year, insutype=standard.insutype)
 
 
 def check_commitment_relation(ctx: Ctx, profile: Profile, c: TaxCommitment, payer: Person, relative: Person) -> None:
@@ -707,7 +723,7 @@ def refund_view(r: PremiumRefund) -> dict[str, Any]:
         "refund_id": r.id,
         "payment_id": r.premium_payment_id,
         "reason": r.reason,
-        "reason_name": REFUND_REASON_ZH.get(r.reason, r.reason),
+        "reason_name": REFUND_REASON_ZH.get(r.reason) or SYSTEM_REFUND_REASON_ZH.get(r.reason, r.reason),
         "note": r.note,
         "status": r.status,
         "status_name": REFUND_STATUS_ZH.get(r.status, r.status),

@@ -59,6 +59,7 @@ from gongji.services.resident.channels import CHANNEL_ZH, channel_account
 from gongji.services.resident.premiums import (
     APPROVED,
     CHANNEL_FAMILY,
+    FULL_SUBSIDY_REASON,
     PAID,
     REFUND_REASON_ZH,
     REFUND_ROW,
@@ -471,7 +472,10 @@ def _notification_view(uow: UnitOfWork, r: PremiumRefund) -> dict[str, Any]:
         "benefit_year": premium.benefit_year,
         "insutype": premium.insutype,
         "refund_fen": payment.amount_fen,
-        "tax_status": TAX_STATUS[REFUNDED],
+        "reason": r.reason,
+        # a 代缴 returned because the full-subsidy roster paid the premium: still paid (by assistance)
+        "tax_status": TAX_STATUS[PAID if r.reason == FULL_SUBSIDY_REASON else REFUNDED],
+        "paid_by_assistance": r.reason == FULL_SUBSIDY_REASON,
         "relative": who(get_person(uow, premium.person_id)),
         "payer": who(get_person(uow, payment.payer_person_id)) if payment.payer_person_id else None,
         "refunded_at": r.reviewed_at.isoformat() if r.reviewed_at else None,

@@ -8,8 +8,12 @@ Every rule lives in ``services.resident.channels`` and ``services.resident.subsi
 - ``POST /api/premiums/waiting-buybacks`` (staff): 缴费购买等待期 — pay to remove variable
   waiting months of a paid premium;
 - ``GET /api/premiums/status/{person_id}?benefit_year=``: paid or not, due, subsidy, grants;
-- ``POST /api/subsidies/roster`` (staff): the full-subsidy roster as ``rows`` or a CSV / .xlsx
-  file in base64 (``file_base64``), ``mode`` all_or_nothing / valid_only, ``dry_run``;
+- ``POST /api/subsidies/roster`` (staff): upload the full-subsidy roster as ``rows`` or a CSV /
+  .xlsx file in base64 (``file_base64``), ``mode`` all_or_nothing / valid_only, ``dry_run``: the
+  report, and the roster kept ``pending`` — nothing moves (``services.resident.roster``);
+- ``GET /api/subsidies/rosters`` (staff): rosters waiting for approval; ``GET
+  /api/subsidies/rosters/{id}``: what approval would move now; ``POST …/{id}/approve`` and
+  ``…/{id}/reject`` with a ``note``, by another clerk than the uploader (``E_FOUR_EYES``);
 - ``POST /api/subsidies/fixed/pay`` (staff): 先缴后补 for the year;
 - ``POST /api/subsidies/persons/{person_id}/category`` (staff): 身份类别变化, top-up.
 """
@@ -24,7 +28,7 @@ from pydantic import Field
 from gongji.entrypoints.api.deps import CtxDep, GjDep
 from gongji.entrypoints.api.schemas import Body
 from gongji.services.resident import channels as premium_channels
-from gongji.services.resident import subsidies
+from gongji.services.resident import roster, subsidies
 
 router = APIRouter(tags=["subsidies 参保缴费与资助"])
 
@@ -59,8 +63,12 @@ class RosterBody(Body):
     category: str = Field(max_length=40)
     mode: Literal["all_or_nothing", "valid_only"] = "all_or_nothing"
     dry_run: bool = False
-    rows: list[RosterRowBody] | None = Field(default=None, max_length=subsidies.MAX_ROWS)
+    rows: list[RosterRowBody] | None = Field(default=None, max_length=roster.MAX_ROWS)
     file_base64: str | None = Field(default=None, max_length=1_000_000)
+
+
+class ReviewBody(Body):
+    note: str = Field(max_length=200)
 
 
 class FixedRunBody(Body):
@@ -110,12 +118,13 @@ def payment_status(
 
 
 @router.post("/api/subsidies/roster")
-def import_roster(body: RosterBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
-    """全额资助对象花名册导入 (002 §四(二)1): the validation report; written only as ``mode`` allows."""
+def upload_roster(body: RosterBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """全额资助对象花名册上传 (002 §四(二)1): the validation report; kept for a second clerk's
+    approval unless ``dry_run`` (or all_or_nothing with a bad row). Nothing moves here."""
     rows = [r.model_dump() for r in body.rows] if body.rows is not None else None
     return _commit(
         gj,
-        lambda uow: subsidies.import_roster(
+        lambda uow: roster.upload_roster(
             uow,
             ctx,
             gj.profile,
@@ -127,6 +136,31 @@ def import_roster(body: RosterBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
             dry_run=body.dry_run,
         ),
     )
+
+
+@router.get("/api/subsidies/rosters")
+def pending_rosters(gj: GjDep, ctx: CtxDep) -> list[dict[str, Any]]:
+    """花名册待审核: rosters of the staff member's regions waiting for approval."""
+    return gj.run(lambda uow: roster.pending_rosters(uow, ctx))  # type: ignore[no-any-return]
+
+
+@router.get("/api/subsidies/rosters/{roster_id}")
+def quote_roster(roster_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """What approving the roster would move now, row by row (for the approver; E_FOUR_EYES for
+    the uploader)."""
+    return gj.run(lambda uow: roster.quote_roster(uow, ctx, gj.profile, roster_id=roster_id))  # type: ignore[no-any-return]
+
+
+@router.post("/api/subsidies/rosters/{roster_id}/approve")
+def approve_roster(roster_id: int, body: ReviewBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """审核通过: another clerk than the uploader; the money moves now."""
+    return _commit(gj, lambda uow: roster.approve_roster(uow, ctx, gj.profile, roster_id=roster_id, note=body.note))
+
+
+@router.post("/api/subsidies/rosters/{roster_id}/reject")
+def reject_roster(roster_id: int, body: ReviewBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """退回: nothing moves."""
+    return _commit(gj, lambda uow: roster.reject_roster(uow, ctx, roster_id=roster_id, note=body.note))
 
 
 @router.post("/api/subsidies/fixed/pay")
