@@ -286,14 +286,17 @@ def test_family_account_premium_refund_is_asked_by_its_payer_from_the_detail_see
 # --- the full-subsidy roster (seed 002 §四(二)1) ---------------------------------------------------------
 
 
-def test_roster_all_or_nothing_imports_nothing_with_a_bad_row_then_valid_only_imports_the_good_rows_seed002_s4(
+def test_roster_all_or_nothing_keeps_nothing_with_a_bad_row_then_valid_only_is_approved_by_a_second_clerk_seed002_s4(
     web: Any, web_gj: Gongji
 ) -> None:
     """Seed 002 §四(二)1 (全额资助对象花名册, 批量导入代缴): a CSV with one ID number whose check digit
-    is wrong — 全部成功才导入 lists that row with its reason and imports nothing; 仅导入正确行 then
-    pays the two good rows' 2027 premium (channel batch) from the medical-assistance fund."""
+    is wrong — 全部成功才导入 lists that row with its reason and keeps nothing; 仅导入正确行 keeps the
+    roster for approval with the true total (800.00), nothing paid; a second clerk (issue 12 Part C,
+    separation of duties) sees the amounts, confirms and approves: the two good rows' 2027 premium
+    is paid (channel batch) from the medical-assistance fund."""
     gj = web_gj
     staff = support.staff(gj, [ZHANGYE_620702])
+    checker = support.staff(gj, [ZHANGYE_620702])
     good = [
         support.resident(gj, staff, region=ZHANGYE_620702, name="司马懿", birth=date(1966, 6, 6)),
         support.resident(gj, staff, region=ZHANGYE_620702, name="司马昭", birth=date(1968, 8, 8)),
@@ -318,7 +321,7 @@ def test_roster_all_or_nothing_imports_nothing_with_a_bad_row_then_valid_only_im
     form.get_by_label("全部成功才导入").check()
     form.get_by_role("button", name="上传并校验").click()
 
-    assert text_of(web, "roster-imported") == "存在错误行，全部未导入（全部成功才导入）"
+    assert text_of(web, "roster-imported") == "有问题行，未保存（全部导入或全部不导入）"
     assert (text_of(web, "roster-rows"), text_of(web, "roster-accepted"), text_of(web, "roster-bad")) == ("3", "2", "1")
     bad_row = web.locator('[data-testid="roster-row"][data-row="3"]')
     assert bad_row.get_attribute("data-accepted") == "0"
@@ -333,11 +336,26 @@ def test_roster_all_or_nothing_imports_nothing_with_a_bad_row_then_valid_only_im
     form.get_by_label("花名册文件").set_input_files(roster)  # a file input is never kept
     form.get_by_label("仅导入正确行").check()
     form.get_by_role("button", name="上传并校验").click()
-    assert text_of(web, "roster-imported") == "已导入"
-    assert text_of(web, "roster-premium-paid") == "800.00 元"
+    assert text_of(web, "roster-imported") == "待审核"
+    assert text_of(web, "roster-premium-paid") == "800.00 元"  # what approval will pay, not 0.00
     assert web.locator('[data-testid="roster-row"][data-row="2"]').get_attribute("data-accepted") == "1"
     assert web.locator('[data-testid="roster-row"][data-row="3"]').get_attribute("data-accepted") == "0"
+    assert all(status(pid)["status"] == "unpaid" for pid in good)  # nothing moves at upload
+    assert "本人上传，须由另一名工作人员审核" in text_of(web, "roster-pending")
+    screenshot(web, "roster-2-pending")
+
+    web.context.clear_cookies()
+    login(web, checker.username)
+    web.goto("/staff/resident/roster")
+    web.get_by_test_id("roster-review-link").click()
+    assert text_of(web, "confirm-premium") == "800.00"
+    review = web.get_by_test_id("roster-review-form")
+    review.get_by_label("审核意见").fill("复核无误")
+    review.get_by_test_id("roster-confirm").check()
+    review.get_by_test_id("roster-approve").click()
+    web.wait_for_url(re.compile(r"/staff/resident/roster\?ok=approved$"))
+    assert "花名册已审核通过" in text_of(web, "flash")
     for pid in good:
         s = status(pid)
         assert (s["status"], s["channel"]) == ("paid", "batch")
-    screenshot(web, "roster-2-valid-only")
+    screenshot(web, "roster-3-approved")

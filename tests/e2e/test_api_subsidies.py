@@ -1,4 +1,5 @@
-"""Premium payments by channel and subsidies over HTTP (seed 002 §四, §六), SQLite and PostgreSQL."""
+"""Premium payments by channel and subsidies over HTTP (seed 002 §四, §六), SQLite and PostgreSQL; the
+full-subsidy roster is uploaded by one clerk and approved by another (issue 12 Part C)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
-from gongji.services.resident import subsidies
+from gongji.services.resident import roster as roster_service
 from tests import support
 from tests.e2e.conftest import login
 
@@ -54,7 +55,20 @@ def test_channel_payment_roster_fixed_subsidy_and_top_up_over_the_api(gj, client
     r = client.post("/api/subsidies/roster", json=roster, headers=h)
     assert r.status_code == 200 and r.json()["written"] is False and r.json()["bad"] == 1
     r = client.post("/api/subsidies/roster", json=roster | {"mode": "valid_only"}, headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "pending" and r.json()["premium_paid_fen"] == 40_000
+    roster_id = r.json()["roster_id"]
+    # separation of duties: the uploader cannot approve; a second clerk sees the amounts, approves
+    mine = client.post(f"/api/subsidies/rosters/{roster_id}/approve", json={"note": "自审"}, headers=h)
+    assert mine.status_code == 403 and mine.json()["code"] == "E_FOUR_EYES"
+    support.staff(gj, ["620700"], username="subsidy_api2")
+    h2 = login(client, "subsidy_api2")
+    assert [p["roster_id"] for p in client.get("/api/subsidies/rosters", headers=h2).json()] == [roster_id]
+    q = client.get(f"/api/subsidies/rosters/{roster_id}", headers=h2)
+    assert q.status_code == 200 and q.json()["premium_paid_fen"] == 40_000 and q.json()["written"] is False
+    r = client.post(f"/api/subsidies/rosters/{roster_id}/approve", json={"note": "复核无误"}, headers=h2)
     assert r.status_code == 200 and r.json()["written"] is True and r.json()["premium_paid_fen"] == 40_000
+    again = client.post(f"/api/subsidies/rosters/{roster_id}/approve", json={"note": "复核无误"}, headers=h2)
+    assert again.status_code == 409 and again.json()["code"] == "E_STATE"
 
     s = client.get(f"/api/premiums/status/{full}", params={"benefit_year": 2027}, headers=h)
     assert s.status_code == 200 and s.json()["channel"] == "batch"
@@ -68,4 +82,4 @@ def test_channel_payment_roster_fixed_subsidy_and_top_up_over_the_api(gj, client
     assert client.post("/api/subsidies/fixed/pay", json={"benefit_year": 2027}, headers=hc).status_code == 403
     assert client.get(f"/api/premiums/status/{fixed}", params={"benefit_year": 2027}, headers=hc).status_code == 403
     assert client.get(f"/api/premiums/status/{full}", params={"benefit_year": 2027}, headers=hc).status_code == 200
-    assert subsidies.MAX_ROWS >= 1000
+    assert roster_service.MAX_ROWS >= 1000

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from gongji.bootstrap import Gongji
 from gongji.services.resident import channels as premium_channels
-from gongji.services.resident import subsidies
+from gongji.services.resident import roster
 from tests import support
 from tests.support import PASSWORD
 
@@ -112,12 +112,12 @@ def test_refund_pages_mask_ids_and_hide_others_payments_seed002_s7(gj: Gongji, c
 def test_roster_upload_over_the_size_limit_or_not_csv_xlsx_is_refused_clearly_seed002_s4(
     gj: Gongji, client: TestClient
 ) -> None:
-    """Seed 002 §四(二)1: the roster is a CSV or .xlsx of at most ``subsidies.MAX_FILE_BYTES``; a bigger
+    """Seed 002 §四(二)1: the roster is a CSV or .xlsx of at most ``roster.MAX_FILE_BYTES``; a bigger
     file or another kind is refused on the page in Chinese (422) and nothing is imported."""
     staff = support.staff(gj, ["620700"])
     page_login(client, staff.username)
     form = {"benefit_year": "2027", "category": "orphan", "mode": "valid_only"}
-    big = "姓名,身份证号码\n".encode() + b"x" * subsidies.MAX_FILE_BYTES
+    big = "姓名,身份证号码\n".encode() + b"x" * roster.MAX_FILE_BYTES
     r = client.post("/staff/resident/roster", data=form, files={"file": ("roster.csv", big, "text/csv")})
     assert r.status_code == 422 and "花名册文件过大" in r.text and "5MB" in r.text
     r = client.post("/staff/resident/roster", data=form, files={"file": ("roster.xls", b"\xd0\xcf", "x/y")})

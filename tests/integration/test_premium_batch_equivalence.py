@@ -12,8 +12,9 @@ Then every answer, every stored row of the touched tables (ids included; on Post
 resident_premium and ledger_account ids are compared through their natural keys, because the
 per-request path spends sequence values on inserts it rolls back), every balance and
 ``check_ledger`` must be the same. Scenarios: Gansu (allocation, binding required) with every
-refusal reachable there, Henan (commitment at payment, past years drained by two requests of one
-chunk) and Zhejiang (binding required, past years, 390 and 392 from one account in one chunk).
+refusal reachable there (a fully subsidised relative included: E_RESIDENT_FULL_SUBSIDY, seed 002
+§四(二)1), Henan (commitment at payment, past years drained by two requests of one chunk) and
+Zhejiang (binding required, past years, 390 and 392 from one account in one chunk).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from gongji.services.auth import Principal, Role
 from gongji.services.registry import accounts
 from gongji.services.registry import persons as registry
 from gongji.services.resident import batch as premium_batch
-from gongji.services.resident import premiums
+from gongji.services.resident import premiums, subsidies
 from tests import support as S
 
 GANSU, ZHEJIANG, HENAN = "620702", "330106", "411623"
@@ -328,6 +329,21 @@ def _gansu(gj: Gongji) -> Scenario:
     resident_payer = child()  # not an employee
     c15, c16 = child(), child()  # c16: A never bound it
     employee_relative = _employee(gj, office, region=GANSU, income=1_000, birth=date(1990, 9, 9)).person_id
+    full = bound(a, DUE)  # 特困: fully subsidised, pays nothing (seed 002 §四(二)1)
+    gj.run(
+        lambda uow: (
+            subsidies.change_category(
+                uow,
+                S.ctx(gj, office),
+                profile,
+                person_id=full,
+                subsidy_codes=["extreme_poverty"],
+                benefit_year=2027,
+                reason="民政认定",
+            ),
+            uow.commit(),
+        )
+    )
 
     def cert(pid: int) -> str:
         return S.person_cert(gj, pid)
@@ -386,6 +402,7 @@ def _gansu(gj: Gongji) -> Scenario:
         _req("G-029", pa, cert(c5)),
         _req("G-030", pa, cert(c6)),
         _req("G-031", pa, cert(c6)),  # already paid, same chunk
+        _req("G-032", pa, cert(full)),  # full subsidy: the family account pays nothing for them
     ]
     expect = {
         "paid": 10,  # 7 paid in the batch, 3 replays of paid answers
@@ -407,6 +424,7 @@ def _gansu(gj: Gongji) -> Scenario:
         "E_RESIDENT_INSUTYPE": 1,
         "E_RESIDENT_NO_STANDARD": 1,
         "E_RESIDENT_OUTSIDE_WINDOW": 1,
+        "E_RESIDENT_FULL_SUBSIDY": 1,
     }
     return Scenario(tax, profile, reqs, 16, expect, replayed=3)
 

@@ -337,7 +337,10 @@ def test_roster_rows_out_of_the_staff_region_are_not_in_scope_like_unknown_numbe
     """Issue 12 Part C: no enumeration — a person the clerk may not see reads as an unknown number."""
     pid = person(gj, staff)
     lanzhou = support.staff(gj, ["620100"])
-    rows = [{"id_number": support.person_cert(gj, pid), "name": "李四"}, {"id_number": support.new_id(), "name": "无名"}]
+    rows = [
+        {"id_number": support.person_cert(gj, pid), "name": "李四"},
+        {"id_number": support.new_id(), "name": "无名"},
+    ]
     report = ok(gj, roster(gj, lanzhou, rows=rows))
     assert [r["outcome"] for r in report["report"]] == ["not_in_scope", "not_in_scope"]
     assert report["report"][0]["outcome_zh"] == report["report"][1]["outcome_zh"] and report["roster_id"] is None

@@ -3,7 +3,7 @@
 - ``/staff/resident/roster``: upload the roster (CSV or .xlsx) for a benefit year and a full
   category, all-or-nothing or valid rows only, or only check it; the page shows the report of
   every row (masked) with the totals it would move, and the rosters waiting for approval.
-- ``/staff/resident/roster/{id}``: the approver's confirmation — the rows decided again as of
+- ``/staff/resident/roster/{id}/approval``: the approver's confirmation — the rows decided again as of
   now, with what approval moves (premiums paid by the assistance fund, subsidies to cards, 代缴
   returned to family accounts) — then 审核通过 / 退回 with a note (POST → 303 → GET). The clerk
   who uploaded it sees it but cannot approve it (E_FOUR_EYES): separation of duties.
@@ -199,7 +199,7 @@ def _review_page(
     )
 
 
-@router.get("/staff/resident/roster/{roster_id}")
+@router.get("/staff/resident/roster/{roster_id}/approval")
 def roster_review(request: Request, roster_id: int) -> Response:
     """审核花名册: the rows and amounts approval would move (E_FOUR_EYES for the uploader)."""
     principal = _need(request, Role.STAFF)
@@ -208,7 +208,7 @@ def roster_review(request: Request, roster_id: int) -> Response:
     return _review_page(request, principal, roster_id)
 
 
-@router.post("/staff/resident/roster/{roster_id}")
+@router.post("/staff/resident/roster/{roster_id}/approval")
 def roster_decide(request: Request, roster_id: int, decision: Str = "", note: Str = "") -> Response:
     """审核通过 (money moves) / 退回 (nothing moves), with a note; another clerk than the uploader."""
     principal = _need(request, Role.STAFF)
