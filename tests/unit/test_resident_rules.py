@@ -18,6 +18,7 @@ from gongji.domain import resident as R
 from gongji.domain.errors import (
     BuybackNotAllowed,
     EnrollmentFormRefusal,
+    FullSubsidyPaysNothing,
     NoPremiumStandard,
     OutsideCollectionWindow,
     PremiumAlreadyPaid,
@@ -587,6 +588,7 @@ def test_every_resident_refusal_has_its_own_code_and_is_tested_here():
         PremiumRelativeNotEnrolled,
         PremiumNoBinding,
         PremiumInsufficientFunds,
+        FullSubsidyPaysNothing,  # also tests/unit/test_full_subsidy_rule.py (seed 002 §四(二)1)
     }
     # the 附件1–3 form refusals (seed 002 §五) are tested by tests/integration/test_enrollment_forms.py
     assert set(ResidentRefusal.__subclasses__()) == tested | premium_checks | {EnrollmentFormRefusal}
