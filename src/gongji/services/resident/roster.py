@@ -65,7 +65,7 @@ from gongji.domain.registry import RESIDENT_BASIC, region_in_scope
 from gongji.domain.resident import ROSTER_OUTCOME_ZH, RosterRow, check_roster_row, check_window, premium_due
 from gongji.policy.schema import PremiumStandard, Profile, SubsidyCategory
 from gongji.services.auth import Role
-from gongji.services.family import service as family
+from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, person_regions, require_reason
 from gongji.services.resident import premiums, subsidies, waiting
 
@@ -637,7 +637,7 @@ def _return_family_payment(
     assert payment.family_payment_id is not None
     now = ctx.clock.now()
     reason = "认定为全额资助对象，家庭共济账户代缴原渠道退回"
-    txn = family.refund_premium(
+    txn = family_premiums.refund_premium(
         uow,
         ctx,
         family_payment_id=payment.family_payment_id,
