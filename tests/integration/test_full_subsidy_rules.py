@@ -9,6 +9,7 @@ premium 400.00. Every refusal is checked to write nothing.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -285,3 +286,31 @@ def test_a_rejected_roster_moves_nothing_and_all_or_nothing_refuses_a_roster_gon
     quote = ok(gj, lambda uow: roster.quote_roster(uow, c, gj.profile, roster_id=up["roster_id"]))
     assert quote["report"][0]["outcome"] == "refund_paid" and quote["paid_out_fen"] == PREMIUM
     assert quote["can_approve"] is True
+
+
+def test_two_rosters_naming_one_person_approved_at_once_pay_once_seed002_s4_2_3(gj: Gongji, office: Principal) -> None:
+    """002 §四(二)3 就高不重复: a 特困 roster and an 孤儿 roster with the same person, approved at the
+    same moment by two clerks, pay the premium once; the other reports already_subsidized."""
+    pid = person(gj, office, name="陈十")
+    first = ok(gj, upload(gj, office, [row(gj, pid)]))
+    second = ok(gj, upload(gj, office, [row(gj, pid)], category="orphan"))
+    checkers = [support.staff(gj, ["620000"]) for _ in range(2)]
+    results: list[Any] = []
+
+    def worker(who: Principal, roster_id: int) -> None:
+        try:
+            results.append(ok(gj, approve(gj, who, roster_id))["report"][0]["outcome"])
+        except GongjiError as err:  # pragma: no cover - would be a failure below
+            results.append(err.code)
+
+    threads = [
+        threading.Thread(target=worker, args=(checkers[0], first["roster_id"])),
+        threading.Thread(target=worker, args=(checkers[1], second["roster_id"])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["already_subsidized", "pay_full"]
+    assert balances(gj, "external:assistance:620702")["external:assistance:620702"] == -PREMIUM
+    assert gj.run(lambda uow: ledger.check_ledger(uow)).ok

@@ -444,8 +444,13 @@ def _roster(uow: UnitOfWork, ctx: Ctx, roster_id: int, *, lock: bool = False) ->
     return row
 
 
-def _pending(uow: UnitOfWork, ctx: Ctx, profile: Profile, roster: SubsidyRoster) -> tuple[Any, ...]:
-    """Decide a pending roster again, as of now, for its approver."""
+def _pending(
+    uow: UnitOfWork, ctx: Ctx, profile: Profile, roster: SubsidyRoster, *, lock: bool = False
+) -> tuple[Any, ...]:
+    """Decide a pending roster again, as of now, for its approver. ``lock``: first lock the
+    premium rows of the persons it would pay for (in person order, created unpaid if missing), then
+    decide again under those locks — a roster of another category naming the same person,
+    approved at the same moment, waits and then finds the grant (就高不重复), paying once."""
     if roster.status != PENDING:
         raise InvalidStateTransition("该花名册已审核", "This roster was already reviewed", status=roster.status)
     if roster.uploaded_by_user_id == ctx.principal.user_id:
@@ -454,7 +459,14 @@ def _pending(uow: UnitOfWork, ctx: Ctx, profile: Profile, roster: SubsidyRoster)
     standard = premiums.standard_for(profile, roster.benefit_year, RESIDENT_BASIC)
     check_window(standard, ctx.clock.today())
     lines = [Line(int(n), str(i), str(name)) for n, i, name in json.loads(roster.rows_json)]
-    report, plans = _decide(uow, ctx, profile, standard=standard, cat=cat, lines=lines, scopes=roster.scope.split(","))
+    scopes = roster.scope.split(",")
+    report, plans = _decide(uow, ctx, profile, standard=standard, cat=cat, lines=lines, scopes=scopes)
+    if lock and plans:
+        for plan in sorted(plans, key=lambda p: p.person.id):
+            premiums.claim_premium(
+                uow, ctx, person_id=plan.person.id, standard=standard, region_code=plan.enrollment.region_code
+            )
+        report, plans = _decide(uow, ctx, profile, standard=standard, cat=cat, lines=lines, scopes=scopes)
     summary = _summary(report, cat=cat, benefit_year=roster.benefit_year, mode=roster.mode)
     return standard, cat, plans, summary
 
@@ -506,7 +518,7 @@ def approve_roster(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, roster_id: in
     pending (reject it). Refused for the uploader (E_FOUR_EYES) and a reviewed roster (E_STATE)."""
     note = require_reason(note)
     roster = _roster(uow, ctx, roster_id, lock=True)
-    standard, cat, plans, summary = _pending(uow, ctx, profile, roster)
+    standard, cat, plans, summary = _pending(uow, ctx, profile, roster, lock=True)
     if roster.mode == "all_or_nothing" and summary["bad"]:
         raise InvalidStateTransition(
             "花名册复核有问题行，按“全部导入或全部不导入”不能导入，请退回",
