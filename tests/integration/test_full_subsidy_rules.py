@@ -314,3 +314,24 @@ def test_two_rosters_naming_one_person_approved_at_once_pay_once_seed002_s4_2_3(
     assert sorted(results) == ["already_subsidized", "pay_full"]
     assert balances(gj, "external:assistance:620702")["external:assistance:620702"] == -PREMIUM
     assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
+
+
+def test_the_citizen_app_family_payment_is_refused_for_a_full_subsidy_relative_seed002_s4_2_1(
+    gj: Gongji, office: Principal
+) -> None:
+    """002 §四(二)1: the app's 代缴 (the citizen as payer, through the tax use case) is refused too."""
+    from gongji.services.resident import views
+
+    a, child, binding_id = T._gansu_pair(gj, office)
+    recognise(gj, office, child)
+    before = money(gj)
+    c = support.ctx(gj, a)
+    answer = ok(
+        gj,
+        lambda uow: views.pay_for_binding(
+            uow, c, gj.profile, binding_id=binding_id, benefit_year=YEAR, key="app-full-1"
+        ),
+    )
+    assert answer["status"] == "refused" and answer["reason_code"] == "E_RESIDENT_FULL_SUBSIDY"
+    assert money(gj) == before
+    assert balances(gj, L.family_account(binding_id))[L.family_account(binding_id)] == T.DUE
