@@ -81,6 +81,25 @@ def test_posting_personal_money_to_a_cash_payout_is_refused_seed001_s16(gj: Gong
     assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
 
 
+def test_the_set_based_post_many_refuses_it_too_seed001_s16(gj: Gongji, funded: int) -> None:
+    """``post_many`` (the tax batch's path) applies the same rule; nothing of the batch is written."""
+    before = _txns(gj)
+    fine = L.TransactionDraft(
+        "ok-1", "test.move", "测试", L.transfer(L.personal_current(funded), "external:opening", 1)
+    )
+    bad = L.TransactionDraft(
+        "bad-1", "test.cash", "测试", L.transfer(L.personal_current(funded), L.cash_payout(funded), 1)
+    )
+
+    def go(uow: Any) -> None:
+        ledger.post_many(uow, [ledger.PostEntry(fine, {"k": 1}), ledger.PostEntry(bad, {"k": 2})], now=gj.clock.now())
+        uow.commit()
+
+    with pytest.raises(PersonalMoneyToCash):
+        gj.run(go)
+    assert _txns(gj) == before
+
+
 def test_an_invoiced_reimbursement_may_pay_to_a_card_seed003_s2_4(gj: Gongji, funded: int) -> None:
     """003 附件 二(四) 就医共济零星报销: the explicit exception — kind ``reimburse.*`` naming invoices."""
     _post(gj, funded, kind="reimburse.sporadic", extra={"invoices": ["FP-2026-0001", "FP-2026-0002"]})
