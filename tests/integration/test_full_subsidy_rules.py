@@ -335,3 +335,36 @@ def test_the_citizen_app_family_payment_is_refused_for_a_full_subsidy_relative_s
     assert answer["status"] == "refused" and answer["reason_code"] == "E_RESIDENT_FULL_SUBSIDY"
     assert money(gj) == before
     assert balances(gj, L.family_account(binding_id))[L.family_account(binding_id)] == T.DUE
+
+
+def test_zhejiang_past_years_paid_premium_goes_back_to_past_years_when_the_roster_pays_seed003_s3_2_4(
+    gj: Gongji, tax: Principal
+) -> None:
+    """003 附件三(二)4 原渠道返还 under the direct model (Zhejiang: the authorizer's past-years balance
+    paid): the roster returns the 代缴 to 历年结余, the fund pays; and a 代缴 after recognition is refused."""
+    zhejiang = gj.profiles["zhejiang"]
+    zj, checker = support.staff(gj, ["330000"]), support.staff(gj, ["330000"])
+    a = T._employee(gj, zj, region=T.ZHEJIANG, past=90_000)
+    child = T._child(gj, zj, region=T.ZHEJIANG)
+    support.bind(gj, a, child, "child", profile=zhejiang)
+    assert T._ask(gj, tax, T._req(gj, a.person_id, child), zhejiang)["status"] == "paid"
+    past = L.personal_past(a.person_id)
+    assert balances(gj, past)[past] == 90_000 - PREMIUM
+    c = support.ctx(gj, zj)
+    ok(
+        gj,
+        lambda uow: subsidies.change_category(
+            uow, c, zhejiang, person_id=child, subsidy_codes=FULL, benefit_year=YEAR, reason="民政认定"
+        ),
+    )
+    rows = [row(gj, child)]
+    up = ok(
+        gj, lambda uow: roster.upload_roster(uow, c, zhejiang, benefit_year=YEAR, category="extreme_poverty", rows=rows)
+    )
+    assert up["report"][0]["outcome"] == "family_returned"
+    cc = support.ctx(gj, checker)
+    ok(gj, lambda uow: roster.approve_roster(uow, cc, zhejiang, roster_id=up["roster_id"], note="复核无误"))
+    assert balances(gj, past, L.cash_payout(child)) == {past: 90_000, L.cash_payout(child): 0}
+    again = T._ask(gj, tax, T._req(gj, a.person_id, child), zhejiang)
+    assert again["status"] == "refused" and again["reason_code"] == "E_RESIDENT_ALREADY_PAID"
+    assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
