@@ -76,7 +76,7 @@ def _roster_page(
     gj = _gj(request)
     years, default_year = _roster_years(request)
     form = {"benefit_year": str(default_year), "category": "", "mode": "all_or_nothing", "dry_run": ""} | (form or {})
-    pending = gj.run(lambda uow: roster.pending_rosters(uow, _ctx(request, principal)))
+    pending = gj.run(lambda uow: roster.pending_rosters(uow, _ctx(request, principal), gj.profile))
     return render(
         request,
         "premium_roster.html",

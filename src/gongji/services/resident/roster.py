@@ -493,9 +493,10 @@ def quote_roster(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, roster_id: int)
     return summary | _roster_head(roster) | {"written": False, "can_approve": not blocked}
 
 
-def pending_rosters(uow: UnitOfWork, ctx: Ctx) -> list[dict[str, Any]]:
+def pending_rosters(uow: UnitOfWork, ctx: Ctx, profile: Profile) -> list[dict[str, Any]]:
     """Rosters waiting for approval that this staff member may review (oldest first)."""
     ctx.principal.require(Role.STAFF)
+    names = {c.code: c.name for c in profile.resident.subsidy}
     rows = uow.session.scalars(select(SubsidyRoster).where(SubsidyRoster.status == PENDING).order_by(SubsidyRoster.id))
     scopes = list(ctx.principal.regions)
     return [
@@ -503,6 +504,7 @@ def pending_rosters(uow: UnitOfWork, ctx: Ctx) -> list[dict[str, Any]]:
         | {
             "benefit_year": r.benefit_year,
             "category": r.category_code,
+            "category_name": names.get(r.category_code, r.category_code),
             "mode": r.mode,
             "rows": r.row_count,
             "mine": r.uploaded_by_user_id == ctx.principal.user_id,

@@ -141,7 +141,7 @@ def upload_roster(body: RosterBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
 @router.get("/api/subsidies/rosters")
 def pending_rosters(gj: GjDep, ctx: CtxDep) -> list[dict[str, Any]]:
     """花名册待审核: rosters of the staff member's regions waiting for approval."""
-    return gj.run(lambda uow: roster.pending_rosters(uow, ctx))  # type: ignore[no-any-return]
+    return gj.run(lambda uow: roster.pending_rosters(uow, ctx, gj.profile))  # type: ignore[no-any-return]
 
 
 @router.get("/api/subsidies/rosters/{roster_id}")
