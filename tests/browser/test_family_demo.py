@@ -1,6 +1,6 @@
 """Done-when of the family issue, on the real demo data (issue 3; seeds 000, 003): the demo
 citizen1 binds a household relative, allocates and sees members and history; staff_province
-revokes citizen4's binding (paid through at a pharmacy by the demo) and recovers the money."""
+revokes citizen4's binding (paid through at a pharmacy by the demo) and collects the money owed."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_demo_citizen1_binds_allocates_and_sees_members_and_history(browser: Any
         page.context.close()
 
 
-def test_demo_staff_revokes_citizen4s_binding_and_recovers_the_pharmacy_sale(
+def test_demo_staff_revokes_citizen4s_binding_and_collects_the_pharmacy_sale_seed003_4_4(
     browser: Any, family_demo: Gongji, server: str
 ):
     with family_demo.uow() as uow:
@@ -123,16 +123,20 @@ def test_demo_staff_revokes_citizen4s_binding_and_recovers_the_pharmacy_sale(
     try:
         page.goto(f"/staff/persons/{authorizer}")
         page.get_by_test_id("family-link").click()
-        page.get_by_text("违规终止（停止家庭共济待遇）").click()
+        page.get_by_test_id("revoke-link").click()
+        assert page.get_by_test_id("plan-owed").inner_text().startswith(yuan(demo_family.PHARMACY_FEN))
         revoke = page.get_by_test_id("revoke-form")
         revoke.get_by_label("终止原因").fill("经核查虚构亲属关系")
+        revoke.get_by_label("我已核对以上内容，确认终止并立案追回").check()
         revoke.get_by_role("button", name="确认终止").click()
-        page.wait_for_load_state()
-        assert "已终止（违规）" in page.get_by_test_id("staff-binding").inner_text()
-        page.get_by_role("button", name=re.compile("追回")).click()
-        page.wait_for_load_state()
-        flash = page.get_by_test_id("flash").inner_text()
-        assert yuan(demo_family.PHARMACY_FEN) in flash
+        page.wait_for_url(re.compile(r"ok=revoked"))
+        owed = yuan(demo_family.PHARMACY_FEN)
+        assert page.get_by_test_id("case-outstanding").inner_text().strip() == f"{owed} 元"
+        collect = page.get_by_test_id("collect-form")
+        collect.get_by_label("追回金额（元）").fill(owed)
+        collect.get_by_role("button", name="登记追回款").click()
+        page.wait_for_url(re.compile(r"ok=collected"))
+        assert page.get_by_test_id("case-status").inner_text().strip() == "已追回"
         screenshot(page, "family-demo-staff-recovered")
     finally:
         page.context.close()

@@ -1,6 +1,7 @@
 """家庭共济 (family mutual aid) pages in headless Chromium on a phone (390×844): the citizen's
 five steps of the Gansu app (seed 000), a refused binding, and staff stopping a fraudulent
-binding, recovering the money and recording a credit entry (seed 003 四(四)).
+binding after a confirmation with amounts, collecting, a write-off approved by a second clerk and
+the credit entries (seed 003 四(四)).
 
 The server's database is shared by the whole session: every test makes its own persons.
 """
@@ -219,7 +220,9 @@ def test_a_name_that_does_not_match_the_id_number_is_refused_in_chinese_and_bind
     assert web.get_by_test_id("no-members").is_visible()
 
 
-def test_staff_revokes_a_fraudulent_binding_recovers_the_money_and_records_credit(web: Any, web_gj: Gongji) -> None:
+def test_staff_revoke_confirms_amounts_then_collects_and_a_second_clerk_writes_off_seed003_4_4(
+    web: Any, web_gj: Gongji
+) -> None:
     staff, aid, relative = family_people(web_gj, "孙志远", "孙小梅")
     user = support.citizen(web_gj, aid)
     binding_id = support.bind(web_gj, user, relative, "child")["binding_id"]
@@ -267,43 +270,59 @@ def test_staff_revokes_a_fraudulent_binding_recovers_the_money_and_records_credi
         assert whole not in html
     screenshot(web, "family-staff-1-bindings")
 
-    # 违规终止 with a reason.
-    web.get_by_text("违规终止（停止家庭共济待遇）").click()
+    # 违规终止: the confirmation page says what will happen, with amounts, before anything is written.
+    web.get_by_test_id("revoke-link").click()
+    web.wait_for_url(re.compile(rf"/family/bindings/{binding_id}/revoke$"))
+    assert "169.50" in text_of(web, "plan-revoked")  # 200.00 allocated − 30.50 paid goes back
+    assert text_of(web, "plan-returned") == "169.50 元"
+    assert text_of(web, "plan-owed").startswith("30.50 元")
+    assert web.get_by_test_id("plan-stopped-none").is_visible()
+    screenshot(web, "family-staff-2-revoke-confirm")
+    assert text_of_binding_status(web_gj, binding_id) == "active"  # nothing written yet
     revoke = web.get_by_test_id("revoke-form")
     revoke.get_by_label("终止原因").fill("经核查虚构亲属关系")
+    revoke.get_by_label("我已核对以上内容，确认终止并立案追回").check()
     revoke.get_by_role("button", name="确认终止").click()
-    web.wait_for_url(re.compile(r"ok=revoked"))
+    web.wait_for_url(re.compile(r"/staff/family/recoveries/\d+\?ok=revoked"))
+    assert text_of(web, "case-status") == "待追回"
+    assert text_of(web, "case-outstanding") == "30.50 元"
+
+    # 追回: a collection of 10.00, then a write-off asked by this clerk waits for a second one.
+    collect = web.get_by_test_id("collect-form")
+    collect.get_by_label("追回金额（元）").fill("10.00")
+    collect.get_by_role("button", name="登记追回款").click()
+    web.wait_for_url(re.compile(r"ok=collected"))
+    assert text_of(web, "case-status") == "部分追回"
+    assert text_of(web, "case-outstanding") == "20.50 元"
+    write_off = web.get_by_test_id("write-off-form")
+    write_off.get_by_label("核销原因").fill("当事人无力偿还")
+    write_off.get_by_role("button", name="申请核销").click()
+    web.wait_for_url(re.compile(r"ok=write_off_requested"))
+    assert web.get_by_test_id("needs-second").is_visible()
+    assert web.get_by_test_id("approve-form").count() == 0
+    screenshot(web, "family-staff-3-case")
+
+    checker = support.staff(web_gj, ["620700"])
+    login(web, checker.username)
+    web.goto("/staff/family/recoveries")
+    assert "20.50" in text_of(web, "case-outstanding")
+    web.get_by_test_id("recovery-case").get_by_role("link").first.click()
+    web.get_by_role("button", name=re.compile("审核通过")).click()
+    web.wait_for_url(re.compile(r"ok=written_off"))
+    assert text_of(web, "case-status") == "已核销"
+    assert text_of(web, "case-written-off") == "20.50 元"
+
+    # Both parties have a credit entry (纳入医保信用管理); the binding page names the case.
+    web.goto(f"/staff/persons/{aid}/family")
     assert text_of(web, "binding-status") == "已终止（违规）"
-    assert "经核查虚构亲属关系" in text_of(web, "end-reason")
-    assert text_of(web, "open") == "30.50 元"
+    assert "已核销" in text_of(web, "binding-case")
+    assert "30.50 元" in text_of(web, "credit-record")
+    web.goto(f"/staff/persons/{relative}/family")
+    assert "30.50 元" in text_of(web, "credit-record")
 
-    # 追回: the flash shows the amount recovered.
-    web.get_by_role("button", name=re.compile("追回")).click()
-    web.wait_for_url(re.compile(r"ok=recovered"))
-    assert "30.50 元" in text_of(web, "flash")
-    assert text_of(web, "recovered") == "30.50 元"
-    assert text_of(web, "open") == "0.00 元"
-    screenshot(web, "family-staff-2-recovered")
 
-    # 纳入医保信用管理.
-    web.get_by_text("纳入医保信用管理").click()
-    credit = web.get_by_test_id("credit-form")
-    credit.get_by_label("信用记录事由").fill("虚构家庭成员关系骗取共济资金")
-    credit.get_by_role("button", name="登记信用记录").click()
-    web.wait_for_url(re.compile(r"ok=credited"))
-    record = text_of(web, "credit-record")
-    assert "虚构家庭成员关系骗取共济资金" in record and "30.50 元" in record
-    assert text_of(web, "binding-status") == "已终止（违规）"
-    assert web.get_by_test_id("credit-form").count() == 0
-    screenshot(web, "family-staff-3-credit")
-
-    assert "已全部追回" in text_of(web, "nothing-to-recover")
-
-    # Recovering again (a stale page or a double submit) recovers nothing twice.
-    again = web.request.post(f"/staff/persons/{aid}/family/bindings/{binding_id}/recover", max_redirects=0)
-    assert again.status == 303 and again.headers["location"].endswith("ok=recovered_none")
-    web.goto(again.headers["location"])
-    assert text_of(web, "recovered") == "30.50 元"
+def text_of_binding_status(gj: Gongji, binding_id: int) -> str:
+    return str(gj.run(lambda uow: uow.session.get(FamilyBinding, binding_id).status))
 
 
 # --- a "direct" province (Zhejiang, seed 003): no family account, nothing to allocate ----------

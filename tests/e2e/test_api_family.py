@@ -2,7 +2,7 @@
 
 Seeds: 000 (Gansu: the five-step app flow, who may authorize, 共济账户划拨, own account first),
 001 (relatives insured in the province only), 003 (Zhejiang practice: a change of relation is
-unbind then bind, window service, fraud → stop, recover, credit entry).
+unbind then bind, window service, fraud → stop, receivable, collections, write-off, credit entries).
 
 Every refusal is a clear 4xx with its own ``code`` and writes nothing: the members list, the
 balances and the ledger are the same afterwards.
@@ -551,9 +551,10 @@ def test_payments_are_for_institutions_only(gj, client, me, child):
 # --- staff: fraud (虚构家庭成员关系, seed 003 四(四)) ------------------------------------------------------
 
 
-def test_staff_revoke_recover_and_credit_restore_balances_and_keep_the_ledger_balanced_seed003(
+def test_staff_revoke_opens_a_receivable_and_money_returns_only_as_collected_seed003_4_4(
     gj, client, me, authorizer, child, bound, hospital
 ):
+    """seed 003 四(四): 停止待遇 at once, 追回医保基金 as a receivable collected step by step, 纳入信用管理."""
     assert _allocate(client, me, bound, 20_000).status_code == 201
     paid = _pay(client, hospital, S.person_cert(gj, child), 5_000, key="visit-9")
     assert paid.json()["family_fen"] == 5_000 and paid.json()["own_fen"] == 0
@@ -561,32 +562,46 @@ def test_staff_revoke_recover_and_credit_restore_balances_and_keep_the_ledger_ba
 
     listed = client.get(f"/api/family/persons/{authorizer}/bindings", headers=staff)
     assert listed.status_code == 200, listed.text
-    assert [(b["binding_id"], b["open_fen"]) for b in listed.json()["bindings"]] == [(bound, 5_000)]
+    assert [(b["binding_id"], b["paid_fen"], b["case"]) for b in listed.json()["bindings"]] == [(bound, 5_000, None)]
     assert listed.json()["bindings"][0]["authorizer"]["name"] == "王**"
 
-    revoked = client.post(f"/api/family/bindings/{bound}/revoke", json={"reason": "虚构家庭成员关系"}, headers=staff)
-    assert revoked.status_code == 200, revoked.text
-    assert revoked.json()["status"] == "revoked" and revoked.json()["family_balance_fen"] == 0
-    assert _account(client, me)["total_fen"] == 95_000  # the unspent 150.00 went back
+    plan = client.get(f"/api/family/bindings/{bound}/revoke-plan", headers=staff)
+    assert plan.status_code == 200, plan.text
+    assert plan.json()["owed_fen"] == 5_000 and [r["returned_fen"] for r in plan.json()["revoked"]] == [15_000]
+    body = {"reason": "虚构家庭成员关系", "liable": "both"}
+    revoked = client.post(f"/api/family/bindings/{bound}/revoke", json=body, headers=staff)
+    assert revoked.status_code == 201, revoked.text
+    case = revoked.json()
+    assert (case["status"], case["amount_fen"], case["outstanding_fen"]) == ("open", 5_000, 5_000)
+    assert _account(client, me)["total_fen"] == 95_000  # the unspent 150.00 went back; the 50.00 is owed
 
-    recovered = client.post(f"/api/family/bindings/{bound}/recover", headers=staff)
-    assert recovered.status_code == 200, recovered.text
-    assert recovered.json()["recovered_fen"] == 5_000 and len(recovered.json()["txn_ids"]) == 1
-    assert _account(client, me)["total_fen"] == 100_000  # what was paid through it is recovered
-    again = client.post(f"/api/family/bindings/{bound}/recover", headers=staff)
-    assert again.status_code == 200 and again.json()["recovered_fen"] == 0  # never twice
+    listed = client.get("/api/family/recoveries", headers=staff).json()
+    assert [(c["case_id"], c["outstanding_fen"], c["age_days"]) for c in listed["cases"]] == [
+        (case["case_id"], 5_000, 0)
+    ]
+    assert [(r["region_code"], r["open_cases"], r["outstanding_fen"]) for r in listed["regions"]] == [
+        ("620702", 1, 5_000)
+    ]
+    url = f"/api/family/recoveries/{case['case_id']}/collections"
+    first = client.post(url, json={"amount_fen": 2_000, "note": "收据001"}, headers=staff | {"Idempotency-Key": "r1"})
+    assert first.status_code == 201 and first.json()["status"] == "part_collected", first.text
+    again = client.post(url, json={"amount_fen": 2_000, "note": "收据001"}, headers=staff | {"Idempotency-Key": "r1"})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert _account(client, me)["total_fen"] == 97_000
+    _refused(
+        client.post(url, json={"amount_fen": 4_000}, headers=staff | {"Idempotency-Key": "r2"}),
+        422,
+        "E_FAMILY_RECOVERY_EXCEEDS",
+    )
+    done = client.post(url, json={"amount_fen": 3_000}, headers=staff | {"Idempotency-Key": "r3"})
+    assert done.status_code == 201 and done.json()["status"] == "collected", done.text
     assert _account(client, me)["total_fen"] == 100_000
 
-    credit = client.post(f"/api/family/bindings/{bound}/credit", json={"reason": "虚构家庭成员关系骗取"}, headers=staff)
-    assert credit.status_code == 201, credit.text
-    assert credit.json()["person_id"] == authorizer and credit.json()["amount_fen"] == 5_000
-    twice = client.post(f"/api/family/bindings/{bound}/credit", json={"reason": "再记一次"}, headers=staff)
-    _refused(twice, 409, "E_DUPLICATE")
-
     after = client.get(f"/api/family/persons/{authorizer}/bindings", headers=staff).json()
-    b = after["bindings"][0]
-    assert (b["status"], b["paid_fen"], b["recovered_fen"], b["open_fen"]) == ("revoked", 5_000, 5_000, 0)
-    assert [c["binding_id"] for c in after["credit_records"]] == [bound]
+    assert after["bindings"][0]["case"]["status"] == "collected"
+    assert [(c["binding_id"], c["case_id"]) for c in after["credit_records"]] == [(bound, case["case_id"])]
+    relative = client.get(f"/api/family/persons/{child}/bindings", headers=staff).json()
+    assert [c["case_id"] for c in relative["credit_records"]] == [case["case_id"]]  # both parties
     assert _members(client, me)["bindings"][0]["status_name"] == "已终止（违规）"
     _refused(
         client.post("/api/family/bindings", json=_bind_body(gj, child, "child"), headers=me), 409, "E_FAMILY_REVOKED"
@@ -597,14 +612,26 @@ def test_staff_revoke_recover_and_credit_restore_balances_and_keep_the_ledger_ba
     assert check.status_code == 200 and check.json()["ok"] is True, check.text
 
 
-def test_recover_or_credit_before_revoke_is_a_409_seed003(gj, client, me, bound):
+def test_write_off_by_the_clerk_who_asked_is_refused_a_second_clerk_approves_seed003_4_4(
+    gj, client, me, bound, hospital, child
+):
+    assert _allocate(client, me, bound, 20_000).status_code == 201
+    assert _pay(client, hospital, S.person_cert(gj, child), 5_000, key="visit-w").status_code == 201
+    S.staff(gj, ["620700"], username="staff_gs_b")
     staff = login(client, "staff_gs")
-    before = _snapshot(gj, client, me)
-    _refused(client.post(f"/api/family/bindings/{bound}/recover", headers=staff), 409, "E_STATE")
-    _refused(
-        client.post(f"/api/family/bindings/{bound}/credit", json={"reason": "虚构关系"}, headers=staff), 409, "E_STATE"
-    )
-    assert _snapshot(gj, client, me) == before and _binding_status(gj, bound) == "active"
+    case = client.post(
+        f"/api/family/bindings/{bound}/revoke", json={"reason": "虚构家庭成员关系"}, headers=staff
+    ).json()
+    url = f"/api/family/recoveries/{case['case_id']}/write-off"
+    _refused(client.post(f"{url}/approve", headers=staff), 409, "E_STATE")  # nothing asked yet
+    asked = client.post(url, json={"reason": "当事人下落不明，无法追回"}, headers=staff)
+    assert asked.status_code == 200 and asked.json()["write_off"]["reason"], asked.text
+    _refused(client.post(f"{url}/approve", headers=staff), 403, "E_FOUR_EYES")
+    before = _account(client, me)
+    approved = client.post(f"{url}/approve", headers=login(client, "staff_gs_b"))
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["written_off_fen"]) == ("written_off", 5_000)
+    assert _account(client, login(client, "wjg")) == before  # a write-off moves no money
 
 
 def test_staff_of_another_region_is_refused_and_nothing_changes_seed003(gj, client, me, authorizer, child, bound):
@@ -616,8 +643,7 @@ def test_staff_of_another_region_is_refused_and_nothing_changes_seed003(gj, clie
     for r in (
         client.get(f"/api/family/persons/{authorizer}/bindings", headers=lanzhou),
         client.post(f"/api/family/bindings/{bound}/revoke", json=reason, headers=lanzhou),
-        client.post(f"/api/family/bindings/{bound}/recover", headers=lanzhou),
-        client.post(f"/api/family/bindings/{bound}/credit", json=reason, headers=lanzhou),
+        client.get(f"/api/family/bindings/{bound}/revoke-plan", headers=lanzhou),
         client.post(f"/api/family/bindings/{bound}/unbind", headers=lanzhou),
         client.post(f"/api/family/persons/{authorizer}/bindings", json=_bind_body(gj, child, "child"), headers=lanzhou),
     ):
@@ -626,15 +652,15 @@ def test_staff_of_another_region_is_refused_and_nothing_changes_seed003(gj, clie
 
 
 def test_citizen_calling_staff_endpoints_is_forbidden_seed003(gj, client, me, authorizer, child, bound):
-    """Stop, recover, credit and window service are the agency's (seed 003 四(四)); citizens get 403."""
+    """Stopping, recovering and window service are the agency's (seed 003 四(四)); citizens get 403."""
     before = _snapshot(gj, client, me)
     reason = {"reason": "虚构家庭成员关系"}
     version = {"version": family_agreement.texts().version}
     for r in (
         client.get(f"/api/family/persons/{authorizer}/bindings", headers=me),
         client.post(f"/api/family/bindings/{bound}/revoke", json=reason, headers=me),
-        client.post(f"/api/family/bindings/{bound}/recover", headers=me),
-        client.post(f"/api/family/bindings/{bound}/credit", json=reason, headers=me),
+        client.get(f"/api/family/bindings/{bound}/revoke-plan", headers=me),
+        client.get("/api/family/recoveries", headers=me),
         client.post(f"/api/family/persons/{authorizer}/agreement", json=version, headers=me),
         client.post(f"/api/family/persons/{authorizer}/bindings", json=_bind_body(gj, child, "child"), headers=me),
     ):

@@ -610,13 +610,15 @@ def test_only_the_payer_asks_for_a_refund_and_sees_the_details(gj, office, tax):
     assert [i["payer"]["name"] for i in relative_view["paid_for_me"]] == ["张*"]
 
 
-def test_a_premium_recovered_after_fraud_is_not_refunded_again_seed003(gj, office, tax):
+def test_a_premium_paid_through_a_binding_revoked_for_fraud_is_not_refunded_seed003_4_4(gj, office, tax):
+    """The premium is part of the fraud case's receivable (seed 003 四(四) 追回医保基金): money goes back
+    only as the case collects it, never through a refund by the original route."""
     a, child, binding_id = _gansu_pair(gj, office)
     paid = _ask(gj, tax, _req(gj, a.person_id, child))
 
     def fraud(uow):
-        family_fraud.revoke(uow, S.ctx(gj, office), binding_id=binding_id, reason="虚构家庭成员关系")
-        family_fraud.recover(uow, S.ctx(gj, office), binding_id=binding_id)
+        case = family_fraud.revoke(uow, S.ctx(gj, office), binding_id=binding_id, reason="虚构家庭成员关系")
+        assert case.amount_fen == DUE
         uow.commit()
 
     gj.run(fraud)

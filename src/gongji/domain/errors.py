@@ -428,6 +428,21 @@ class PairRevoked(FamilyRefusal):
     message_en = "This binding was revoked by the agency for fraud and cannot be made again"
 
 
+class FraudCaseOpen(FamilyRefusal):
+    """A party of the binding asked for has an open fraud case (seed 003 四(四) 立即停止相关当事人家庭共济待遇)."""
+
+    http_status = 409
+    code = "E_FAMILY_CASE_OPEN"
+    message_zh = "当事人有尚未办结的违规家庭共济案件，案件办结前不能办理家庭共济绑定"
+    message_en = "A party has an open family mutual-aid fraud case; no binding until it is closed"
+
+
+class RecoveryExceedsOwed(FamilyRefusal):
+    code = "E_FAMILY_RECOVERY_EXCEEDS"
+    message_zh = "登记的追回金额超过尚未追回的金额"
+    message_en = "The amount collected exceeds what is still owed"
+
+
 class FundingModelMismatch(FamilyRefusal):
     code = "E_FAMILY_MODEL"
     message_zh = "本省家庭共济不采用该资金方式"

@@ -32,7 +32,36 @@ from gongji.domain.relations import RelationKind
 BINDING_ACTIVE = "active"
 BINDING_ENDED = "ended"  # unbound by the authorizer (or staff assisting them)
 BINDING_REVOKED = "revoked"  # stopped by staff for fraud (虚构家庭成员关系, seed 003)
-BINDING_STATUS_ZH = {BINDING_ACTIVE: "已绑定", BINDING_ENDED: "已解除", BINDING_REVOKED: "已终止（违规）"}
+BINDING_STOPPED = "stopped"  # another binding of a party was revoked: 停止相关当事人家庭共济待遇 (seed 003 四(四))
+BINDING_STATUS_ZH = {
+    BINDING_ACTIVE: "已绑定",
+    BINDING_ENDED: "已解除",
+    BINDING_REVOKED: "已终止（违规）",
+    BINDING_STOPPED: "已停止（当事人违规案件）",
+}
+
+# A fraud case's receivable (追回应收, seed 003 四(四)): opened → part-collected → collected, or
+# written off with a second staff member's approval. Open cases block new bindings of both parties.
+CASE_OPEN = "open"
+CASE_PART_COLLECTED = "part_collected"
+CASE_COLLECTED = "collected"
+CASE_WRITTEN_OFF = "written_off"
+OPEN_CASE_STATUSES = (CASE_OPEN, CASE_PART_COLLECTED)
+CASE_STATUS_ZH = {
+    CASE_OPEN: "待追回",
+    CASE_PART_COLLECTED: "部分追回",
+    CASE_COLLECTED: "已追回",
+    CASE_WRITTEN_OFF: "已核销",
+}
+LIABLE_ZH = {"both": "共济人和被共济人", "authorizer": "共济人", "relative": "被共济人"}
+
+
+def case_status(amount_fen: int, collected_fen: int) -> str:
+    """The receivable's status from what is owed and what was collected (never written off here)."""
+    if collected_fen >= amount_fen:
+        return CASE_COLLECTED
+    return CASE_PART_COLLECTED if collected_fen > 0 else CASE_OPEN
+
 
 PREMIUM_USE = "premium"
 """Use kind for a resident premium paid for the relative (代缴, seed 000 第四步)."""

@@ -147,7 +147,7 @@ def check_no_cash_out(draft: TransactionDraft, extra: Mapping[str, Any] | None) 
 
 
 def recovery_receivable(region: str) -> str:
-    """Money to be recovered from the parties of a fraudulent binding (追回, seed 003)."""
+    """Where money collected from the parties of a family fraud case comes in (追回, seed 003 四(四))."""
     return f"external:recovery:{region}"
 
 

@@ -335,6 +335,48 @@ class CreditRecord(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     user_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("family_fraud_case.id"), index=True)
+
+
+class FamilyFraudCase(Base):
+    """A fraud case on a binding (seed 003 四(四)) and its receivable (追回应收): what was paid
+    through the pair's bindings, owed by the parties staff hold liable. Nothing is booked at
+    opening; each collection is its own ledger transaction (``FamilyFraudCollection``). While
+    the case is open (``open`` / ``part_collected``) neither party may be bound again."""
+
+    __tablename__ = "family_fraud_case"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    binding_id: Mapped[int] = mapped_column(ForeignKey("family_binding.id"), unique=True)
+    authorizer_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    relative_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # owed to (authorizer's region)
+    liable: Mapped[str] = mapped_column(String(10))  # authorizer / relative / both
+    reason: Mapped[str] = mapped_column(String(200))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    collected_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    written_off_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(14), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    write_off_reason: Mapped[str | None] = mapped_column(String(200))
+    write_off_requested_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    write_off_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    write_off_approved_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class FamilyFraudCollection(Base):
+    """One amount actually collected on a fraud case, with the ledger transaction that
+    returned it to the authorizer's past-years account (append-only)."""
+
+    __tablename__ = "family_fraud_collection"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("family_fraud_case.id"), index=True)
+    txn_id: Mapped[int] = mapped_column(ForeignKey("ledger_txn.id"), unique=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # --- settlement through the national 两定 interface (SPEC §5) ------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -97,6 +97,18 @@ class FamilyUnbindIn(Body):
 
 class FamilyAllocationIn(Body):
     amount_fen: FamilyFen
+
+
+class FamilyRevokeIn(Body):
+    reason: str = Field(min_length=2, max_length=200)
+    liable: Literal["both", "authorizer", "relative"] = Field(
+        "both", description="追回责任人：both 共济人和被共济人 / authorizer 共济人 / relative 被共济人"
+    )
+
+
+class FamilyCollectionIn(Body):
+    amount_fen: FamilyFen
+    note: str | None = Field(None, max_length=200, description="收款凭证号等备注")
 
 
 class FamilyPaymentIn(Body):

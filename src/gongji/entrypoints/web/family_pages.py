@@ -3,9 +3,8 @@
 The citizen's steps follow the Gansu app (seed 000): 【家庭共济】 on the home page → confirm
 the agreement and Q&A once (承诺协议) → add a relative on a signed commitment (承诺书) →
 the member list (成员列表), with unbinding (a change is unbind, then bind: seed 003) →
-共济管理: 共济账户划拨 (allocation profiles only) and 共济明细. Staff see a person's bindings,
-stop one for fraud (违规终止), recover what was paid through it (追回) and record a credit
-entry (纳入医保信用管理, seed 003 四(四)).
+共济管理: 共济账户划拨 (allocation profiles only) and 共济明细. Staff see a person's bindings
+and their credit entries; fraud handling (违规终止, 追回, seed 003 四(四)) is ``family_fraud_pages``.
 
 Every page calls the use cases in ``gongji.services.family``; nothing here branches on the
 province, only on the active profile's ``funding_model``. Writes end in POST → 303 → GET with
@@ -16,14 +15,13 @@ Other people appear masked (张*, 6207**********1234), never whole.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from gongji.adapters.db.models import FamilyBinding, Person
+from gongji.adapters.db.models import Person
 from gongji.domain.errors import Forbidden, FundingModelMismatch, GongjiError, InvalidRequest, NotFound
 from gongji.domain.masking import mask_id_number, mask_name, mask_text
 from gongji.domain.money import yuan
@@ -36,7 +34,6 @@ from gongji.entrypoints.web.pages import (
     _gj,
     _limit,
     _need,
-    _person_action,
     _redirect,
     act,
     error_page,
@@ -50,7 +47,7 @@ from gongji.services.family import binding as family_binding
 from gongji.services.family import fraud as family_fraud
 from gongji.services.family import views as family_views
 from gongji.services.registry import accounts
-from gongji.services.registry.persons import Ctx, person_regions
+from gongji.services.registry.persons import Ctx
 
 router = APIRouter(include_in_schema=False)
 Str = Annotated[str, Form()]
@@ -64,10 +61,6 @@ FAMILY_FLASH = {
     "unbound": "已解除共济绑定关系",
     "allocated": "共济账户划拨成功",
     "allocated_replayed": "该笔划拨已处理过（重复提交），未重复划拨",
-    "revoked": "已以违规为由终止该共济关系，停止家庭共济待遇",
-    "recovered": "追回成功",
-    "recovered_none": "没有需要追回的资金（已全部追回，或未发生共济支付）",
-    "credited": "已纳入医保信用管理，信用记录已登记",
 }
 CREDIT_KIND_ZH = {family_fraud.CREDIT_KIND_FRAUD: "虚构家庭成员关系，违规享受家庭共济待遇"}
 
@@ -109,10 +102,7 @@ def _binding_row(b: dict[str, Any]) -> dict[str, Any]:
         "authorizer_id": (b.get("authorizer") or {}).get("person_id"),
         "balance": yuan(b["family_balance_fen"]) if "family_balance_fen" in b else None,
         "paid": yuan(b["paid_fen"]),
-        "recovered": yuan(b["recovered_fen"]),
-        "recovered_fen": b["recovered_fen"],
-        "open": yuan(b["open_fen"]),
-        "open_fen": b["open_fen"],
+        "case": b.get("case"),
     }
 
 
@@ -473,7 +463,7 @@ def family_history(request: Request) -> Response:
 def _staff_page(
     request: Request, principal: Principal, person_id: int, *, error: GongjiError | None = None
 ) -> Response:
-    """The person's bindings (an audited read) with the revoke / recover / credit forms."""
+    """The person's bindings (an audited read), each with its fraud case or the way to revoke it."""
     gj = _gj(request)
     ctx = _ctx(request, principal)
 
@@ -489,15 +479,9 @@ def _staff_page(
     except GongjiError as err:
         return error_page(request, principal, err)
     bindings = [_binding_row(b) for b in data["bindings"]]
-    credited = {c["binding_id"] for c in data["credit_records"]}
     for b in bindings:
         b["as_authorizer"] = b["authorizer_id"] == person_id
-        b["credited"] = b["id"] in credited
     flash = _flash(request)
-    if request.query_params.get("ok") == "recovered":
-        shown = [b for b in bindings if str(b["id"]) == request.query_params.get("binding")]
-        if shown:
-            flash = f"追回成功：已追回违规共济资金 {shown[0]['recovered']} 元（共济关系 {shown[0]['id']}）"
     return render(
         request,
         "family_staff.html",
@@ -513,6 +497,7 @@ def _staff_page(
                 "id": c["credit_id"],
                 "kind": CREDIT_KIND_ZH.get(c["kind"], c["kind"]),
                 "binding_id": c["binding_id"],
+                "case_id": c["case_id"],
                 "reason": mask_text(c["reason"] or ""),
                 "amount": yuan(c["amount_fen"]),
                 "at": _time(c["at"]),
@@ -522,56 +507,9 @@ def _staff_page(
     )
 
 
-def _family_action(request: Request, person_id: int, binding_id: int, action: Callable[[Any, Ctx], str]) -> Response:
-    """A staff action on one binding of the person: ``pages._person_action`` on the person's
-    family page. The binding must be one the person is part of."""
-
-    def checked(uow: Any, ctx: Ctx) -> str:
-        ctx.principal.require_person_access(person_id=person_id, regions=person_regions(uow, person_id))
-        binding = uow.session.get(FamilyBinding, binding_id)
-        if binding is None or person_id not in (binding.authorizer_id, binding.relative_id):
-            raise NotFound("共济绑定关系不存在", "Family binding not found", binding_id=binding_id)
-        return action(uow, ctx)
-
-    return _person_action(request, person_id, checked, page=_staff_page, url=f"/staff/persons/{person_id}/family")
-
-
 @router.get("/staff/persons/{person_id}/family")
 def staff_family(request: Request, person_id: int) -> Response:
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
     return _staff_page(request, principal, person_id)
-
-
-@router.post("/staff/persons/{person_id}/family/bindings/{binding_id}/revoke")
-def staff_family_revoke(request: Request, person_id: int, binding_id: int, reason: Str = "") -> Response:
-    """违规终止: stop family mutual aid on this binding (the pair cannot be bound again)."""
-
-    def revoke(uow: Any, ctx: Ctx) -> str:
-        family_fraud.revoke(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason"))
-        return "revoked"
-
-    return _family_action(request, person_id, binding_id, revoke)
-
-
-@router.post("/staff/persons/{person_id}/family/bindings/{binding_id}/recover")
-def staff_family_recover(request: Request, person_id: int, binding_id: int) -> Response:
-    """追回: reverse what was paid through a revoked binding; the flash shows the amount."""
-
-    def recover(uow: Any, ctx: Ctx) -> str:
-        result = family_fraud.recover(uow, ctx, binding_id=binding_id)
-        return f"recovered&binding={binding_id}" if result["recovered_fen"] else "recovered_none"
-
-    return _family_action(request, person_id, binding_id, recover)
-
-
-@router.post("/staff/persons/{person_id}/family/bindings/{binding_id}/credit")
-def staff_family_credit(request: Request, person_id: int, binding_id: int, reason: Str = "") -> Response:
-    """纳入医保信用管理: a credit entry against the authorizer of a revoked binding."""
-
-    def credit(uow: Any, ctx: Ctx) -> str:
-        family_fraud.record_credit(uow, ctx, binding_id=binding_id, reason=_limit(reason, 200, "reason"))
-        return "credited"
-
-    return _family_action(request, person_id, binding_id, credit)

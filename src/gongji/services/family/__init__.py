@@ -5,7 +5,8 @@
 - ``allocation``: 共济账户划拨 (allocation model);
 - ``payment``: ``pay`` (own account → family funds → cash), ``preview``, ``pay_at_institution``;
 - ``premiums``: 代缴 of a relative's resident premium from family funds, and its refund;
-- ``fraud``: staff revoke a binding, recover what was paid through it, record a credit entry;
+- ``fraud``: staff stop the parties' family mutual aid, open and collect the receivable, write it
+  off with a second approval;
 - ``views``: members, history, staff views;
 - ``common``: the facts and checks the use cases share.
 

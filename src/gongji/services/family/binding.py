@@ -22,6 +22,7 @@ from gongji.domain.errors import (
     BindingLimit,
     CommitmentInvalid,
     DuplicateBinding,
+    FraudCaseOpen,
     IdentityMismatch,
     InvalidRequest,
     InvalidStateTransition,
@@ -45,6 +46,7 @@ from gongji.services.family.common import (
     person_by_id_number,
     return_family_balance,
 )
+from gongji.services.family.fraud import open_case_of
 from gongji.services.family.views import binding_view
 from gongji.services.registry.persons import (
     Ctx,
@@ -124,6 +126,8 @@ def bind(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: BindRequest) -> Famil
         raise PairRevoked()
     if any(b.status == F.BINDING_ACTIVE for b in earlier):
         raise DuplicateBinding()
+    if open_case_of(uow, aid, relative.id) is not None:  # seed 003 四(四): aid stopped while the case is open
+        raise FraudCaseOpen()
     F.check_relative_insured(
         insurances_of(uow, relative.id),
         relative_insutypes=fam.relative_insutypes,

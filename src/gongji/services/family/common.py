@@ -194,8 +194,9 @@ def recovery_key(draw: FamilyDraw) -> str:
 
 
 def draw_states(uow: UnitOfWork, draws: list[FamilyDraw]) -> dict[int, str]:
-    """Per draw: ``recovered``, ``reversed`` (the whole payment was reversed, e.g. a cancelled
-    settlement: nothing to recover) or ``open``."""
+    """Per draw: ``recovered`` (reversed by the per-draw recovery of before migration 0009, kept
+    for those rows), ``reversed`` (the whole payment was reversed, e.g. a cancelled settlement:
+    nothing owed) or ``open``."""
     if not draws:
         return {}
     keys = {recovery_key(d): d.id for d in draws}

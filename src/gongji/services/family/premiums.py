@@ -14,11 +14,13 @@ from gongji.adapters.db.models import (
     FamilyBinding,
     FamilyDraw,
     FamilyPayment,
+    LedgerTxn,
 )
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import family as F
 from gongji.domain import ledger as L
 from gongji.domain.errors import (
+    InvalidStateTransition,
     NotFound,
     PremiumInsufficientFunds,
     PremiumNoBinding,
@@ -294,14 +296,28 @@ def refund_premium(
     ``withhold=(account, fen)`` then moves that much of it on to ``account`` in a second
     transaction (the subsidy a subsidized relative was paid out, returned to the assistance fund:
     seed 002 §七 只退回个人缴费部分). A family account whose binding has ended meanwhile is
-    emptied back to the authorizer, as an unbind does. A payment already recovered after fraud
-    is not refunded (E_STATE). Callers check who may refund and when."""
+    emptied back to the authorizer, as an unbind does. A payment drawn through a binding revoked
+    for fraud is not refunded (E_STATE): it is part of the fraud case's receivable, and money
+    goes back only as the case collects it (seed 003 四(四)). Callers check who may refund and when."""
     payment = _premium_payment(uow, family_payment_id)
+    key = L.scoped_key("family-premium-refund", idempotency_key)
+    if uow.session.scalar(select(LedgerTxn.id).where(LedgerTxn.idempotency_key == key)) is None:
+        revoked = uow.session.scalar(
+            select(FamilyBinding.id)
+            .join(FamilyDraw, FamilyDraw.binding_id == FamilyBinding.id)
+            .where(FamilyDraw.payment_id == payment.id, FamilyBinding.status == F.BINDING_REVOKED)
+        )
+        if revoked is not None:
+            raise InvalidStateTransition(
+                "该笔代缴经因违规终止的共济关系支付，已纳入违规追回，不能退费",
+                "Paid through a binding revoked for fraud: part of the fraud case, not refunded",
+                binding_id=revoked,
+            )
     now = ctx.clock.now()
     result = ledger.reverse(
         uow,
         txn_id=payment.txn_id,  # type: ignore[arg-type]  # checked by _premium_payment
-        idempotency_key=L.scoped_key("family-premium-refund", idempotency_key),
+        idempotency_key=key,
         reason=reason,
         now=now,
         user_id=ctx.principal.user_id,

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from gongji.adapters.db.models import (
     CreditRecord,
     FamilyBinding,
+    FamilyFraudCase,
 )
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import family as F
@@ -66,8 +67,18 @@ def binding_view(uow: UnitOfWork, profile: Profile, b: FamilyBinding, *, side: s
     draws = draws_of(uow, b.id)
     states = draw_states(uow, draws)
     view["paid_fen"] = sum(d.amount_fen for d in draws if states[d.id] != "reversed")
-    view["recovered_fen"] = sum(d.amount_fen for d in draws if states[d.id] == "recovered")
-    view["open_fen"] = sum(d.amount_fen for d in draws if states[d.id] == "open")
+    if side == "staff":
+        case = uow.session.scalar(select(FamilyFraudCase).where(FamilyFraudCase.binding_id == b.id))
+        view["case"] = None
+        if case is not None:
+            view["case"] = {
+                "case_id": case.id,
+                "status": case.status,
+                "status_name": F.CASE_STATUS_ZH[case.status],
+                "amount_fen": case.amount_fen,
+                "collected_fen": case.collected_fen,
+                "outstanding_fen": case.amount_fen - case.collected_fen - case.written_off_fen,
+            }
     return view
 
 
@@ -148,5 +159,6 @@ def credit_view(c: CreditRecord) -> dict[str, Any]:
         "binding_id": c.binding_id,
         "reason": c.reason,
         "amount_fen": c.amount_fen,
+        "case_id": c.case_id,
         "at": c.at.isoformat(),
     }

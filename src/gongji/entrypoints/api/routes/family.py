@@ -2,7 +2,8 @@
 
 Citizens act on their own person (seed 000's five steps: read the agreement, confirm it, sign
 the commitment and bind, allocate to the family account, see members and history). Staff may
-help at the window (seed 003) and stop, recover and record fraud (seed 003 四(四)). A designated
+help at the window (seed 003) and handle fraud: stop, open and collect the receivable, write it
+off with a second approval (seed 003 四(四)). A designated
 institution charges a patient: own account first, then family funds, then cash.
 
 Every rule lives in ``services.family``; these routes only parse, run the use case in one unit
@@ -23,7 +24,9 @@ from gongji.entrypoints.api.schemas import (
     FamilyAgreementIn,
     FamilyAllocationIn,
     FamilyBindIn,
+    FamilyCollectionIn,
     FamilyPaymentIn,
+    FamilyRevokeIn,
     FamilyUnbindIn,
     ReasonIn,
 )
@@ -203,38 +206,79 @@ def staff_bind(person_id: int, body: FamilyBindIn, gj: GjDep, ctx: CtxDep) -> di
     return _bind(gj, ctx, person_id, body)
 
 
-@router.post("/bindings/{binding_id}/revoke")
-def revoke(binding_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
-    """停止家庭共济待遇 for fraud; the family balance goes back; the pair cannot bind again."""
+@router.get("/bindings/{binding_id}/revoke-plan")
+def revoke_plan(binding_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """What a revoke would do: bindings revoked and stopped, family balances returned, amount owed."""
+    return gj.run(lambda uow: family_fraud.revoke_plan(uow, ctx, binding_id=binding_id))
+
+
+@router.post("/bindings/{binding_id}/revoke", status_code=201)
+def revoke(binding_id: int, body: FamilyRevokeIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """立即停止相关当事人家庭共济待遇 (seed 003 四(四)): the pair's bindings are revoked, the parties'
+    other bindings stopped, a fraud case opens the receivable and both parties get a credit entry."""
 
     def go(uow: Any) -> dict[str, Any]:
-        binding = family_fraud.revoke(uow, ctx, binding_id=binding_id, reason=body.reason)
-        view = family_views.binding_view(uow, gj.profile, binding, side="staff")
+        case = family_fraud.revoke(uow, ctx, binding_id=binding_id, reason=body.reason, liable=body.liable)
+        view = family_fraud.case_view(uow, ctx, case)
         uow.commit()
         return view
 
     return gj.run(go)
 
 
-@router.post("/bindings/{binding_id}/recover")
-def recover(binding_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
-    """追回: reverse what was paid through a revoked binding; running it again recovers nothing twice."""
+@router.get("/recoveries")
+def recoveries(gj: GjDep, ctx: CtxDep, include_closed: bool = False) -> dict[str, Any]:
+    """追回应收: the fraud cases owed to my regions (open ones unless ``include_closed``), with age
+    in days, and per region the open cases' count and sums."""
+    return gj.run(lambda uow: family_fraud.recoveries(uow, ctx, open_only=not include_closed))
+
+
+@router.get("/recoveries/{case_id}")
+def recovery(case_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    return gj.run(lambda uow: family_fraud.get_case(uow, ctx, case_id=case_id))
+
+
+@router.post("/recoveries/{case_id}/collections", status_code=201)
+def collect(
+    case_id: int, body: FamilyCollectionIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Record money collected from the parties: it returns to the authorizer's past-years account.
+    Needs an Idempotency-Key header; a replay returns the first answer (200 + Idempotent-Replayed)."""
 
     def go(uow: Any) -> dict[str, Any]:
-        result = family_fraud.recover(uow, ctx, binding_id=binding_id)
+        result = family_fraud.collect(
+            uow, ctx, case_id=case_id, amount_fen=body.amount_fen, idempotency_key=key, note=body.note
+        )
         uow.commit()
+        if result["replayed"]:
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
         return result
 
     return gj.run(go)
 
 
-@router.post("/bindings/{binding_id}/credit", status_code=201)
-def record_credit(binding_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
-    """纳入医保信用管理: a credit entry against the authorizer of a revoked binding."""
+@router.post("/recoveries/{case_id}/write-off")
+def request_write_off(case_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Ask to write off what is still owed; a second staff member approves."""
 
     def go(uow: Any) -> dict[str, Any]:
-        row = family_fraud.record_credit(uow, ctx, binding_id=binding_id, reason=body.reason)
+        case = family_fraud.request_write_off(uow, ctx, case_id=case_id, reason=body.reason)
+        view = family_fraud.case_view(uow, ctx, case)
         uow.commit()
-        return family_views.credit_view(row)
+        return view
+
+    return gj.run(go)
+
+
+@router.post("/recoveries/{case_id}/write-off/approve")
+def approve_write_off(case_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Approve a write-off asked by another staff member (E_FOUR_EYES for the same clerk)."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        case = family_fraud.approve_write_off(uow, ctx, case_id=case_id)
+        view = family_fraud.case_view(uow, ctx, case)
+        uow.commit()
+        return view
 
     return gj.run(go)
