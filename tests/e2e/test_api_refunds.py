@@ -32,15 +32,17 @@ def test_citizen_quotes_and_asks_staff_approve_tax_acks_over_the_api_seed002(gj,
 
     bad = client.get(f"/api/premiums/payments/{payment_id}/refund-quote", params={"reason": "不想交了"}, headers=hc)
     assert bad.status_code == 422 and bad.json()["code"] == "E_UNKNOWN_CODE" and bad.json()["message"]
-    q = client.get(f"/api/premiums/payments/{payment_id}/refund-quote", params={"reason": "death"}, headers=hc)
+    dead = client.get(f"/api/premiums/payments/{payment_id}/refund-quote", params={"reason": "death"}, headers=hc)
+    assert dead.status_code == 422 and dead.json()["code"] == "E_RESIDENT_REFUND_NO_DEATH_RECORD"  # none on record
+    q = client.get(f"/api/premiums/payments/{payment_id}/refund-quote", params={"reason": "emigration"}, headers=hc)
     assert q.status_code == 200 and q.json()["refund_fen"] == 40_000 and q.json()["route"] == "original"
     asked = client.post(
         f"/api/premiums/payments/{payment_id}/refund-requests",
-        json={"reason": "joined_employee_insurance", "note": "已参加职工医保"},
+        json={"reason": "emigration", "note": "已出国定居"},
         headers=hc,
     )
     assert asked.status_code == 201, asked.text
-    again = client.post(f"/api/premiums/payments/{payment_id}/refund-requests", json={"reason": "death"}, headers=hc)
+    again = client.post(f"/api/premiums/payments/{payment_id}/refund-requests", json={"reason": "missing"}, headers=hc)
     assert again.status_code == 409 and again.json()["code"] == "E_DUPLICATE"
 
     listed = client.get("/api/premiums/refund-requests", headers=hs).json()["items"]
@@ -63,3 +65,29 @@ def test_citizen_quotes_and_asks_staff_approve_tax_acks_over_the_api_seed002(gj,
     assert [(n["kind"], n["channel"], n["tax_status"]) for n in notes] == [("premium_refund", "bank", "unpaid")]
     status = client.get(f"/api/premiums/status/{pid}", params={"benefit_year": 2027}, headers=hs).json()
     assert status["status"] == "refunded" and status["paid_fen"] == 0
+
+
+def test_staff_cannot_approve_the_refund_they_entered_over_the_api(gj, client: TestClient) -> None:
+    """Separation of duties over 002 §七 退费 (issue 12 Part C): 403 E_FOUR_EYES, nothing moves."""
+    clerk = support.staff(gj, ["620700"], username="refund_api_clerk")
+    support.staff(gj, ["620700"], username="refund_api_clerk2")
+    pid = support.resident(gj, clerk, name="吴十", birth=date(1976, 6, 6))
+    h1, h2 = login(client, "refund_api_clerk"), login(client, "refund_api_clerk2")
+    body = {"cert_no": support.person_cert(gj, pid), "benefit_year": 2027, "amount_fen": 40_000, "channel": "bank"}
+    payment_id = client.post("/api/premiums/channel-payments", json=body | {"reference": "BK-78"}, headers=h1).json()[
+        "payment_id"
+    ]
+    url = f"/api/premiums/payments/{payment_id}/refund-requests"
+    no_evidence = client.post(url, json={"reason": "cross_province_duplicate"}, headers=h1)
+    assert no_evidence.status_code == 422 and no_evidence.json()["code"] == "E_RESIDENT_REFUND_EVIDENCE"
+    asked = client.post(
+        url, json={"reason": "cross_province_duplicate", "evidence": "浙江省2027年度缴费凭证"}, headers=h1
+    )
+    assert asked.status_code == 201 and asked.json()["evidence"] == "浙江省2027年度缴费凭证"
+    review = f"/api/premiums/refund-requests/{asked.json()['refund_id']}/review"
+    mine = client.post(review, json={"approve": True, "note": "同意"}, headers=h1)
+    assert mine.status_code == 403 and mine.json()["code"] == "E_FOUR_EYES"
+    status = client.get(f"/api/premiums/status/{pid}", params={"benefit_year": 2027}, headers=h1).json()
+    assert status["status"] == "paid"
+    other = client.post(review, json={"approve": True, "note": "核实无误"}, headers=h2)
+    assert other.status_code == 200 and other.json()["status"] == "approved"

@@ -36,7 +36,9 @@ def registration(**overrides: Any) -> dict[str, Any]:
 def test_register_list_read_approve_and_print_a_resident_over_the_api(gj, client: TestClient) -> None:
     """Seed 002 §五1: 附件1 filled at the window, reviewed (收件审核) and printed."""
     support.staff(gj, ["620700"], username="township_api")
+    support.staff(gj, ["620700"], username="township_api2")
     h = login(client, "township_api")
+    h2 = login(client, "township_api2")  # the second clerk, who reviews (separation of duties)
 
     r = client.post("/api/resident/registrations", json=registration(), headers=h | {"Idempotency-Key": "f-1"})
     assert r.status_code == 201, r.text
@@ -57,7 +59,9 @@ def test_register_list_read_approve_and_print_a_resident_over_the_api(gj, client
     whole = client.get(f"/api/resident/registrations/{form['form_id']}", headers=h).json()
     assert (whole["cert_no"], whole["subsidy_names"]) == (CERT, ["孤儿（含事实无人抚养儿童）"])
 
-    r = client.post(f"/api/resident/registrations/{form['form_id']}/review", json={"decision": "approve"}, headers=h)
+    mine = client.post(f"/api/resident/registrations/{form['form_id']}/review", json={"decision": "approve"}, headers=h)
+    assert (mine.status_code, mine.json()["code"]) == (403, "E_FOUR_EYES")
+    r = client.post(f"/api/resident/registrations/{form['form_id']}/review", json={"decision": "approve"}, headers=h2)
     assert r.status_code == 200, r.text
     approved = r.json()
     assert approved["status"] == "approved" and approved["enrollment_id"]
@@ -94,7 +98,9 @@ def test_bad_registrations_answer_their_codes_and_nothing_is_listed(gj, client: 
 def test_duplicates_change_and_stop_over_the_api(gj, client: TestClient) -> None:
     """Seed 002 §五: a duplicate cleared with a reason, then 附件2 and 附件3 reviewed."""
     office = support.staff(gj, ["620000"], username="province_api")
+    support.staff(gj, ["620000"], username="province_api2")
     h = login(client, "province_api")
+    h2 = login(client, "province_api2")  # the second clerk, who reviews (separation of duties)
     pid = support.resident(gj, office, region="620102", name="钱多多", birth=date(1990, 3, 3))
     cert = support.person_cert(gj, pid)
     form = client.post(
@@ -103,7 +109,7 @@ def test_duplicates_change_and_stop_over_the_api(gj, client: TestClient) -> None
         headers=h,
     ).json()
     refused = client.post(
-        f"/api/resident/registrations/{form['form_id']}/review", json={"decision": "approve"}, headers=h
+        f"/api/resident/registrations/{form['form_id']}/review", json={"decision": "approve"}, headers=h2
     )
     assert (refused.status_code, refused.json()["code"]) == (409, "E_RESIDENT_DUPLICATE_ENROLLMENT")
     found = client.post("/api/resident/duplicates", json={"cert_no": cert}, headers=h).json()
@@ -113,7 +119,7 @@ def test_duplicates_change_and_stop_over_the_api(gj, client: TestClient) -> None
         f"/api/resident/duplicates/{old['enrollment_id']}/clear", json={"reason": "城关区参保有误"}, headers=h
     )
     assert cleared.status_code == 200 and cleared.json()["status"] == "terminated"
-    ok = client.post(f"/api/resident/registrations/{form['form_id']}/review", json={"decision": "approve"}, headers=h)
+    ok = client.post(f"/api/resident/registrations/{form['form_id']}/review", json={"decision": "approve"}, headers=h2)
     assert ok.status_code == 200 and ok.json()["person_id"] == pid
 
     change = client.post(
@@ -130,7 +136,7 @@ def test_duplicates_change_and_stop_over_the_api(gj, client: TestClient) -> None
     assert change.status_code == 201, change.text
     cid = change.json()["form_id"]
     assert (
-        client.post(f"/api/resident/changes/{cid}/review", json={"decision": "approve"}, headers=h).json()["status"]
+        client.post(f"/api/resident/changes/{cid}/review", json={"decision": "approve"}, headers=h2).json()["status"]
         == "applied"
     )
     assert client.get(f"/api/persons/{pid}", headers=h).json()["phone"] == "13811112222"
@@ -151,7 +157,7 @@ def test_duplicates_change_and_stop_over_the_api(gj, client: TestClient) -> None
     assert stop.status_code == 201, stop.text
     sid = stop.json()["form_id"]
     r = client.post(
-        f"/api/resident/stops/{sid}/review", json={"decision": "approve", "unit": "甘州区医保局"}, headers=h
+        f"/api/resident/stops/{sid}/review", json={"decision": "approve", "unit": "甘州区医保局"}, headers=h2
     )
     assert r.json()["review_unit"] == "甘州区医保局"
     live = [

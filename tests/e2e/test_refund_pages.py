@@ -84,11 +84,13 @@ def test_refund_pages_mask_ids_and_hide_others_payments_seed002_s7(gj: Gongji, c
     assert mine.status_code == 200
     assert cert not in mine.text and "周小云" not in mine.text and f"{cert[:4]}" in mine.text
     assert f"/me/premiums/{payment_id}/refund" in mine.text
-    quote = client.post(f"/me/premiums/{payment_id}/refund", data={"reason": "joined_employee_insurance"})
+    unproven = client.post(f"/me/premiums/{payment_id}/refund", data={"reason": "joined_employee_insurance"})
+    assert "E_RESIDENT_REFUND_NO_EMPLOYEE_ENROLLMENT" in unproven.text  # no 310 on record: refused with why
+    quote = client.post(f"/me/premiums/{payment_id}/refund", data={"reason": "emigration"})
     assert quote.status_code == 200 and "400.00" in quote.text and "原渠道退回（银行）" in quote.text
     asked = client.post(
         f"/me/premiums/{payment_id}/refund/confirm",
-        data={"reason": "joined_employee_insurance", "note": "已在单位参加职工医保"},
+        data={"reason": "emigration", "note": "已出国定居"},
         follow_redirects=False,
     )
     assert asked.status_code == 303 and asked.headers["location"] == "/me/premiums?ok=refund_requested"
@@ -102,7 +104,7 @@ def test_refund_pages_mask_ids_and_hide_others_payments_seed002_s7(gj: Gongji, c
     home = client.get("/staff/resident")
     assert home.status_code == 200 and "/staff/resident/refunds" in home.text and "/staff/resident/roster" in home.text
     listing = client.get("/staff/resident/refunds")
-    assert listing.status_code == 200 and "周**" in listing.text and "参加职工医保" in listing.text
+    assert listing.status_code == 200 and "周**" in listing.text and "出国定居" in listing.text
     assert not FULL_ID.search(listing.text), "a whole ID number on the staff list"
     assert "400.00" in listing.text  # the quote: all of it back to the bank
     missing_note = client.post("/staff/resident/refunds/999999", data={"decision": "approve", "note": "同意"})

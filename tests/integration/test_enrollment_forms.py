@@ -132,6 +132,12 @@ def office(gj: Gongji) -> Principal:
     return support.staff(gj, ["620000"])
 
 
+@pytest.fixture
+def checker(gj: Gongji) -> Principal:
+    """A second clerk of the same office: who approves what ``office`` entered (separation of duties)."""
+    return support.staff(gj, ["620000"])
+
+
 # --- 附件1: refusals ------------------------------------------------------------------------------
 
 BAD_REGISTRATIONS: list[tuple[str, dict[str, Any], str]] = [
@@ -202,13 +208,13 @@ def test_identity_age_bounds_are_documented_and_inclusive_at_the_edges() -> None
 
 
 def test_approving_registers_the_person_and_enrolls_390_with_the_identity_psn_type(
-    gj: Gongji, office: Principal
+    gj: Gongji, office: Principal, checker: Principal
 ) -> None:
     """Seed 002 §五1: 首次参保 → registered, enrolled in 城乡居民 390 at the window's region (15 成年)."""
     sent = submit(gj, office, application(subsidy_codes=("orphan",)))
     assert sent.view["status"] == "pending" and sent.view["duplicates"] == []
     assert sent.view["cert_no"] == mask_id_number(application().cert_no)  # a write answer is masked
-    row = review(gj, office, sent.form_id)
+    row = review(gj, checker, sent.form_id)
     assert row.status == "approved" and row.reviewer_name == "经办员" and row.review_unit == "甘州区医疗保障经办机构"
     [e] = enrollments_of(gj, row.person_id)
     assert (e.insutype, e.region_code, e.psn_type, e.status, e.start_date) == ("390", "620702", "15", "normal", TODAY)
@@ -227,7 +233,9 @@ def test_approving_registers_the_person_and_enrolls_390_with_the_identity_psn_ty
     assert (address.hukou_village, address.township) == ("五号村", "梁家墩镇")
 
 
-def test_a_newborn_enrolls_as_1401_signed_by_a_guardian_with_no_waiting_period(gj: Gongji, office: Principal) -> None:
+def test_a_newborn_enrolls_as_1401_signed_by_a_guardian_with_no_waiting_period(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 §五4: 新生儿 … 不设待遇享受等待期 — recorded on the form."""
     baby = make_id_number("620702", date(2026, 9, 1), 402)
     sent = submit(
@@ -238,12 +246,12 @@ def test_a_newborn_enrolls_as_1401_signed_by_a_guardian_with_no_waiting_period(g
         ),
     )
     assert sent.view["no_waiting_period"] is True and sent.view["identity_name"] == "新生儿"
-    row = review(gj, office, sent.form_id)
+    row = review(gj, checker, sent.form_id)
     [e] = enrollments_of(gj, row.person_id)
     assert e.psn_type == "1401"
 
 
-def test_a_college_student_enrolls_at_the_school_region(gj: Gongji, office: Principal) -> None:
+def test_a_college_student_enrolls_at_the_school_region(gj: Gongji, office: Principal, checker: Principal) -> None:
     """Seed 002 §五2: 大中专学生原则上应在学籍地参加城乡居民医疗保险."""
     student = make_id_number("620702", date(2005, 5, 5), 123)
     sent = submit(
@@ -259,12 +267,14 @@ def test_a_college_student_enrolls_at_the_school_region(gj: Gongji, office: Prin
         ),
     )
     assert sent.view["enroll_region"] == "620102"
-    row = review(gj, office, sent.form_id)
+    row = review(gj, checker, sent.form_id)
     [e] = enrollments_of(gj, row.person_id)
     assert (e.region_code, e.psn_type) == ("620102", "1404")
 
 
-def test_a_hardship_college_student_enrolls_at_the_household_region(gj: Gongji, office: Principal) -> None:
+def test_a_hardship_college_student_enrolls_at_the_household_region(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 §五2: 大中专学生中的特困人员、低保对象 … 参加户籍地居民医疗保险."""
     student = make_id_number("620702", date(2005, 5, 5), 125)
     sent = submit(
@@ -279,12 +289,14 @@ def test_a_hardship_college_student_enrolls_at_the_household_region(gj: Gongji, 
             subsidy_codes=("dibao_full",),
         ),
     )
-    row = review(gj, office, sent.form_id)
+    row = review(gj, checker, sent.form_id)
     [e] = enrollments_of(gj, row.person_id)
     assert (e.region_code, e.psn_type) == ("620702", "1404")
 
 
-def test_an_orphan_college_student_enrolls_at_the_school_region_seed002_s5_2(gj: Gongji, office: Principal) -> None:
+def test_an_orphan_college_student_enrolls_at_the_school_region_seed002_s5_2(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 §五2: only 特困人员、低保对象、返贫致贫人口、脱贫人口和易返贫致贫人口 students 参加户籍地居民
     医疗保险; an orphan (孤儿) student is insured at the school like any other student."""
     student = make_id_number("620702", date(2005, 5, 5), 127)
@@ -301,24 +313,26 @@ def test_an_orphan_college_student_enrolls_at_the_school_region_seed002_s5_2(gj:
         ),
     )
     assert sent.view["enroll_region"] == "620102"
-    row = review(gj, office, sent.form_id)
+    row = review(gj, checker, sent.form_id)
     [e] = enrollments_of(gj, row.person_id)
     assert (e.region_code, e.psn_type) == ("620102", "1404")
 
 
-def test_rejecting_keeps_the_form_and_reason_and_writes_nothing_to_the_registry(gj: Gongji, office: Principal) -> None:
+def test_rejecting_keeps_the_form_and_reason_and_writes_nothing_to_the_registry(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 附件1 收件审核: 经审核，不符合城乡居民医保参保规定 — the form stays, the registry does not move."""
     sent = submit(gj, office, application())
-    c = support.ctx(gj, office)
-    err = refused(gj, lambda uow: ef.review_registration(uow, c, registration_id=sent.form_id, approve=False))
+    k = support.ctx(gj, checker)  # a second clerk reviews
+    err = refused(gj, lambda uow: ef.review_registration(uow, k, registration_id=sent.form_id, approve=False))
     assert err.code == "E_VALIDATION"  # a reason is required
     before = counts(gj)
-    row = review(gj, office, sent.form_id, approve=False, reason="已在外省参加职工医保")
+    row = review(gj, checker, sent.form_id, approve=False, reason="已在外省参加职工医保")
     after = counts(gj)
     assert (row.status, row.review_reason, row.person_id) == ("rejected", "已在外省参加职工医保", None)
     assert after["person"] == before["person"] and after["enrollment"] == before["enrollment"]
     assert after["audit_log"] == before["audit_log"] + 1
-    again = refused(gj, lambda uow: ef.review_registration(uow, c, registration_id=sent.form_id, approve=True))
+    again = refused(gj, lambda uow: ef.review_registration(uow, k, registration_id=sent.form_id, approve=True))
     assert again.code == "E_STATE"
 
 
@@ -347,7 +361,9 @@ def test_a_number_registered_under_another_name_must_be_changed_first(gj: Gongji
 # --- duplicate enrollment (重复参保) ----------------------------------------------------------------
 
 
-def test_a_duplicate_resident_enrollment_elsewhere_is_listed_refused_and_cleared(gj: Gongji, office: Principal) -> None:
+def test_a_duplicate_resident_enrollment_elsewhere_is_listed_refused_and_cleared(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 §五1 中断参保 and §八2 坚决清理重复参保: someone still insured in 城关区 applies in
     甘州区; both are listed, approval is refused until staff end the wrong one with a reason."""
     pid = support.resident(gj, office, region="620102", name="钱多多", birth=date(1990, 3, 3))
@@ -357,7 +373,8 @@ def test_a_duplicate_resident_enrollment_elsewhere_is_listed_refused_and_cleared
     assert (dup["insutype"], dup["region_code"], dup["can_clear"]) == ("390", "620102", True)
 
     c = support.ctx(gj, office)
-    err = refused(gj, lambda uow: ef.review_registration(uow, c, registration_id=sent.form_id, approve=True))
+    k = support.ctx(gj, checker)  # a second clerk reviews
+    err = refused(gj, lambda uow: ef.review_registration(uow, k, registration_id=sent.form_id, approve=True))
     assert (err.code, err.http_status) == ("E_RESIDENT_DUPLICATE_ENROLLMENT", 409)
     assert [e["region_code"] for e in err.detail["enrollments"]] == ["620102"]
 
@@ -379,23 +396,24 @@ def test_a_duplicate_resident_enrollment_elsewhere_is_listed_refused_and_cleared
         )
 
     assert gj.run(event) == "清理重复参保：已迁居甘州区，城关区参保有误"
-    row = review(gj, office, sent.form_id)
+    row = review(gj, checker, sent.form_id)
     assert row.person_id == pid  # the registered person is reused
     live = [e for e in enrollments_of(gj, pid) if e.status != "terminated"]
     assert [(e.region_code, e.insutype) for e in live] == [("620702", "390")]
 
 
 def test_an_employee_enrollment_blocks_resident_registration_and_only_duplicates_can_be_cleared(
-    gj: Gongji, office: Principal
+    gj: Gongji, office: Principal, checker: Principal
 ) -> None:
     """Seed 002 §七 (参加职工医保) and SPEC §6: someone with live employee insurance is not enrolled again."""
     worker = support.employee(gj, office, name="周工", birth=date(1985, 6, 15))
     sent = submit(gj, office, application(name="周工", signer_name="周工", cert_no=support.person_cert(gj, worker)))
     assert [d["insutype"] for d in sent.view["duplicates"]] == ["310"]
     c = support.ctx(gj, office)
-    err = refused(gj, lambda uow: ef.review_registration(uow, c, registration_id=sent.form_id, approve=True))
+    k = support.ctx(gj, checker)  # a second clerk reviews
+    err = refused(gj, lambda uow: ef.review_registration(uow, k, registration_id=sent.form_id, approve=True))
     assert err.code == "E_RESIDENT_DUPLICATE_ENROLLMENT"
-    review(gj, office, sent.form_id, approve=False, reason="已参加职工医保")
+    review(gj, checker, sent.form_id, approve=False, reason="已参加职工医保")
 
     lone = support.resident(gj, office, name="吴一", birth=date(1991, 1, 1))
     [e] = enrollments_of(gj, lone)
@@ -408,7 +426,8 @@ def test_an_employee_enrollment_blocks_resident_registration_and_only_duplicates
 
 def _approved_resident(gj: Gongji, office: Principal, **overrides: Any) -> tuple[int, str]:
     form = application(**overrides)
-    row = review(gj, office, submit(gj, office, form).form_id)
+    second = support.staff(gj, list(office.regions))  # not the clerk who entered it
+    row = review(gj, second, submit(gj, office, form).form_id)
     return row.person_id, form.cert_no
 
 
@@ -416,10 +435,13 @@ def change_form(*rows: ef.ChangeRowIn) -> ef.ChangeIn:
     return ef.ChangeIn(filler_name="赵大年", filler_phone="13912345678", rows=rows)
 
 
-def test_a_change_form_applies_key_and_non_key_changes_keeping_before_and_after(gj: Gongji, office: Principal) -> None:
+def test_a_change_form_applies_key_and_non_key_changes_keeping_before_and_after(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 §五3 and 附件2: 变更项目, 变更前, 变更后 — applied when the agency agrees, audited."""
     pid, cert = _approved_resident(gj, office)
     c = support.ctx(gj, office)
+    k = support.ctx(gj, checker)  # a second clerk reviews
     form = change_form(
         ef.ChangeRowIn(cert_no=cert, name="赵大年", item="name", after="赵达年", signed_by="赵大年"),
         ef.ChangeRowIn(cert_no=cert, name="赵大年", item="hukou_region", after="620722", signed_by="赵大年"),
@@ -439,7 +461,7 @@ def test_a_change_form_applies_key_and_non_key_changes_keeping_before_and_after(
         return uow.session.get(Person, pid)
 
     assert load(gj, person).name == "赵大年"  # nothing changes before the review
-    ok(gj, lambda uow: ef.review_change(uow, c, change_id=sent.form_id, approve=True))
+    ok(gj, lambda uow: ef.review_change(uow, k, change_id=sent.form_id, approve=True))
     p = load(gj, person)
     assert (p.name, p.hukou_region, p.phone) == ("赵达年", "620722", "13700000000")
     assert load(gj, lambda uow: uow.session.get(ResidentAddress, pid)).township == "新墩镇"
@@ -461,11 +483,14 @@ def test_a_change_form_applies_key_and_non_key_changes_keeping_before_and_after(
     ]
 
 
-def test_a_new_id_number_is_validated_again_and_brings_its_sex_and_birth_date(gj: Gongji, office: Principal) -> None:
+def test_a_new_id_number_is_validated_again_and_brings_its_sex_and_birth_date(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 §五3: 身份证号码 is key information; the new number passes GB 11643 like a new one."""
     pid, cert = _approved_resident(gj, office)
     other = support.resident(gj, office, name="冯二", birth=date(1992, 2, 2))
     c = support.ctx(gj, office)
+    k = support.ctx(gj, checker)  # a second clerk reviews
 
     def row(after: str) -> ef.ChangeIn:
         return change_form(ef.ChangeRowIn(cert_no=cert, name="赵大年", item="cert_no", after=after, signed_by="赵大年"))
@@ -479,7 +504,7 @@ def test_a_new_id_number_is_validated_again_and_brings_its_sex_and_birth_date(gj
     ):
         assert refused(gj, lambda uow, after=after: ef.submit_change(uow, c, row(after))).code == code, after
     sent = ok(gj, lambda uow: ef.submit_change(uow, c, row(good)))
-    ok(gj, lambda uow: ef.review_change(uow, c, change_id=sent.form_id, approve=True))
+    ok(gj, lambda uow: ef.review_change(uow, k, change_id=sent.form_id, approve=True))
     p = load(gj, lambda uow: uow.session.get(Person, pid))
     assert (p.cert_no, p.birth_date, p.sex) == (good, date(1980, 4, 15), "2")
 
@@ -498,10 +523,11 @@ def test_a_new_id_number_is_validated_again_and_brings_its_sex_and_birth_date(gj
     ]
 
 
-def test_change_form_refusals_write_nothing(gj: Gongji, office: Principal) -> None:
+def test_change_form_refusals_write_nothing(gj: Gongji, office: Principal, checker: Principal) -> None:
     """Seed 002 §五3 附件2: the row must name a registered resident, be signed (签字) and change something."""
     pid, cert = _approved_resident(gj, office)
     c = support.ctx(gj, office)
+    k = support.ctx(gj, checker)  # a second clerk reviews
     cases = [
         (
             ef.ChangeRowIn(cert_no=cert, name="赵小年", item="phone", after="13700000000", signed_by="赵"),
@@ -535,9 +561,9 @@ def test_change_form_refusals_write_nothing(gj: Gongji, office: Principal) -> No
         uow.commit()
 
     gj.run(moved)
-    err = refused(gj, lambda uow: ef.review_change(uow, c, change_id=sent.form_id, approve=True))
+    err = refused(gj, lambda uow: ef.review_change(uow, k, change_id=sent.form_id, approve=True))
     assert err.code == "E_RESIDENT_CHANGE_STALE"
-    ok(gj, lambda uow: ef.review_change(uow, c, change_id=sent.form_id, approve=False, opinion="信息已变化，请重填"))
+    ok(gj, lambda uow: ef.review_change(uow, k, change_id=sent.form_id, approve=False, opinion="信息已变化，请重填"))
     assert load(gj, lambda uow: uow.session.get(Person, pid)).phone == "13600000000"
 
 
@@ -557,13 +583,16 @@ def stop(cert: str, **overrides: Any) -> ef.StopIn:
     return ef.StopIn(**fields)
 
 
-def test_an_approved_stop_form_ends_the_resident_enrollment_with_reason_and_date(gj: Gongji, office: Principal) -> None:
+def test_an_approved_stop_form_ends_the_resident_enrollment_with_reason_and_date(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 附件3 《停保或流出登记表》: 参加职工医保 ends the 390 enrollment via the registry."""
     pid, cert = _approved_resident(gj, office)
     c = support.ctx(gj, office)
+    k = support.ctx(gj, checker)  # a second clerk reviews
     sent = ok(gj, lambda uow: ef.submit_stop(uow, c, stop(cert)))
     assert enrollments_of(gj, pid)[0].status == "normal"  # not before the review
-    ok(gj, lambda uow: ef.review_stop(uow, c, stop_id=sent.form_id, approve=True))
+    ok(gj, lambda uow: ef.review_stop(uow, k, stop_id=sent.form_id, approve=True))
     [e] = enrollments_of(gj, pid)
     assert (e.status, e.end_date) == ("terminated", TODAY)
 
@@ -575,13 +604,16 @@ def test_an_approved_stop_form_ends_the_resident_enrollment_with_reason_and_date
     assert (row.status, row.opinion) == ("approved", "同意") and row.applied_at is not None
 
 
-def test_an_outflow_marked_transfer_moves_the_enrollment_to_the_destination(gj: Gongji, office: Principal) -> None:
+def test_an_outflow_marked_transfer_moves_the_enrollment_to_the_destination(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 附件3 流出: within the registry an outflow may move the enrollment instead of ending it."""
     pid, cert = _approved_resident(gj, office)
     c = support.ctx(gj, office)
+    k = support.ctx(gj, checker)  # a second clerk reviews
     form = stop(cert, reason="outflow", destination_region="620102", transfer=True)
     sent = ok(gj, lambda uow: ef.submit_stop(uow, c, form))
-    ok(gj, lambda uow: ef.review_stop(uow, c, stop_id=sent.form_id, approve=True))
+    ok(gj, lambda uow: ef.review_stop(uow, k, stop_id=sent.form_id, approve=True))
     [e] = enrollments_of(gj, pid)
     assert (e.status, e.region_code) == ("normal", "620102")
 
@@ -612,7 +644,9 @@ def test_stop_form_refusals_write_nothing(gj: Gongji, office: Principal) -> None
     assert refused(gj, lambda uow: ef.submit_stop(uow, c, stop(cert))).code == "E_RESIDENT_PENDING"
 
 
-def test_a_graduate_keeps_benefits_to_31_december_and_is_stopped_only_then(gj: Gongji, office: Principal) -> None:
+def test_a_graduate_keeps_benefits_to_31_december_and_is_stopped_only_then(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
     """Seed 002 §五2: 在校期间参保的学生毕业后待遇享受到12月31日."""
     student = make_id_number("620702", date(2004, 5, 5), 127)
     pid, cert = _approved_resident(
@@ -625,13 +659,14 @@ def test_a_graduate_keeps_benefits_to_31_december_and_is_stopped_only_then(gj: G
         school_region="620702",
     )
     c = support.ctx(gj, office)
+    k = support.ctx(gj, checker)  # a second clerk reviews
     early = stop(cert, name="王同学", applicant_name="王同学", reason="graduated", graduated_on=date(2026, 6, 30))
     err = refused(gj, lambda uow: ef.submit_stop(uow, c, early))
     assert (err.code, err.detail["covered_until"]) == ("E_RESIDENT_GRADUATE_COVERED", "2026-12-31")
     gj.clock.advance(timedelta(days=39))  # type: ignore[attr-defined]  # 2027-01-01
     on_time = dataclasses.replace(early, effective_date=date(2026, 12, 31), signed_on=date(2027, 1, 1))
     sent = ok(gj, lambda uow: ef.submit_stop(uow, c, on_time))
-    ok(gj, lambda uow: ef.review_stop(uow, c, stop_id=sent.form_id, approve=True))
+    ok(gj, lambda uow: ef.review_stop(uow, k, stop_id=sent.form_id, approve=True))
     [e] = enrollments_of(gj, pid)
     assert (e.status, e.end_date) == ("terminated", date(2026, 12, 31))
 
@@ -750,3 +785,44 @@ def test_printing_is_audited_without_the_id_number(gj: Gongji, office: Principal
 
     [detail] = gj.run(printed)
     assert cert not in detail
+
+
+# --- separation of duties (issue 12 Part C) -----------------------------------------------------------
+
+
+def test_the_clerk_who_entered_a_form_cannot_approve_it_four_eyes(
+    gj: Gongji, office: Principal, checker: Principal
+) -> None:
+    """Separation of duties over seed 002 附件1/附件2/附件3 (收件审核, 经办机构意见): whoever entered a
+    form cannot approve it (E_FOUR_EYES), nothing is written; a second clerk can."""
+    c = support.ctx(gj, office)
+    k = support.ctx(gj, checker)
+    sent = submit(gj, office, application())
+    err = refused(gj, lambda uow: ef.review_registration(uow, c, registration_id=sent.form_id, approve=True))
+    assert err.code == "E_FOUR_EYES" and err.http_status == 403
+    row = review(gj, checker, sent.form_id)
+    assert row.status == "approved"
+
+    pid, cert = row.person_id, application().cert_no
+    change = ok(
+        gj,
+        lambda uow: ef.submit_change(
+            uow,
+            c,
+            change_form(
+                ef.ChangeRowIn(cert_no=cert, name="赵大年", item="phone", after="13700000000", signed_by="赵大年")
+            ),
+        ),
+    )
+    assert (
+        refused(gj, lambda uow: ef.review_change(uow, c, change_id=change.form_id, approve=True)).code == "E_FOUR_EYES"
+    )
+    assert load(gj, lambda uow: uow.session.get(Person, pid)).phone == "13912345678"
+    ok(gj, lambda uow: ef.review_change(uow, k, change_id=change.form_id, approve=True))
+    assert load(gj, lambda uow: uow.session.get(Person, pid)).phone == "13700000000"
+
+    stopped = ok(gj, lambda uow: ef.submit_stop(uow, c, stop(cert)))
+    assert refused(gj, lambda uow: ef.review_stop(uow, c, stop_id=stopped.form_id, approve=True)).code == "E_FOUR_EYES"
+    assert enrollments_of(gj, pid)[0].status == "normal"
+    ok(gj, lambda uow: ef.review_stop(uow, k, stop_id=stopped.form_id, approve=True))
+    assert enrollments_of(gj, pid)[0].status == "terminated"

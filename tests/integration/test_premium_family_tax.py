@@ -483,7 +483,7 @@ def test_two_authorizers_paying_for_the_same_relative_at_once_pay_once(gj, offic
 # --- refunds (退费核销, seed 003 附件三(二)4) and 代缴明细 -------------------------------------------------------
 
 
-def _refund(gj, who, payment_id, reason="joined_employee_insurance"):
+def _refund(gj, who, payment_id, reason="emigration"):  # 出国定居: no record to check (issue 12 Part C)
     def go(uow):
         view = premium_refunds.request_refund(uow, S.ctx(gj, who), gj.profile, payment_id=payment_id, reason=reason)
         uow.commit()
@@ -563,7 +563,7 @@ def test_refund_under_the_direct_model_goes_back_to_past_years_seed003(gj, tax):
     child = _child(gj, zj, region=ZHEJIANG)
     S.bind(gj, a, child, "child", profile=zhejiang)
     paid = _ask(gj, tax, _req(gj, a.person_id, child), zhejiang)
-    request = _refund(gj, a, paid["premium"]["payment"]["payment_id"], reason="death")
+    request = _refund(gj, a, paid["premium"]["payment"]["payment_id"], reason="missing")
     _review(gj, zj, request["refund_id"])
     assert _balance(gj, L.personal_past(a.person_id)) == 50_000
 

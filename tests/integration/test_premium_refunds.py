@@ -7,23 +7,28 @@ year of payment). Seed 003 附件三(二)4: back by the original route, tax told
 
 Runs on SQLite and PostgreSQL; clock 2026-11-23, Gansu 2027 window 2026-09-01..12-31, individual
 premium 400.00; 低保一类 fixed subsidy 250.00 (先缴后补), 特困 full. A refused call writes nothing.
+Requests are entered by ``staff`` (or the citizen) and approved by ``checker``, a second clerk
+(separation of duties); 出国定居 is the reason the records cannot check, so the default one here.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from gongji.adapters.db.models import AuditLog, LedgerTxn, PremiumPayment, PremiumRefund, ResidentPremium
+from gongji.adapters.db.models import AuditLog, Enrollment, LedgerTxn, PremiumPayment, PremiumRefund, ResidentPremium
 from gongji.bootstrap import Gongji
 from gongji.domain.clock import SHANGHAI, FixedClock
 from gongji.domain.errors import GongjiError
+from gongji.domain.registry import EnrollmentAction
 from gongji.services import auth, ledger
 from gongji.services.auth import Principal, Role
+from gongji.services.registry import persons as registry
 from gongji.services.resident import refunds as premium_refunds
 from gongji.services.resident import subsidies
 from tests import support
@@ -51,6 +56,59 @@ def staff(gj: Gongji) -> Principal:
 
 
 @pytest.fixture
+def checker(gj: Gongji) -> Principal:
+    """A second clerk of the same office: approves what ``staff`` entered."""
+    return support.staff(gj, ["620700"])
+
+
+def _end_resident(
+    gj: Gongji, staff: Principal, pid: int, reason: str, then: Callable[[Any], Any] | None = None
+) -> None:
+    c = support.ctx(gj, staff)
+
+    def go(uow: Any) -> None:
+        e = uow.session.scalars(
+            select(Enrollment).where(Enrollment.person_id == pid, Enrollment.insutype == "390")
+        ).one()
+        registry.change_enrollment(
+            uow, c, enrollment_id=e.id, action=EnrollmentAction.END, effective_date=gj.clock.today(), reason=reason
+        )
+        if then is not None:
+            then(uow)
+        uow.commit()
+
+    gj.run(go)
+
+
+def died(gj: Gongji, staff: Principal, pid: int) -> None:
+    """The death on record that 死亡 needs: the 390 enrollment ended for 死亡."""
+    _end_resident(gj, staff, pid, "死亡")
+
+
+def joined_employee(gj: Gongji, staff: Principal, pid: int) -> None:
+    """What 参加职工医保 needs: the 390 enrollment ended and an employee (310) enrollment in force."""
+    employer = support.employer(gj, staff, "620702")
+    c = support.ctx(gj, staff)
+    today: date = gj.clock.today()
+    _end_resident(
+        gj,
+        staff,
+        pid,
+        "参加职工医保",
+        lambda uow: registry.enroll(
+            uow,
+            c,
+            person_id=pid,
+            insutype="310",
+            region_code="620702",
+            psn_type="11",
+            start_date=today,
+            employer_code=employer,
+        ),
+    )
+
+
+@pytest.fixture
 def tax(gj: Gongji) -> Principal:
     def go(uow: Any) -> Principal:
         user = auth.create_user(
@@ -63,14 +121,14 @@ def tax(gj: Gongji) -> Principal:
     return gj.run(go)
 
 
-def ask(gj: Gongji, who: Principal, payment_id: int, reason: str = "joined_employee_insurance", **kw: Any) -> Any:
+def ask(gj: Gongji, who: Principal, payment_id: int, reason: str = "emigration", **kw: Any) -> Any:
     c = support.ctx(gj, who)
     return lambda uow: premium_refunds.request_refund(
         uow, c, kw.pop("profile", gj.profile), payment_id=payment_id, reason=reason, **kw
     )
 
 
-def quote(gj: Gongji, who: Principal, payment_id: int, reason: str = "death") -> Any:
+def quote(gj: Gongji, who: Principal, payment_id: int, reason: str = "emigration") -> Any:
     c = support.ctx(gj, who)
     return lambda uow: premium_refunds.quote_refund(uow, c, gj.profile, payment_id=payment_id, reason=reason)
 
@@ -100,15 +158,16 @@ def citizen_of(gj: Gongji, pid: int) -> Principal:
 
 
 def test_bank_premium_is_refunded_to_the_bank_and_tax_is_told_seed002_003(
-    gj: Gongji, staff: Principal, tax: Principal
+    gj: Gongji, staff: Principal, checker: Principal, tax: Principal
 ) -> None:
     """002 §七 参加职工医保 → 可申请退费; 003 原渠道返还, 税务 → unpaid."""
     pid, payment_id = paid_by_bank(gj, staff)
+    joined_employee(gj, staff, pid)
     q = ok(gj, quote(gj, staff, payment_id, "joined_employee_insurance"))
     assert (q["refund_fen"], q["withheld_fen"], q["route"]) == (PREMIUM, 0, "original")
-    asked = ok(gj, ask(gj, staff, payment_id))
+    asked = ok(gj, ask(gj, staff, payment_id, "joined_employee_insurance"))
     assert asked["status"] == "requested" and balances(gj, INCOME)[INCOME] == PREMIUM  # nothing moves yet
-    done = ok(gj, review(gj, staff, asked["refund_id"]))
+    done = ok(gj, review(gj, checker, asked["refund_id"]))
     assert (done["status"], done["refund_fen"], done["withheld_fen"]) == ("approved", PREMIUM, 0)
     assert balances(gj, INCOME, BANK) == {INCOME: 0, BANK: 0}
     s = status(gj, staff, pid)
@@ -141,7 +200,8 @@ def test_the_insured_person_asks_for_their_own_refund_and_nobody_elses(gj: Gongj
 
 def test_only_the_listed_reasons_allow_a_refund_seed002(gj: Gongji, staff: Principal) -> None:
     """002 §七 lists the reasons; a profile may list fewer; an unknown code is not a reason."""
-    _, payment_id = paid_by_bank(gj, staff)
+    pid, payment_id = paid_by_bank(gj, staff)
+    died(gj, staff, pid)
     assert refused(gj, ask(gj, staff, payment_id, "changed_my_mind")).code == "E_UNKNOWN_CODE"
     refund = gj.profile.resident.refund.model_copy(update={"reasons": ("death",)})
     narrow = gj.profile.model_copy(update={"resident": gj.profile.resident.model_copy(update={"refund": refund})})
@@ -158,7 +218,9 @@ def test_no_refund_after_the_yearly_deadline_seed002(gj: Gongji, clock: FixedClo
     assert refused(gj, ask(gj, staff, payment_id)).code == "E_RESIDENT_REFUND_DEADLINE"
 
 
-def test_a_request_made_in_time_is_reviewed_after_the_deadline(gj: Gongji, clock: FixedClock, staff: Principal) -> None:
+def test_a_request_made_in_time_is_reviewed_after_the_deadline(
+    gj: Gongji, clock: FixedClock, staff: Principal, checker: Principal
+) -> None:
     """The deadline is for asking (退费截止时间); staff may approve on 12-31 what was asked on 12-30."""
     _, payment_id = paid_by_bank(gj, staff)
     clock.at = datetime(2026, 12, 30, 16, 0, tzinfo=SHANGHAI)
@@ -167,22 +229,26 @@ def test_a_request_made_in_time_is_reviewed_after_the_deadline(gj: Gongji, clock
     c = support.ctx(gj, staff)
     shown = gj.run(lambda uow: premium_refunds.quote_request(uow, c, gj.profile, refund_id=asked["refund_id"]))
     assert shown["refund_fen"] == PREMIUM  # what the review page shows is what approval moves
-    assert ok(gj, review(gj, staff, asked["refund_id"]))["status"] == "approved"
+    assert ok(gj, review(gj, checker, asked["refund_id"]))["status"] == "approved"
 
 
-def test_no_refund_once_the_benefit_period_has_started_seed002(gj: Gongji, clock: FixedClock, staff: Principal) -> None:
+def test_no_refund_once_the_benefit_period_has_started_seed002(
+    gj: Gongji, clock: FixedClock, staff: Principal, checker: Principal
+) -> None:
     """002 §七: 待遇享受期开始后 … 个人缴费不再退回 — at asking, and again at approval."""
     _, payment_id = paid_by_bank(gj, staff)
     asked = ok(gj, ask(gj, staff, payment_id))
     clock.at = datetime(2027, 1, 1, 0, 30, tzinfo=SHANGHAI)
-    assert refused(gj, review(gj, staff, asked["refund_id"])).code == "E_RESIDENT_REFUND_BENEFIT_STARTED"
+    assert refused(gj, review(gj, checker, asked["refund_id"])).code == "E_RESIDENT_REFUND_BENEFIT_STARTED"
     assert refused(gj, quote(gj, staff, payment_id)).code == "E_RESIDENT_REFUND_BENEFIT_STARTED"
     assert balances(gj, INCOME)[INCOME] == PREMIUM
     # a rejection is still possible: it moves nothing
-    assert ok(gj, review(gj, staff, asked["refund_id"], approve=False, note="待遇期已开始"))["status"] == "rejected"
+    assert ok(gj, review(gj, checker, asked["refund_id"], approve=False, note="待遇期已开始"))["status"] == "rejected"
 
 
-def test_subsidized_person_gets_only_their_own_share_back_seed002(gj: Gongji, staff: Principal) -> None:
+def test_subsidized_person_gets_only_their_own_share_back_seed002(
+    gj: Gongji, staff: Principal, checker: Principal
+) -> None:
     """002 §七 只退回个人缴费部分: paid 400 by bank, 250 paid out afterwards (先缴后补, §四(二)2) →
     150 back to the bank, 250 back to the medical-assistance fund."""
     pid, payment_id = paid_by_bank(gj, staff, ("dibao_full",))
@@ -190,7 +256,8 @@ def test_subsidized_person_gets_only_their_own_share_back_seed002(gj: Gongji, st
     before = balances(gj, ASSIST)[ASSIST]
     q = ok(gj, quote(gj, staff, payment_id))
     assert (q["refund_fen"], q["withheld_fen"], q["to_assistance_fen"]) == (PREMIUM - FIXED, FIXED, FIXED)
-    done = ok(gj, review(gj, staff, ok(gj, ask(gj, staff, payment_id, "death"))["refund_id"]))
+    died(gj, staff, pid)
+    done = ok(gj, review(gj, checker, ok(gj, ask(gj, staff, payment_id, "death"))["refund_id"]))
     assert (done["refund_fen"], done["withheld_fen"]) == (PREMIUM - FIXED, FIXED)
     after = balances(gj, INCOME, BANK, ASSIST, f"external:payout:{pid}")
     assert after[INCOME] == 0 and after[BANK] == -FIXED and after[ASSIST] == before + FIXED
@@ -199,7 +266,7 @@ def test_subsidized_person_gets_only_their_own_share_back_seed002(gj: Gongji, st
 
 
 def test_a_premium_the_full_subsidy_roster_paid_goes_back_to_the_assistance_fund_seed002(
-    gj: Gongji, staff: Principal
+    gj: Gongji, staff: Principal, checker: Principal
 ) -> None:
     """特困 全额资助 (002 §四(二)1): the fund paid everything, so the person's share is nothing."""
     pid = person(gj, staff, name="王一")
@@ -208,34 +275,35 @@ def test_a_premium_the_full_subsidy_roster_paid_goes_back_to_the_assistance_fund
     before = balances(gj, ASSIST)[ASSIST]
     q = ok(gj, quote(gj, staff, payment_id))
     assert (q["refund_fen"], q["to_assistance_fen"], q["route_name"]) == (0, PREMIUM, "退回医疗救助资金")
-    done = ok(gj, review(gj, staff, ok(gj, ask(gj, staff, payment_id, "death"))["refund_id"]))
+    died(gj, staff, pid)
+    done = ok(gj, review(gj, checker, ok(gj, ask(gj, staff, payment_id, "death"))["refund_id"]))
     assert (done["refund_fen"], done["withheld_fen"]) == (0, 0)
     assert balances(gj, ASSIST, INCOME) == {ASSIST: before + PREMIUM, INCOME: 0}
 
 
 def test_a_person_who_paid_and_got_the_full_subsidy_paid_out_gets_nothing_back_seed002(
-    gj: Gongji, staff: Principal
+    gj: Gongji, staff: Principal, checker: Principal
 ) -> None:
     """Already paid, then on the full-subsidy roster: the 400 was paid out to them (一卡通); a
     refund gives the bank nothing and the assistance fund its 400."""
     pid, payment_id = paid_by_bank(gj, staff)
     on_full_subsidy_roster(gj, staff, pid, "李四")
     assert balances(gj, f"external:payout:{pid}")[f"external:payout:{pid}"] == PREMIUM
-    done = ok(gj, review(gj, staff, ok(gj, ask(gj, staff, payment_id, "emigration"))["refund_id"]))
+    done = ok(gj, review(gj, checker, ok(gj, ask(gj, staff, payment_id, "emigration"))["refund_id"]))
     assert (done["refund_fen"], done["withheld_fen"]) == (0, PREMIUM)
     assert balances(gj, BANK, INCOME) == {BANK: -PREMIUM, INCOME: 0}
 
 
-def test_a_refunded_premium_cannot_be_refunded_again(gj: Gongji, staff: Principal) -> None:
+def test_a_refunded_premium_cannot_be_refunded_again(gj: Gongji, staff: Principal, checker: Principal) -> None:
     _, payment_id = paid_by_bank(gj, staff)
     asked = ok(gj, ask(gj, staff, payment_id))
-    ok(gj, review(gj, staff, asked["refund_id"]))
-    assert refused(gj, review(gj, staff, asked["refund_id"])).code == "E_STATE"
+    ok(gj, review(gj, checker, asked["refund_id"]))
+    assert refused(gj, review(gj, checker, asked["refund_id"])).code == "E_STATE"
     assert refused(gj, ask(gj, staff, payment_id)).code == "E_STATE"
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_two_staff_approving_at_once_refund_once(gj: Gongji, staff: Principal) -> None:
+def test_two_staff_approving_at_once_refund_once(gj: Gongji, staff: Principal, checker: Principal) -> None:
     """Never pay twice: concurrent approvals of one request (PostgreSQL; SQLite serializes writers)."""
     _, payment_id = paid_by_bank(gj, staff)
     asked = ok(gj, ask(gj, staff, payment_id))
@@ -243,7 +311,7 @@ def test_two_staff_approving_at_once_refund_once(gj: Gongji, staff: Principal) -
 
     def worker() -> None:
         try:
-            ok(gj, review(gj, staff, asked["refund_id"]))
+            ok(gj, review(gj, checker, asked["refund_id"]))
             results.append("approved")
         except GongjiError as err:
             results.append(err.code)
@@ -288,7 +356,9 @@ def test_family_paid_premium_of_a_subsidized_relative_returns_the_own_share_to_t
     assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
 
 
-def test_the_pending_count_is_the_requests_in_the_staff_members_regions(gj: Gongji, staff: Principal) -> None:
+def test_the_pending_count_is_the_requests_in_the_staff_members_regions(
+    gj: Gongji, staff: Principal, checker: Principal
+) -> None:
     """The 退费审核 link counts what the list shows: requests to review in one's regions only."""
     _, first = paid_by_bank(gj, staff)
     _, second = paid_by_bank(gj, staff)
@@ -301,7 +371,73 @@ def test_the_pending_count_is_the_requests_in_the_staff_members_regions(gj: Gong
         return int(gj.run(lambda uow: premium_refunds.pending_refund_count(uow, c)))
 
     assert count(staff) == 2 and count(far) == 0
-    ok(gj, review(gj, staff, done["refund_id"]))
+    ok(gj, review(gj, checker, done["refund_id"]))
     c = support.ctx(gj, staff)
     listed = gj.run(lambda uow: premium_refunds.refund_requests(uow, c))
     assert count(staff) == len(listed) == 1
+
+
+# --- what the system knows, and who approves (issue 12 Part C) -------------------------------------------
+
+
+def test_refund_reasons_are_checked_against_the_records_seed002_s7(
+    gj: Gongji, staff: Principal, checker: Principal
+) -> None:
+    """002 §七 退费 for 死亡 / 参加职工医保 / 跨省重复缴费: "参加职工医保" needs an employee enrollment in
+    force, "死亡" a death on record, "跨省重复缴费" the other province's record entered by staff —
+    otherwise refused with the reason, at the quote, the request and the approval, nothing written."""
+    pid, payment_id = paid_by_bank(gj, staff)
+    for call in (
+        quote(gj, staff, payment_id, "joined_employee_insurance"),
+        ask(gj, staff, payment_id, "joined_employee_insurance"),
+    ):
+        err = refused(gj, call)
+        assert err.code == "E_RESIDENT_REFUND_NO_EMPLOYEE_ENROLLMENT" and "职工" in err.message_zh
+    for call in (quote(gj, staff, payment_id, "death"), ask(gj, staff, payment_id, "death")):
+        assert refused(gj, call).code == "E_RESIDENT_REFUND_NO_DEATH_RECORD"
+    assert refused(gj, ask(gj, staff, payment_id, "cross_province_duplicate")).code == "E_RESIDENT_REFUND_EVIDENCE"
+    assert refused(gj, ask(gj, staff, payment_id, "cross_province_duplicate", evidence=" ")).code == (
+        "E_RESIDENT_REFUND_EVIDENCE"
+    )
+
+    # the citizen may ask (they cannot enter evidence); staff enter it before approving
+    me = citizen_of(gj, pid)
+    assert refused(gj, ask(gj, me, payment_id, "cross_province_duplicate", evidence="我有凭证")).code == "E_VALIDATION"
+    asked = ok(gj, ask(gj, me, payment_id, "cross_province_duplicate"))
+    assert refused(gj, review(gj, checker, asked["refund_id"])).code == "E_RESIDENT_REFUND_EVIDENCE"
+    c = support.ctx(gj, checker)
+    done = ok(
+        gj,
+        lambda uow: premium_refunds.review_refund(
+            uow,
+            c,
+            gj.profile,
+            refund_id=asked["refund_id"],
+            approve=True,
+            note="核实外省参保",
+            evidence="浙江省杭州市2027年度居民医保缴费凭证",
+        ),
+    )
+    assert done["status"] == "approved" and done["evidence"] == "浙江省杭州市2027年度居民医保缴费凭证"
+
+
+def test_a_death_on_record_allows_the_death_refund_seed002_s7(gj: Gongji, staff: Principal, checker: Principal) -> None:
+    """002 §七 死亡: once the death is recorded (附件3 死亡 approved, or the enrollment ended for 死亡)."""
+    pid, payment_id = paid_by_bank(gj, staff)
+    died(gj, staff, pid)
+    asked = ok(gj, ask(gj, staff, payment_id, "death"))
+    assert ok(gj, review(gj, checker, asked["refund_id"]))["status"] == "approved"
+
+
+def test_the_clerk_who_entered_a_refund_cannot_approve_it_four_eyes(
+    gj: Gongji, staff: Principal, checker: Principal
+) -> None:
+    """Separation of duties over 002 §七 退费: the clerk who entered the request cannot approve it
+    (E_FOUR_EYES, nothing moves); a second clerk can."""
+    _, payment_id = paid_by_bank(gj, staff)
+    asked = ok(gj, ask(gj, staff, payment_id))
+    err = refused(gj, review(gj, staff, asked["refund_id"]))
+    assert err.code == "E_FOUR_EYES" and err.http_status == 403
+    assert balances(gj, INCOME)[INCOME] == PREMIUM
+    assert ok(gj, review(gj, checker, asked["refund_id"]))["status"] == "approved"
+    assert balances(gj, INCOME)[INCOME] == 0

@@ -635,6 +635,32 @@ class RefundDeadlinePassed(ResidentRefusal):
     message_en = "The refund deadline for this year has passed"
 
 
+class RefundReasonUnproven(ResidentRefusal):
+    """A refund reason the system's own records do not bear out (002 §七 退费 … 需提供相关证明)."""
+
+    code = "E_RESIDENT_REFUND_UNPROVEN"
+    message_zh = "退费原因与系统记录不符"
+    message_en = "The refund reason is not borne out by the records"
+
+
+class RefundNoEmployeeEnrollment(RefundReasonUnproven):
+    code = "E_RESIDENT_REFUND_NO_EMPLOYEE_ENROLLMENT"
+    message_zh = "系统中没有该人员有效的职工基本医疗保险参保记录，不能以「参加职工医保」退费"
+    message_en = "No employee basic insurance enrollment is on record for this person"
+
+
+class RefundNoDeathRecord(RefundReasonUnproven):
+    code = "E_RESIDENT_REFUND_NO_DEATH_RECORD"
+    message_zh = "系统中没有该人员的死亡记录（死亡停保或因死亡终止参保），不能以「死亡」退费"
+    message_en = "No death is on record for this person"
+
+
+class RefundEvidenceMissing(RefundReasonUnproven):
+    code = "E_RESIDENT_REFUND_EVIDENCE"
+    message_zh = "「跨省重复缴费」须由经办人员录入外省参保缴费凭证"
+    message_en = "A cross-province duplicate needs the other province's evidence entered by staff"
+
+
 class BuybackNotAllowed(ResidentRefusal):
     code = "E_RESIDENT_BUYBACK"
     message_zh = "申请缩短的变动待遇等待期超过可缩短的月数"

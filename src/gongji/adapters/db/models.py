@@ -702,6 +702,9 @@ class PremiumRefund(Base):
     # and the subsidy part withheld back to the medical-assistance fund
     refund_fen: Mapped[int | None] = mapped_column(BigInteger)
     withheld_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # what staff entered for a reason the system cannot see (跨省重复缴费: the other province's record)
+    evidence: Mapped[str | None] = mapped_column(String(200))
+    evidence_by_user_id: Mapped[int | None] = mapped_column(Integer)
     tax_notified: Mapped[bool] = mapped_column(Boolean, default=False)
     tax_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -725,6 +725,7 @@ def refund_view(r: PremiumRefund) -> dict[str, Any]:
         "reason": r.reason,
         "reason_name": REFUND_REASON_ZH.get(r.reason) or SYSTEM_REFUND_REASON_ZH.get(r.reason, r.reason),
         "note": r.note,
+        "evidence": r.evidence,
         "status": r.status,
         "status_name": REFUND_STATUS_ZH.get(r.status, r.status),
         "requested_at": r.requested_at.isoformat(),

@@ -22,6 +22,13 @@ staff, and on approval paid back by the route the money came in (原渠道返还
   notification waits for the tax bureau — which collects every resident premium and records
   the person as unpaid (seed 003 附件三(二)4) — until it acks.
 
+**What the system knows** (issue 12 Part C): a reason is checked against the records — "参加职工
+医保" needs an employee basic enrollment (310) in force, "死亡" a death on record (an approved 死亡
+附件3 or an enrollment ended for 死亡), "跨省重复缴费" the other province's record entered by staff
+as ``evidence`` (at the counter when staff ask, else before approving) — refused with
+``E_RESIDENT_REFUND_NO_EMPLOYEE_ENROLLMENT`` / ``_NO_DEATH_RECORD`` / ``_EVIDENCE``. **Separation of
+duties**: the clerk who entered a request cannot approve it (``E_FOUR_EYES``).
+
 One request in progress or approved per payment (a partial unique index); a rejected one may be
 asked again. Each refusal is raised before anything is written.
 """
@@ -34,20 +41,24 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gongji.adapters.db.models import PremiumPayment, PremiumRefund, ResidentPremium, SubsidyGrant
+from gongji.adapters.db.models import Enrollment, PremiumPayment, PremiumRefund, ResidentPremium, SubsidyGrant
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import ledger as L
 from gongji.domain.clock import local_date
 from gongji.domain.errors import (
     DuplicateRecord,
     Forbidden,
+    FourEyesRequired,
     InvalidRequest,
     InvalidStateTransition,
     NotFound,
     RefundAfterBenefitStart,
+    RefundEvidenceMissing,
+    RefundNoDeathRecord,
+    RefundNoEmployeeEnrollment,
     UnknownCode,
 )
-from gongji.domain.registry import region_in_scope
+from gongji.domain.registry import EMPLOYEE_BASIC, EnrollmentStatus, region_in_scope
 from gongji.domain.resident import RefundDecision, check_refund
 from gongji.policy.schema import Profile
 from gongji.services import ledger
@@ -210,6 +221,43 @@ def _check_reason(reason: object) -> str:
     return reason
 
 
+def _check_grounds(uow: UnitOfWork, premium: ResidentPremium, reason: str) -> None:
+    """The reason as the records show it: an employee enrollment in force for "参加职工医保", a
+    death on record for "死亡" (issue 12 Part C). Evidence for "跨省重复缴费" is ``_evidence``'s."""
+    if reason == "joined_employee_insurance":
+        employee = uow.session.scalar(
+            select(Enrollment.id)
+            .where(
+                Enrollment.person_id == premium.person_id,
+                Enrollment.insutype == EMPLOYEE_BASIC,
+                Enrollment.status != EnrollmentStatus.TERMINATED.value,
+            )
+            .limit(1)
+        )
+        if employee is None:
+            raise RefundNoEmployeeEnrollment(person_id=premium.person_id)
+    elif reason == "death" and not subsidies.is_dead(uow, premium.person_id):
+        raise RefundNoDeathRecord(person_id=premium.person_id)
+
+
+def _evidence(ctx: Ctx, reason: str, evidence: str | None, *, stored: str | None) -> str | None:
+    """The other province's record for "跨省重复缴费", entered by staff (2-200 characters): given
+    now, or already stored on the request. Other reasons take none."""
+    if reason != "cross_province_duplicate":
+        return None
+    text = (evidence or "").strip() or None
+    if text is not None:
+        ctx.principal.require(Role.STAFF)
+        if not 2 <= len(text) <= MAX_NOTE:
+            raise InvalidRequest(
+                f"外省参保缴费凭证为2-{MAX_NOTE}字", f"Evidence: 2-{MAX_NOTE} characters", field="evidence"
+            )
+        return text
+    if stored is None:
+        raise RefundEvidenceMissing()
+    return stored
+
+
 def _check_note(note: str | None) -> str | None:
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE:
@@ -239,7 +287,9 @@ def quote_refund(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, payment_id: int
     """What a refund of this payment for ``reason`` would pay back today, or the refusal (raised):
     shown before the citizen or the counter confirms. Writes nothing."""
     payment, premium = _payment(uow, ctx, payment_id)
-    r = _refundable(uow, profile, payment, premium, reason=_check_reason(reason), day=ctx.clock.today())
+    reason = _check_reason(reason)
+    r = _refundable(uow, profile, payment, premium, reason=reason, day=ctx.clock.today())
+    _check_grounds(uow, premium, reason)
     return {"payment_id": payment.id, "premium": premium_view(uow, premium), **_quote_view(r)}
 
 
@@ -266,18 +316,39 @@ def quote_request(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, refund_id: int
         raise InvalidStateTransition("该退费申请已审核", "This request was already reviewed", status=refund.status)
     _guard_benefit_started(profile, premium, ctx)
     r = _refundable(uow, profile, payment, premium, reason=refund.reason, day=local_date(refund.requested_at))
-    return {"refund_id": refund.id, "payment_id": payment.id, **_quote_view(r)}
+    _check_grounds(uow, premium, refund.reason)
+    return {
+        "refund_id": refund.id,
+        "payment_id": payment.id,
+        "needs_evidence": refund.reason == "cross_province_duplicate" and refund.evidence is None,
+        "entered_by_me": refund.requested_by_user_id == ctx.principal.user_id,
+        **_quote_view(r),
+    }
 
 
 def request_refund(
-    uow: UnitOfWork, ctx: Ctx, profile: Profile, *, payment_id: int, reason: str, note: str | None = None
+    uow: UnitOfWork,
+    ctx: Ctx,
+    profile: Profile,
+    *,
+    payment_id: int,
+    reason: str,
+    note: str | None = None,
+    evidence: str | None = None,
 ) -> dict[str, Any]:
-    """Ask for a payment's refund (see the module docstring for who may ask and the rules)."""
+    """Ask for a payment's refund (see the module docstring for who may ask and the rules). Staff
+    at the counter enter the evidence of a cross-province duplicate with the request; a citizen's
+    request waits for staff to enter it before approval."""
     payment, premium = _payment(uow, ctx, payment_id)
     reason = _check_reason(reason)
     note = _check_note(note)
     premium = _lock_premium(uow, premium.id)
     _refundable(uow, profile, payment, premium, reason=reason, day=ctx.clock.today())
+    _check_grounds(uow, premium, reason)
+    if ctx.principal.role is Role.STAFF:
+        evidence = _evidence(ctx, reason, evidence, stored=None)
+    elif evidence:
+        raise InvalidRequest("凭证由经办人员录入", "Evidence is entered by staff", field="evidence")
     existing = _open_request(uow, payment.id)
     if existing is not None:
         raise DuplicateRecord(
@@ -290,6 +361,8 @@ def request_refund(
         status=REQUESTED,
         requested_by_user_id=ctx.principal.user_id,
         requested_at=ctx.clock.now(),
+        evidence=evidence,
+        evidence_by_user_id=ctx.principal.user_id if evidence else None,
         tax_notified=False,
     )
     uow.session.add(row)
@@ -352,9 +425,17 @@ def _guard_benefit_started(profile: Profile, premium: ResidentPremium, ctx: Ctx)
 
 
 def review_refund(
-    uow: UnitOfWork, ctx: Ctx, profile: Profile, *, refund_id: int, approve: bool, note: str
+    uow: UnitOfWork,
+    ctx: Ctx,
+    profile: Profile,
+    *,
+    refund_id: int,
+    approve: bool,
+    note: str,
+    evidence: str | None = None,
 ) -> dict[str, Any]:
-    """Staff review a refund request (see the module docstring for what approval moves).
+    """Staff review a refund request (see the module docstring for what approval moves): approval
+    by a clerk other than the one who entered it, with the reason borne out by the records.
     Rejected: nothing moves; the payer may ask again."""
     refund, payment, premium = _request(uow, ctx, refund_id)
     note = require_reason(note)
@@ -362,9 +443,16 @@ def review_refund(
         raise InvalidStateTransition("该退费申请已审核", "This request was already reviewed", status=refund.status)
     now = ctx.clock.now()
     if approve:
+        if refund.requested_by_user_id == ctx.principal.user_id:
+            raise FourEyesRequired(refund_id=refund.id)
         premium = _lock_premium(uow, payment.premium_id)
         _guard_benefit_started(profile, premium, ctx)
         r = _refundable(uow, profile, payment, premium, reason=refund.reason, day=local_date(refund.requested_at))
+        _check_grounds(uow, premium, refund.reason)
+        given = _evidence(ctx, refund.reason, evidence, stored=refund.evidence)
+        if given is not None and given != refund.evidence:
+            refund.evidence = given
+            refund.evidence_by_user_id = ctx.principal.user_id
         back = _pay_back(uow, ctx, r, refund)
         payment.status = REFUNDED
         premium.status = REFUNDED

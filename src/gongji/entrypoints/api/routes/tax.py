@@ -67,11 +67,17 @@ class TaxQueryIn(Body):
 class RefundRequestIn(Body):
     reason: str = Field(min_length=1, max_length=40, description="退费原因代码（本省政策所列）")
     note: str | None = Field(default=None, max_length=200)
+    evidence: str | None = Field(
+        default=None, max_length=200, description="跨省重复缴费：外省参保缴费凭证（经办人员录入）"
+    )
 
 
 class RefundReviewIn(Body):
     approve: StrictBool
     note: str = Field(min_length=2, max_length=200, description="审核意见")
+    evidence: str | None = Field(
+        default=None, max_length=200, description="跨省重复缴费：外省参保缴费凭证（经办人员录入）"
+    )
 
 
 def _citizen(ctx: Ctx) -> int:
@@ -187,7 +193,7 @@ def request_refund(payment_id: int, body: RefundRequestIn, gj: GjDep, ctx: CtxDe
 
     def go(uow: Any) -> dict[str, Any]:
         view = premium_refunds.request_refund(
-            uow, ctx, gj.profile, payment_id=payment_id, reason=body.reason, note=body.note
+            uow, ctx, gj.profile, payment_id=payment_id, reason=body.reason, note=body.note, evidence=body.evidence
         )
         uow.commit()
         return view
@@ -215,11 +221,12 @@ def refund_requests(
 
 @premiums_router.post("/refund-requests/{refund_id}/review")
 def review_refund(refund_id: int, body: RefundReviewIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
-    """Approve (money back to the family source, tax told → unpaid) or reject, with a note."""
+    """Approve (money back to the family source, tax told → unpaid) or reject, with a note; the
+    clerk who entered the request cannot approve it (E_FOUR_EYES)."""
 
     def go(uow: Any) -> dict[str, Any]:
         view = premium_refunds.review_refund(
-            uow, ctx, gj.profile, refund_id=refund_id, approve=body.approve, note=body.note
+            uow, ctx, gj.profile, refund_id=refund_id, approve=body.approve, note=body.note, evidence=body.evidence
         )
         uow.commit()
         return view

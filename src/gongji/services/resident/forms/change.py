@@ -45,6 +45,7 @@ from gongji.services.resident.forms.common import (
     _replay,
     _resident_enrollment,
     _reviewed,
+    _second_clerk,
     _set_address,
     _staff,
     _text,
@@ -252,6 +253,7 @@ def review_change(
     _pending(change)
     items = _items(uow, change.id)
     if approve:
+        _second_clerk(change, ctx)
         seq = len(items)
         for row in items:
             person = registry.get_person(uow, row.person_id)

@@ -23,6 +23,7 @@ from gongji.adapters.db.models import (
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.region_data import region_table
 from gongji.domain.errors import (
+    FourEyesRequired,
     IdempotencyConflict,
     InvalidRequest,
     InvalidStateTransition,
@@ -301,6 +302,12 @@ def _pending(row: ResidentRegistration | ResidentChange | ResidentStop) -> None:
             "This form was already reviewed",
             status=row.status,
         )
+
+
+def _second_clerk(row: ResidentRegistration | ResidentChange | ResidentStop, ctx: Ctx) -> None:
+    """Separation of duties (issue 12 Part C): the clerk who entered a form cannot approve it."""
+    if row.created_by_user_id is not None and row.created_by_user_id == ctx.principal.user_id:
+        raise FourEyesRequired(form_id=row.id)
 
 
 def _reviewed(row: ResidentRegistration | ResidentChange | ResidentStop, ctx: Ctx, unit: str | None) -> None:

@@ -55,6 +55,7 @@ from gongji.services.resident.forms.common import (
     _region_name,
     _replay,
     _reviewed,
+    _second_clerk,
     _set_address,
     _signature,
     _staff,
@@ -333,6 +334,7 @@ def review_registration(
     row = _get(uow, ctx, ResidentRegistration, registration_id)
     _pending(row)
     if approve:
+        _second_clerk(row, ctx)
         person = _refuse_duplicates(uow, ctx, row.cert_type, row.cert_no)
         if person is None:
             person = registry.register_person(

@@ -49,6 +49,7 @@ from gongji.services.resident.forms.common import (
     _replay,
     _resident_enrollment,
     _reviewed,
+    _second_clerk,
     _signature,
     _staff,
     _text,
@@ -218,6 +219,7 @@ def review_stop(
     row = _get(uow, ctx, ResidentStop, stop_id)
     _pending(row)
     if approve:
+        _second_clerk(row, ctx)
         reason = STOP_REASONS[row.reason] + (f"：{row.reason_note}" if row.reason_note else "")
         registry.change_enrollment(
             uow,
