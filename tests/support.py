@@ -127,6 +127,53 @@ def resident(
     return gj.run(go)
 
 
+def _end_resident(gj: Gongji, by: Principal, person_id: int, reason: str, then: Any = None) -> None:
+    from sqlalchemy import select
+
+    from gongji.adapters.db.models import Enrollment
+    from gongji.domain.registry import EnrollmentAction
+
+    def go(uow: Any) -> None:
+        c = ctx(gj, by)
+        e = uow.session.scalars(
+            select(Enrollment).where(Enrollment.person_id == person_id, Enrollment.insutype == "390")
+        ).one()
+        registry.change_enrollment(
+            uow, c, enrollment_id=e.id, action=EnrollmentAction.END, effective_date=gj.clock.today(), reason=reason
+        )
+        if then is not None:
+            then(uow, c)
+        uow.commit()
+
+    gj.run(go)
+
+
+def died(gj: Gongji, by: Principal, person_id: int) -> None:
+    """A death on record (what a 死亡 refund needs): the resident enrollment ended for 死亡."""
+    _end_resident(gj, by, person_id, "死亡")
+
+
+def joined_employee_insurance(gj: Gongji, by: Principal, person_id: int, region: str = "620702") -> None:
+    """What a 参加职工医保 refund needs: the resident enrollment ended, an employee (310) one in force."""
+    code = employer(gj, by, region)
+    _end_resident(
+        gj,
+        by,
+        person_id,
+        "参加职工医保",
+        lambda uow, c: registry.enroll(
+            uow,
+            c,
+            person_id=person_id,
+            insutype="310",
+            region_code=region,
+            psn_type="11",
+            start_date=gj.clock.today(),
+            employer_code=code,
+        ),
+    )
+
+
 def citizen(gj: Gongji, person_id: int, username: str | None = None) -> Principal:
     name = username or f"citizen{next(_seq)}"
 

@@ -90,6 +90,7 @@ def test_refund_of_a_bank_payment_is_quoted_asked_approved_and_shown_refunded_se
     pid = support.resident(gj, staff, region=ZHANGYE_620702, name="韩梅梅", birth=date(1991, 7, 7))
     user = support.citizen(gj, pid)
     payment_id = bank_payment(gj, staff, pid)
+    support.joined_employee_insurance(gj, staff, pid)  # the 310 enrollment the reason needs
 
     login(web, user.username)
     open_refund(web, payment_id)
@@ -126,6 +127,10 @@ def test_refund_of_a_bank_payment_is_quoted_asked_approved_and_shown_refunded_se
         screenshot(desk, "refund-4-review")
         item.get_by_label("审核意见").fill("材料齐全，同意退费")
         item.get_by_role("button", name="审核通过").click()
+        # Irreversible: a confirmation page with the amounts first.
+        assert text_of(desk, "confirm-refund") == "400.00" and text_of(desk, "confirm-assistance") == "0.00"
+        screenshot(desk, "refund-4b-confirm")
+        desk.get_by_test_id("refund-approve-confirm").click()
         desk.wait_for_url(re.compile(r"/staff/resident/refunds\?status=requested&ok=refund_approved$"))
         assert "审核通过" in text_of(desk, "flash")
         assert desk.locator(f'[data-testid="refund-request"][data-payment-id="{payment_id}"]').count() == 0
@@ -162,7 +167,7 @@ def test_one_open_refund_request_per_payment_a_second_submission_is_refused_seed
     tabs = [web, web.context.new_page()]
     for tab in tabs:
         tab.goto(f"/me/premiums/{payment_id}/refund")
-        tab.get_by_label("退费原因").select_option(label="死亡")
+        tab.get_by_label("退费原因").select_option(label="出国定居")
         tab.get_by_role("button", name="下一步").click()
         assert text_of(tab, "quote-refund") == "400.00"
     tabs[0].get_by_role("button", name="确认申请退费").click()
@@ -267,7 +272,7 @@ def test_family_account_premium_refund_is_asked_by_its_payer_from_the_detail_see
     payment_id = int(row.get_attribute("data-payment-id") or 0)
     row.get_by_test_id("refund-link").click()
     web.wait_for_url(re.compile(rf"/me/premiums/{payment_id}/refund$"))
-    web.get_by_label("退费原因").select_option(label="参加职工医保")
+    web.get_by_label("退费原因").select_option(label="出国定居")
     web.get_by_role("button", name="下一步").click()
     assert text_of(web, "quote-refund") == "400.00"
     assert text_of(web, "quote-route") == "原渠道退回（家庭共济账户）"

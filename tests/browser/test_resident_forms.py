@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 def test_staff_fills_the_registration_form_approves_it_sees_the_person_and_prints_it(web: Any, web_gj: Gongji) -> None:
     """Seed 002 §五1: 首次参保 at the township, 填写《参保登记表》（附件1）, 收件审核, then the person is insured."""
     staff = support.staff(web_gj, ["620702"])
+    checker = support.staff(web_gj, ["620702"])
     cert = support.new_id("620702", date(1979, 9, 9))
     login(web, staff.username)
 
@@ -44,6 +45,11 @@ def test_staff_fills_the_registration_form_approves_it_sees_the_person_and_print
     assert "慕容复" in fields and "特困人员" in fields and "普通居民(成年)" in fields
     screenshot(web, "resident-registration-pending")
 
+    # Separation of duties: the clerk who entered it cannot approve it; a second clerk does.
+    assert web.get_by_test_id("approve-form").count() == 0 and web.get_by_test_id("four-eyes-note").count() == 1
+    form_url = web.url.split("?")[0]
+    login(web, checker.username)
+    web.goto(form_url)
     web.get_by_test_id("approve-form").get_by_role("button", name="审核通过").click()
     assert web.get_by_test_id("flash").inner_text() == "审核通过，已完成参保登记"
     assert web.get_by_test_id("form-status").inner_text() == "已通过"

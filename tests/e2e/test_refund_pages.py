@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from gongji.bootstrap import Gongji
 from gongji.services.resident import channels as premium_channels
+from gongji.services.resident import refunds as premium_refunds
 from gongji.services.resident import roster
 from tests import support
 from tests.support import PASSWORD
@@ -127,3 +128,57 @@ def test_roster_upload_over_the_size_limit_or_not_csv_xlsx_is_refused_clearly_se
     r = client.post("/staff/resident/roster", data=form)
     assert r.status_code == 422 and "请选择花名册文件" in r.text
     assert "roster-result" not in r.text
+
+
+def test_approving_a_refund_asks_for_confirmation_with_the_amounts_seed002_s7(gj: Gongji, client: TestClient) -> None:
+    """Seed 002 §七 (退费 by the original route) is irreversible: 审核通过 first shows what goes back —
+    400.00 to the payer, 0.00 to the assistance fund — and moves nothing; 跨省重复缴费 asks staff for the
+    other province's record there (E_RESIDENT_REFUND_EVIDENCE without it); only 确认退费 pays back."""
+    staff = support.staff(gj, ["620700"])
+    pid = support.resident(gj, staff, name="郑小雨", birth=date(1993, 3, 3))
+    citizen = support.citizen(gj, pid)
+    payment_id = bank_payment(gj, staff, pid)
+    page_login(client, citizen.username)
+    asked = client.post(
+        f"/me/premiums/{payment_id}/refund/confirm", data={"reason": "cross_province_duplicate"}, follow_redirects=False
+    )
+    assert asked.status_code == 303
+
+    page_login(client, staff.username)
+    form = {"decision": "approve", "note": "核实外省重复缴费"}
+    confirm = client.post("/staff/resident/refunds/1", data=form)
+    assert confirm.status_code == 200 and "确认退费" in confirm.text
+    assert 'data-testid="confirm-refund">400.00<' in confirm.text and 'name="evidence"' in confirm.text
+    assert "待审核" in client.get("/staff/resident/refunds").text  # nothing moved yet
+    missing = client.post("/staff/resident/refunds/1", data=form | {"confirmed": "yes"})
+    assert missing.status_code == 422 and "E_RESIDENT_REFUND_EVIDENCE" in missing.text
+    done = client.post(
+        "/staff/resident/refunds/1",
+        data=form | {"confirmed": "yes", "evidence": "浙江省2027年度居民医保缴费凭证"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("ok=refund_approved")
+    assert "浙江省2027年度居民医保缴费凭证" in client.get("/staff/resident/refunds?status=approved").text
+
+
+def test_the_clerk_who_entered_a_refund_is_refused_on_the_confirmation_page_four_eyes(
+    gj: Gongji, client: TestClient
+) -> None:
+    """Separation of duties over 002 §七: the request a clerk entered at the counter is not theirs to
+    approve — E_FOUR_EYES on the page (403), nothing moved."""
+    staff = support.staff(gj, ["620700"])
+    pid = support.resident(gj, staff, name="冯小海", birth=date(1992, 2, 2))
+    payment_id = bank_payment(gj, staff, pid)
+    c = support.ctx(gj, staff)
+    support.committed(
+        gj,
+        lambda uow: premium_refunds.request_refund(uow, c, gj.profile, payment_id=payment_id, reason="emigration"),
+    )
+    page_login(client, staff.username)
+    for data in (
+        {"decision": "approve", "note": "同意退费"},
+        {"decision": "approve", "note": "同意退费", "confirmed": "yes"},
+    ):
+        r = client.post("/staff/resident/refunds/1", data=data)
+        assert r.status_code == 403 and "E_FOUR_EYES" in r.text
+    assert "待审核" in client.get("/staff/resident/refunds").text

@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from gongji.adapters.db.models import AuditLog, Enrollment, LedgerTxn, PremiumPayment, PremiumRefund, ResidentPremium
+from gongji.adapters.db.models import AuditLog, LedgerTxn, PremiumPayment, PremiumRefund, ResidentPremium
 from gongji.bootstrap import Gongji
 from gongji.domain.clock import SHANGHAI, FixedClock
 from gongji.domain.errors import GongjiError
-from gongji.domain.registry import EnrollmentAction
 from gongji.services import auth, ledger
 from gongji.services.auth import Principal, Role
-from gongji.services.registry import persons as registry
 from gongji.services.resident import refunds as premium_refunds
 from gongji.services.resident import subsidies
 from tests import support
@@ -59,53 +56,6 @@ def staff(gj: Gongji) -> Principal:
 def checker(gj: Gongji) -> Principal:
     """A second clerk of the same office: approves what ``staff`` entered."""
     return support.staff(gj, ["620700"])
-
-
-def _end_resident(
-    gj: Gongji, staff: Principal, pid: int, reason: str, then: Callable[[Any], Any] | None = None
-) -> None:
-    c = support.ctx(gj, staff)
-
-    def go(uow: Any) -> None:
-        e = uow.session.scalars(
-            select(Enrollment).where(Enrollment.person_id == pid, Enrollment.insutype == "390")
-        ).one()
-        registry.change_enrollment(
-            uow, c, enrollment_id=e.id, action=EnrollmentAction.END, effective_date=gj.clock.today(), reason=reason
-        )
-        if then is not None:
-            then(uow)
-        uow.commit()
-
-    gj.run(go)
-
-
-def died(gj: Gongji, staff: Principal, pid: int) -> None:
-    """The death on record that 死亡 needs: the 390 enrollment ended for 死亡."""
-    _end_resident(gj, staff, pid, "死亡")
-
-
-def joined_employee(gj: Gongji, staff: Principal, pid: int) -> None:
-    """What 参加职工医保 needs: the 390 enrollment ended and an employee (310) enrollment in force."""
-    employer = support.employer(gj, staff, "620702")
-    c = support.ctx(gj, staff)
-    today: date = gj.clock.today()
-    _end_resident(
-        gj,
-        staff,
-        pid,
-        "参加职工医保",
-        lambda uow: registry.enroll(
-            uow,
-            c,
-            person_id=pid,
-            insutype="310",
-            region_code="620702",
-            psn_type="11",
-            start_date=today,
-            employer_code=employer,
-        ),
-    )
 
 
 @pytest.fixture
@@ -162,7 +112,7 @@ def test_bank_premium_is_refunded_to_the_bank_and_tax_is_told_seed002_003(
 ) -> None:
     """002 §七 参加职工医保 → 可申请退费; 003 原渠道返还, 税务 → unpaid."""
     pid, payment_id = paid_by_bank(gj, staff)
-    joined_employee(gj, staff, pid)
+    support.joined_employee_insurance(gj, staff, pid)
     q = ok(gj, quote(gj, staff, payment_id, "joined_employee_insurance"))
     assert (q["refund_fen"], q["withheld_fen"], q["route"]) == (PREMIUM, 0, "original")
     asked = ok(gj, ask(gj, staff, payment_id, "joined_employee_insurance"))
@@ -201,7 +151,7 @@ def test_the_insured_person_asks_for_their_own_refund_and_nobody_elses(gj: Gongj
 def test_only_the_listed_reasons_allow_a_refund_seed002(gj: Gongji, staff: Principal) -> None:
     """002 §七 lists the reasons; a profile may list fewer; an unknown code is not a reason."""
     pid, payment_id = paid_by_bank(gj, staff)
-    died(gj, staff, pid)
+    support.died(gj, staff, pid)
     assert refused(gj, ask(gj, staff, payment_id, "changed_my_mind")).code == "E_UNKNOWN_CODE"
     refund = gj.profile.resident.refund.model_copy(update={"reasons": ("death",)})
     narrow = gj.profile.model_copy(update={"resident": gj.profile.resident.model_copy(update={"refund": refund})})
@@ -256,7 +206,7 @@ def test_subsidized_person_gets_only_their_own_share_back_seed002(
     before = balances(gj, ASSIST)[ASSIST]
     q = ok(gj, quote(gj, staff, payment_id))
     assert (q["refund_fen"], q["withheld_fen"], q["to_assistance_fen"]) == (PREMIUM - FIXED, FIXED, FIXED)
-    died(gj, staff, pid)
+    support.died(gj, staff, pid)
     done = ok(gj, review(gj, checker, ok(gj, ask(gj, staff, payment_id, "death"))["refund_id"]))
     assert (done["refund_fen"], done["withheld_fen"]) == (PREMIUM - FIXED, FIXED)
     after = balances(gj, INCOME, BANK, ASSIST, f"external:payout:{pid}")
@@ -275,7 +225,7 @@ def test_a_premium_the_full_subsidy_roster_paid_goes_back_to_the_assistance_fund
     before = balances(gj, ASSIST)[ASSIST]
     q = ok(gj, quote(gj, staff, payment_id))
     assert (q["refund_fen"], q["to_assistance_fen"], q["route_name"]) == (0, PREMIUM, "退回医疗救助资金")
-    died(gj, staff, pid)
+    support.died(gj, staff, pid)
     done = ok(gj, review(gj, checker, ok(gj, ask(gj, staff, payment_id, "death"))["refund_id"]))
     assert (done["refund_fen"], done["withheld_fen"]) == (0, 0)
     assert balances(gj, ASSIST, INCOME) == {ASSIST: before + PREMIUM, INCOME: 0}
@@ -424,7 +374,7 @@ def test_refund_reasons_are_checked_against_the_records_seed002_s7(
 def test_a_death_on_record_allows_the_death_refund_seed002_s7(gj: Gongji, staff: Principal, checker: Principal) -> None:
     """002 §七 死亡: once the death is recorded (附件3 死亡 approved, or the enrollment ended for 死亡)."""
     pid, payment_id = paid_by_bank(gj, staff)
-    died(gj, staff, pid)
+    support.died(gj, staff, pid)
     asked = ok(gj, ask(gj, staff, payment_id, "death"))
     assert ok(gj, review(gj, checker, asked["refund_id"]))["status"] == "approved"
 

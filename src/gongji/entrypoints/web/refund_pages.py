@@ -3,8 +3,8 @@ full-subsidy roster's pages are ``roster_pages``.
 
 - Staff, ``/staff/resident/refunds?status=``: the refund requests of their regions (masked), each
   with its quote — what goes back to the payer and what is withheld for the medical-assistance
-  fund — or the reason it can no longer be refunded; a requested one is approved or rejected
-  with a required note (POST → 303 → GET with a flash).
+  fund — or the reason it can no longer be refunded; a requested one is rejected with a required
+  note, or approved after a confirmation page showing the amounts (POST → 303 → GET with a flash).
 - Citizens, ``/me/premiums``: their own resident premium for this and next benefit year with its
   payments, and the premiums they paid for relatives from the family account; a payment in force
   links 申请退费 → ``/me/premiums/{payment_id}/refund``: reason (and note) → the quote → confirm →
@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from gongji.domain.errors import GongjiError, InvalidRequest
+from gongji.domain.errors import FourEyesRequired, GongjiError, InvalidRequest
 from gongji.domain.masking import mask_text
 from gongji.entrypoints.web.family_pages import _citizen
 from gongji.entrypoints.web.pages import (
@@ -64,7 +64,13 @@ REFUND_FLASH = {
     "refund_rejected": "已审核为不通过，缴费人可重新申请",
 }
 PAYMENT_STATUS_ZH = STATUS_ZH | {"refund": "退费"}
-REASON_REFUSALS = ("E_UNKNOWN_CODE", "E_RESIDENT_REFUND_REASON")
+REASON_REFUSALS = (
+    "E_UNKNOWN_CODE",
+    "E_RESIDENT_REFUND_REASON",
+    "E_RESIDENT_REFUND_NO_EMPLOYEE_ENROLLMENT",
+    "E_RESIDENT_REFUND_NO_DEATH_RECORD",
+    "E_RESIDENT_REFUND_EVIDENCE",
+)
 """Refusals of the reason chosen, not of the payment: the form is shown again to pick another."""
 
 
@@ -120,6 +126,7 @@ def _staff_row(item: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         "payment_fen": item["payment_fen"],
         "reason_name": item["reason_name"],
         "note": mask_text(item["note"] or ""),
+        "evidence": mask_text(item["evidence"] or ""),
         "requested_at": _time(item["requested_at"]),
         "reviewed_at": _time(item["reviewed_at"]),
         "review_note": mask_text(item["review_note"] or ""),
@@ -172,21 +179,73 @@ def refund_review(request: Request, status: str = REQUESTED) -> Response:
     return _review_page(request, principal, status if status in REFUND_STATUS_ZH else REQUESTED)
 
 
+def _approve_confirm_page(
+    request: Request, principal: Principal, refund_id: int, *, note: str, evidence: str
+) -> Response:
+    """审核通过 is irreversible (the money goes back): first this page, with what will move — back
+    to the payer, to the medical-assistance fund, by which route — and, for 跨省重复缴费 without
+    evidence yet, the field to enter it. Refusals (the clerk who entered it, the reason unproven,
+    the benefit year begun …) show on the list instead."""
+    gj = _gj(request)
+    ctx = _ctx(request, principal)
+
+    def go(uow: Any) -> dict[str, Any]:
+        if len(note.strip()) < 2:
+            raise InvalidRequest("请填写审核意见（2-200字）", "A note of 2-200 characters", field="note")
+        quote = premium_refunds.quote_request(uow, ctx, gj.profile, refund_id=refund_id)
+        if quote["entered_by_me"]:
+            raise FourEyesRequired(refund_id=refund_id)
+        [item] = [i for i in premium_refunds.refund_requests(uow, ctx) if i["refund_id"] == refund_id]
+        return {"quote": quote, "row": _staff_row(item, {})}
+
+    try:
+        data = gj.run(go)
+    except GongjiError as err:
+        if err.http_status in (401, 404):
+            return error_page(request, principal, err)
+        return _review_page(request, principal, REQUESTED, error=err, failed_id=refund_id)
+    return render(
+        request,
+        "premium_refund_approve.html",
+        principal,
+        refund_id=refund_id,
+        note=_limit(note, 200, "note"),
+        evidence=evidence[:200],
+        **data,
+    )
+
+
 @router.post("/staff/resident/refunds/{refund_id}")
-def refund_decide(request: Request, refund_id: int, decision: Str = "", note: Str = "") -> Response:
-    """审核通过 / 审核不通过 with a note (2-200 characters); approval pays back by the original
-    route in the same unit of work (``premium_refunds.review_refund``)."""
+def refund_decide(
+    request: Request,
+    refund_id: int,
+    decision: Str = "",
+    note: Str = "",
+    confirmed: Str = "",
+    evidence: Str = "",
+) -> Response:
+    """审核不通过 with a note (2-200 characters); 审核通过 asks for confirmation first (the amounts,
+    ``_approve_confirm_page``), then pays back by the original route in the same unit of work
+    (``premium_refunds.review_refund``) — with the evidence staff entered for 跨省重复缴费."""
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
     gj = _gj(request)
+    if decision == "approve" and confirmed != "yes":
+        return _approve_confirm_page(request, principal, refund_id, note=note, evidence=evidence)
 
     def review(uow: Any, ctx: Ctx) -> str:
         if decision not in ("approve", "reject"):
             raise InvalidRequest("请选择审核通过或不通过", "decision: approve or reject", field="decision")
         approve = decision == "approve"
         premium_refunds.review_refund(
-            uow, ctx, gj.profile, refund_id=refund_id, approve=approve, note=_limit(note, 200, "note")
+            uow,
+            ctx,
+            gj.profile,
+            refund_id=refund_id,
+            approve=approve,
+            note=_limit(note, 200, "note"),
+            evidence=_limit(evidence, 200, "evidence") or None,
         )
         return "refund_approved" if approve else "refund_rejected"
 

@@ -444,6 +444,7 @@ def _detail_page(
         title=ef.KIND_NAMES[kind],
         f=data,
         fields=_fields(kind, data),
+        entered_by_me=data["created_by_user_id"] == principal.user_id,  # approval is a second clerk's
         today=gj.clock.today().isoformat(),
         default_unit=f"{region_table().name(data['region_code'])}医疗保障经办机构",
     )

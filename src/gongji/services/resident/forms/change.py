@@ -354,6 +354,7 @@ def change_view(uow: UnitOfWork, ctx: Ctx, change: ResidentChange, *, masked: bo
         "is_key": change.is_key,
         "rows": rows,
         "created_at": change.created_at.isoformat(),
+        "created_by_user_id": change.created_by_user_id,
         "reviewer_name": change.reviewer_name,
         "reviewed_at": change.reviewed_at.isoformat() if change.reviewed_at else None,
         "review_unit": change.review_unit,

@@ -433,6 +433,7 @@ def registration_view(
         "signed_on": row.signed_on.isoformat(),
         "declaration_version": row.declaration_version,
         "created_at": row.created_at.isoformat(),
+        "created_by_user_id": row.created_by_user_id,
         "reviewer_name": row.reviewer_name,
         "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None,
         "review_unit": row.review_unit,

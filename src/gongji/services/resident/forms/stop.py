@@ -276,6 +276,7 @@ def stop_view(uow: UnitOfWork, ctx: Ctx, row: ResidentStop, *, masked: bool = Tr
         "applicant_phone": mask_phone(row.applicant_phone) if masked else row.applicant_phone,
         "signed_on": row.signed_on.isoformat(),
         "created_at": row.created_at.isoformat(),
+        "created_by_user_id": row.created_by_user_id,
         "reviewer_name": row.reviewer_name,
         "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None,
         "review_unit": row.review_unit,
