@@ -32,6 +32,7 @@ from gongji.domain.errors import (
     RefundAfterBenefitStart,
     RefundDeadlinePassed,
     RefundReasonNotAllowed,
+    RefundReasonUnproven,
     ResidentRefusal,
     SubsidyUnknown,
 )
@@ -590,8 +591,17 @@ def test_every_resident_refusal_has_its_own_code_and_is_tested_here():
         PremiumInsufficientFunds,
         FullSubsidyPaysNothing,  # also tests/unit/test_full_subsidy_rule.py (seed 002 §四(二)1)
     }
-    # the 附件1–3 form refusals (seed 002 §五) are tested by tests/integration/test_enrollment_forms.py
-    assert set(ResidentRefusal.__subclasses__()) == tested | premium_checks | {EnrollmentFormRefusal}
+    # refund reasons the records do not bear out (issue 12 Part C) are tested by
+    # tests/integration/test_premium_refunds.py::test_refund_reasons_are_checked_against_the_records_seed002_s7
+    assert set(ResidentRefusal.__subclasses__()) == tested | premium_checks | {
+        EnrollmentFormRefusal,
+        RefundReasonUnproven,
+    }
+    assert {c.code for c in RefundReasonUnproven.__subclasses__()} == {
+        "E_RESIDENT_REFUND_NO_EMPLOYEE_ENROLLMENT",
+        "E_RESIDENT_REFUND_NO_DEATH_RECORD",
+        "E_RESIDENT_REFUND_EVIDENCE",
+    }
     forms = set(EnrollmentFormRefusal.__subclasses__())
     assert {cls.code for cls in forms} | {"E_RESIDENT_PERSON_UNKNOWN", "E_RESIDENT_NOT_ENROLLED"} == set(ef.CODES)
     codes = {cls.code for cls in tested}
