@@ -4,15 +4,15 @@ Hand-written. ``premium_refund`` gets the evidence a staff member entered for a 
 system cannot see for itself (跨省重复缴费: the other province's enrollment or payment record,
 issue 12 Part C), and who entered it.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
