@@ -7,7 +7,10 @@ full-subsidy roster is the agency's). Clock 2026-11-23: Gansu collects 2027 (400
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -16,7 +19,9 @@ from gongji.bootstrap import Gongji
 from gongji.services.resident import channels as premium_channels
 from gongji.services.resident import refunds as premium_refunds
 from gongji.services.resident import roster
+from gongji.services.resident import views as P
 from tests import support
+from tests.conftest import need
 from tests.support import PASSWORD
 
 FULL_ID = re.compile(r"\b\d{17}[\dX]\b")
@@ -182,3 +187,51 @@ def test_the_clerk_who_entered_a_refund_is_refused_on_the_confirmation_page_four
         r = client.post("/staff/resident/refunds/1", data=data)
         assert r.status_code == 403 and "E_FOUR_EYES" in r.text
     assert "待审核" in client.get("/staff/resident/refunds").text
+
+
+def test_a_refunded_premiums_certificate_is_void_on_download_and_on_verify_seed002_s7(
+    gj: Gongji, client: TestClient, tmp_path: Path
+) -> None:
+    """Seed 002 §七 退费: once the premium is refunded its 缴费证明 no longer proves payment — the PDF
+    downloaded again says 作废 (same serial and code), and /verify/{serial} shows 作废."""
+    need(shutil.which("pdftotext") is not None, "pdftotext is not installed (apt-get install -y poppler-utils)")
+    staff = support.staff(gj, ["620700"])
+    checker = support.staff(gj, ["620700"])
+    pid = support.resident(gj, staff, name="秦小月", birth=date(1994, 4, 4))
+    citizen = support.citizen(gj, pid)
+    payment_id = bank_payment(gj, staff, pid)
+
+    def pdf_text(name: str) -> str:
+        r = client.get(f"/me/premiums/{payment_id}/certificate.pdf")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+        path = tmp_path / name
+        path.write_bytes(r.content)
+        return subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+
+    page_login(client, citizen.username)
+    before = pdf_text("before.pdf")
+    assert "作废" not in before
+    issued = support.committed(
+        gj, lambda uow: P.issue_certificate(uow, support.ctx(gj, citizen), payment_id=payment_id)
+    )
+    serial, code = issued["serial"], issued["code"]
+    assert "真实有效" in client.get(f"/verify/{serial}", params={"code": code}).text
+
+    c, k = support.ctx(gj, citizen), support.ctx(gj, checker)
+    asked = support.committed(
+        gj, lambda uow: premium_refunds.request_refund(uow, c, gj.profile, payment_id=payment_id, reason="emigration")
+    )
+    support.committed(
+        gj,
+        lambda uow: premium_refunds.review_refund(
+            uow, k, gj.profile, refund_id=asked["refund_id"], approve=True, note="出国定居，同意退费"
+        ),
+    )
+    after = pdf_text("after.pdf")
+    assert "作废" in after and serial in after and code in after
+    verify = client.get(f"/verify/{serial}", params={"code": code})
+    assert (
+        verify.status_code == 200 and 'data-testid="verify-void">作废<' in verify.text and "真实有效" not in verify.text
+    )

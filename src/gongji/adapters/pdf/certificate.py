@@ -54,6 +54,7 @@ def render_premium_certificate(
     url: str,
     title: str = "城乡居民基本医疗保险缴费证明",
     issuer: str = "医疗保障经办机构",
+    void: bool = False,
 ) -> bytes:
     """Draw the certificate for ``facts`` and return the PDF bytes (A4, one page).
 
@@ -64,6 +65,9 @@ def render_premium_certificate(
     they already know, not learn the whole identity number (PIPL, SPEC §9). Anyone allowed the
     whole values gets them from the site after verification. The same input gives the same bytes
     (reportlab ``invariant=1``: no creation date, a fixed document ID).
+
+    ``void``: the premium was refunded after the certificate was issued — the same facts and code,
+    stamped 作废 with the reason, so a copy handed on cannot pass for proof of payment.
     """
     if facts.kind != PREMIUM_PAYMENT:
         raise ValueError(f"not a premium payment certificate: {facts.kind!r}")
@@ -89,6 +93,8 @@ def render_premium_certificate(
     c.drawString(MARGIN, PAGE_HEIGHT - 50 * mm, f"兹证明下列参保人员已缴纳{insutype_name}费，缴费信息如下：")
 
     _table(c, font, list(_rows(facts, insutype_name)))
+    if void:
+        _void_stamp(c, font)
 
     # The QR code of the verification URL, the code and how to check beside it.
     qr_x, qr_y, qr_size = QR_BOX
@@ -128,6 +134,25 @@ def render_premium_certificate(
     c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+VOID_NOTE = "该笔保费已退费，本证明作废。"
+
+
+def _void_stamp(c: canvas.Canvas, font: str) -> None:
+    """A red 作废 across the table and the reason under the heading."""
+    c.saveState()
+    c.setFillColor(colors.HexColor("#c0392b"))
+    c.setStrokeColor(colors.HexColor("#c0392b"))
+    c.setFont(font, 11)
+    c.drawString(MARGIN, PAGE_HEIGHT - 56 * mm, VOID_NOTE)
+    c.translate(PAGE_WIDTH / 2, _TABLE_TOP - 40 * mm)
+    c.rotate(20)
+    c.setLineWidth(3)
+    c.rect(-42 * mm, -14 * mm, 84 * mm, 28 * mm)
+    c.setFont(font, 56)
+    c.drawCentredString(0, -9 * mm, "作废")
+    c.restoreState()
 
 
 def _rows(facts: CertificateFacts, insutype_name: str) -> Iterator[tuple[str, str]]:

@@ -232,7 +232,7 @@ def _public_base(request: Request) -> str:
 @router.get("/me/premiums/{payment_id}/certificate.pdf")
 def premium_certificate(request: Request, payment_id: int) -> Response:
     """缴费证明 (PDF) of a premium payment, for the insured relative or the family payer (or staff
-    in scope). Issued once; the same certificate afterwards."""
+    in scope). Issued once; the same certificate afterwards, stamped 作废 once the premium is refunded."""
     principal = _need(request, Role.CITIZEN, Role.STAFF)
     if isinstance(principal, Response):
         return principal
@@ -242,7 +242,7 @@ def premium_certificate(request: Request, payment_id: int) -> Response:
     except GongjiError as err:
         return error_page(request, principal, err)
     url = verification_url(_public_base(request), issued["serial"], issued["code"])
-    pdf = render_premium_certificate(issued["facts"], code=issued["code"], url=url)
+    pdf = render_premium_certificate(issued["facts"], code=issued["code"], url=url, void=issued["void"])
     return Response(
         pdf,
         media_type="application/pdf",

@@ -437,8 +437,9 @@ def _certifiable_payment(uow: UnitOfWork, ctx: Ctx, payment_id: int) -> tuple[Pr
 
 def issue_certificate(uow: UnitOfWork, ctx: Ctx, *, payment_id: int) -> dict[str, Any]:
     """The certificate of one paid premium payment: issued once (facts fixed, audited), the same
-    one after that. Returns ``{"facts", "code", "serial", "issued"}`` (``issued`` True the first
-    time). A refunded payment gets none (InvalidStateTransition)."""
+    one after that. Returns ``{"facts", "code", "serial", "issued", "void"}`` (``issued`` True the
+    first time; ``void`` True once the payment was refunded: the certificate is shown 作废). A
+    payment refunded before any certificate was issued gets none (InvalidStateTransition)."""
     p, premium = _certifiable_payment(uow, ctx, payment_id)
     stored = uow.session.scalar(select(PremiumCertificate).where(PremiumCertificate.payment_id == p.id))
     if stored is not None:
@@ -448,6 +449,7 @@ def issue_certificate(uow: UnitOfWork, ctx: Ctx, *, payment_id: int) -> dict[str
             "serial": facts.serial,
             "code": C.verification_code(facts, certificate_secret()),
             "issued": False,
+            "void": p.status != premiums.PAID,
         }
     if p.status != premiums.PAID:
         raise InvalidStateTransition("该笔缴费已退费，不能出具缴费证明", "This payment was refunded; no certificate")
@@ -486,13 +488,14 @@ def issue_certificate(uow: UnitOfWork, ctx: Ctx, *, payment_id: int) -> dict[str
         "serial": facts.serial,
         "code": C.verification_code(facts, certificate_secret()),
         "issued": True,
+        "void": False,
     }
 
 
 def verify_certificate(uow: UnitOfWork, *, serial: str, code: str) -> dict[str, Any]:
     """Public check of ``/verify/{serial}?code=``: ``{"result": "valid" | "refunded" | "invalid"}``
     and, only when the code matches the stored facts, the masked facts. ``refunded``: the code is
-    right but the payment was refunded since (the certificate no longer holds)."""
+    right but the payment was refunded since — the certificate is void (作废)."""
     nothing: dict[str, Any] = {"result": UNVERIFIABLE, "facts": None}
     if not isinstance(serial, str) or not 1 <= len(serial) <= 32 or C.normalize_code(code or "") is None:
         return nothing
