@@ -192,7 +192,8 @@ def test_texts_are_public_with_qa_and_digests_of_what_is_signed_seed000(client):
 def test_five_step_flow_bind_allocate_history_unbind_returns_the_family_balance_seed000(gj, client, me, child):
     texts = client.get("/api/family/texts", headers=me).json()
     first = _members(client, me)
-    assert first["agreement_accepted"] is False and first["bindings"] == [] and first["can_authorize"] == {"ok": True}
+    assert first["agreement_accepted"] is False and first["bindings"] == [] and first["can_authorize"]["ok"] is True
+    assert first["can_authorize"]["rule"]["effective_from"] == "2026-02-01"  # Gansu commitment binding [000]
     assert first["funding_model"] == "allocation"  # Gansu: 共济账户划拨
 
     accepted = client.post("/api/family/agreement", json={"version": texts["version"]}, headers=me)

@@ -5,12 +5,13 @@ Every refusal has its own code and leaves nothing behind; run on SQLite and Post
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from gongji.adapters.db.models import AuditLog, FamilyBinding, LedgerTxn
+from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import (
     AgreementRequired,
     AuthorizerAccountFrozen,
@@ -19,6 +20,7 @@ from gongji.domain.errors import (
     AuthorizerNotEmployee,
     AuthorizerSuspended,
     BindingLimit,
+    BindingRuleNotInForce,
     CommitmentInvalid,
     DuplicateBinding,
     GongjiError,
@@ -43,6 +45,7 @@ from tests import support as S
 
 GANSU = "620702"  # 甘州区
 ZHEJIANG = "330106"  # 西湖区
+HENAN = "411623"  # 沈丘县 (seed 004)
 
 
 def _family_profile(gj, **changes):
@@ -174,10 +177,44 @@ def test_frozen_personal_account_cannot_authorize_seed000(gj, office, authorizer
     _refused(gj, authorizer, child, "child", AuthorizerAccountFrozen)
 
 
-def test_authorizer_without_balance_cannot_bind_seed000(gj, office):
+def test_gansu_authorizer_without_balance_cannot_bind_and_the_refusal_names_the_rule_seed000(gj, office):
+    """000 谁能办: "医保个人账户状态正常且有结余资金" — Gansu's commitment binding from 2026-02-01."""
     broke = S.citizen(gj, S.employee(gj, office, region=GANSU, birth=date(1980, 1, 1), income_fen=0))
     child = S.resident(gj, office, region=GANSU, birth=date(2012, 3, 3))
-    _refused(gj, broke, child, "child", AuthorizerNoBalance)
+    err = _refused(gj, broke, child, "child", AuthorizerNoBalance)
+    assert err.detail["rule"]["effective_from"] == "2026-02-01" and err.detail["rule"]["authorizer_needs_balance"]
+
+
+@pytest.mark.parametrize(
+    ("province", "region", "effective_from"),
+    [("zhejiang", ZHEJIANG, "2024-10-10"), ("henan", HENAN, "2024-10-10")],
+)
+def test_zhejiang_and_henan_bind_at_a_zero_balance_seed003_seed004(gj, province, region, effective_from):
+    """The balance condition is Gansu's [000]; Zhejiang [003 三] and Henan [004] set none. The answer
+    names the rule in force and its effective date."""
+    office = S.staff(gj, [region[:2] + "0000"])
+    profile = gj.profiles[province]
+    broke = S.citizen(gj, S.employee(gj, office, region=region, birth=date(1980, 1, 1), income_fen=0))
+    child = S.resident(gj, office, region=region, birth=date(2012, 3, 3))
+    view = S.bind(gj, broke, child, "child", profile=profile)
+    assert view["status"] == "active"
+    assert view["rule"]["effective_from"] == effective_from and not view["rule"]["authorizer_needs_balance"]
+
+
+def test_before_the_gansu_commitment_rule_took_effect_binding_is_refused_naming_it_seed000(gj, office, authorizer):
+    """000: "自2026年2月1日起，新办理流程正式施行" — before that day the online commitment binding is
+    refused, and the answer says which rule and from when; on the day it binds."""
+    child = S.resident(gj, office, region=GANSU, birth=date(2012, 3, 3))
+    now = gj.clock.at
+    try:
+        gj.clock.at = datetime(2026, 1, 31, 23, 0, tzinfo=SHANGHAI)
+        err = _refused(gj, authorizer, child, "child", BindingRuleNotInForce)
+        assert err.code == "E_FAMILY_RULE_NOT_IN_FORCE" and err.detail["rule"]["effective_from"] == "2026-02-01"
+        gj.clock.at = datetime(2026, 2, 1, 9, 0, tzinfo=SHANGHAI)
+        view = S.bind(gj, authorizer, child, "child")
+        assert view["rule"]["name"] == "甘肃省医保家庭共济绑定承诺制"
+    finally:
+        gj.clock.at = now
 
 
 # --- the relative ---------------------------------------------------------------------------------

@@ -51,6 +51,9 @@ The hierarchy (HTTP status in brackets)::
     │   ├── RelativeHasAuthorizer [409]     E_FAMILY_RELATIVE_BOUND
     │   ├── BindingLimit                    E_FAMILY_LIMIT
     │   ├── PairRevoked [409]               E_FAMILY_REVOKED (revoked for fraud: not again)
+    │   ├── FraudCaseOpen [409]             E_FAMILY_CASE_OPEN (a party's fraud case is open)
+    │   ├── RecoveryExceedsOwed             E_FAMILY_RECOVERY_EXCEEDS (collected > outstanding)
+    │   ├── BindingRuleNotInForce           E_FAMILY_RULE_NOT_IN_FORCE (before the rule's date)
     │   ├── FundingModelMismatch            E_FAMILY_MODEL (e.g. 共济账户划拨 under 'direct')
     │   └── UseNotAllowed                   E_FAMILY_USE (the profile does not allow this use)
     ├── SettlementRefusal [422]             E_SETL: the national interface refuses (SPEC §5)
@@ -356,6 +359,15 @@ class AuthorizerNoBalance(FamilyRefusal):
     code = "E_FAMILY_AUTHORIZER_NO_BALANCE"
     message_zh = "共济人个人账户没有结余资金"
     message_en = "The authorizer's personal account has no balance"
+
+
+class BindingRuleNotInForce(FamilyRefusal):
+    """The profile's binding rule has not taken effect on this date (SPEC §4 item 1: rules carry
+    their effective dates); the detail names the rule and its date."""
+
+    code = "E_FAMILY_RULE_NOT_IN_FORCE"
+    message_zh = "本省家庭共济绑定规则尚未施行，暂不能在线办理绑定"
+    message_en = "The province's family binding rule is not yet in force"
 
 
 class RelationNotAllowed(FamilyRefusal):

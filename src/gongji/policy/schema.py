@@ -186,6 +186,16 @@ class FamilyUses(Sourced):
         return value
 
 
+class BindingRule(Sourced):
+    """A province's binding rule and the date it took effect (SPEC §4 item 1): Gansu's commitment
+    binding from 2026-02-01 needs a balance [000], Zhejiang's from 2024-10-10 does not [003]."""
+
+    effective_from: dt.date
+    name: NonEmptyText
+    authorizer_needs_balance: Flag
+    """The authorizer's personal account must hold a balance (000 "有结余资金")."""
+
+
 class Family(Sourced):
     """Family mutual aid of the employee personal account (家庭共济, SPEC §4)."""
 
@@ -222,7 +232,23 @@ class Family(Sourced):
     spouse_min_age_female: Annotated[int, Field(strict=True, ge=0, le=100)]
     """Minimum marriage ages, used to flag an implausible spouse binding."""
 
+    binding_rules: tuple[BindingRule, ...] = Field(min_length=1)
+    """In force from their dates, in increasing order; the latest one on or before a day applies."""
+
     uses: FamilyUses
+
+    @field_validator("binding_rules")
+    @classmethod
+    def _rules_in_date_order(cls, value: tuple[BindingRule, ...]) -> tuple[BindingRule, ...]:
+        dates = [r.effective_from for r in value]
+        if dates != sorted(set(dates)):
+            raise ValueError("binding rules need distinct dates in increasing order")
+        return value
+
+    def binding_rule_on(self, day: dt.date) -> BindingRule | None:
+        """The rule in force on ``day``; None before the first one took effect."""
+        in_force = [r for r in self.binding_rules if r.effective_from <= day]
+        return in_force[-1] if in_force else None
 
     @field_validator("authorizer_insutypes", "relative_insutypes", "relation_kinds")
     @classmethod
@@ -783,6 +809,7 @@ class Profile(_Frozen):
         groups: list[tuple[str, Sourced]] = [
             ("family", self.family),
             ("family.uses", self.family.uses),
+            *((f"family.binding_rules[{r.effective_from}]", r) for r in self.family.binding_rules),
             *((f"resident.premium[{p.key}]", p) for p in self.resident.premium),
             *((f"resident.subsidy[{s.key}]", s) for s in self.resident.subsidy),
             ("resident.waiting_period", self.resident.waiting_period),

@@ -39,7 +39,7 @@ from gongji.services import ledger
 from gongji.services.family.agreement import has_accepted_agreement, texts
 from gongji.services.family.common import (
     act_for,
-    check_authorizer,
+    check_binding_authorizer,
     insurances_of,
     lock_persons,
     own_binding,
@@ -110,7 +110,7 @@ def bind(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: BindRequest) -> Famil
         raise RelationNotAllowed(relation=req.relation)
     if _recent_failures(uow, ctx, profile, aid) >= fam.max_failed_name_matches:
         raise TooManyAttempts(window_minutes=fam.name_match_window_minutes)
-    enrollment = check_authorizer(uow, profile, aid, need_balance=True)
+    enrollment = check_binding_authorizer(uow, profile, aid, ctx.clock.today())
 
     relative_name = validate_name(req.relative_name)
     relative = person_by_id_number(uow, ctx, req.relative_cert_no)

@@ -4,6 +4,9 @@ draws of a binding (the basis of recovery after fraud, seed 003 四(四))."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import select
 
 from gongji.adapters.db.models import (
@@ -19,12 +22,13 @@ from gongji.adapters.region_data import region_table
 from gongji.domain import family as F
 from gongji.domain import ledger as L
 from gongji.domain.errors import (
+    BindingRuleNotInForce,
     FamilyRefusal,
     Forbidden,
     NotFound,
 )
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID, parse_id_number
-from gongji.policy.schema import VACCINES, Profile
+from gongji.policy.schema import VACCINES, BindingRule, Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
 from gongji.services.registry.persons import (
@@ -112,6 +116,31 @@ def check_authorizer(uow: UnitOfWork, profile: Profile, person_id: int, *, need_
         balance_fen=balance,
         need_balance=need_balance,
     )
+
+
+def rule_view(rule: BindingRule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "effective_from": rule.effective_from.isoformat(),
+        "authorizer_needs_balance": rule.authorizer_needs_balance,
+        "source": rule.source,
+        "demo": rule.demo,
+    }
+
+
+def check_binding_authorizer(uow: UnitOfWork, profile: Profile, person_id: int, day: date) -> F.Insurance:
+    """The authorizer check under the profile's binding rule in force on ``day`` (SPEC §4 item 1):
+    Gansu's needs a balance [000], Zhejiang's and Henan's do not [003][004]. Before the first
+    rule took effect: BindingRuleNotInForce. Every refusal names the rule and its date."""
+    rule = profile.family.binding_rule_on(day)
+    if rule is None:
+        first = profile.family.binding_rules[0]
+        raise BindingRuleNotInForce(rule=rule_view(first))
+    try:
+        return check_authorizer(uow, profile, person_id, need_balance=rule.authorizer_needs_balance)
+    except FamilyRefusal as err:
+        err.detail["rule"] = rule_view(rule)
+        raise
 
 
 def may_draw_on(uow: UnitOfWork, profile: Profile, authorizer_id: int) -> bool:

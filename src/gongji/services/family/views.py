@@ -15,6 +15,7 @@ from gongji.adapters.db.models import (
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import family as F
 from gongji.domain import ledger as L
+from gongji.domain.clock import local_date
 from gongji.domain.errors import (
     FamilyRefusal,
 )
@@ -24,7 +25,14 @@ from gongji.policy.schema import Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
 from gongji.services.family.agreement import has_accepted_agreement
-from gongji.services.family.common import TXN_KIND_ZH, act_for, check_authorizer, draw_states, draws_of
+from gongji.services.family.common import (
+    TXN_KIND_ZH,
+    act_for,
+    check_binding_authorizer,
+    draw_states,
+    draws_of,
+    rule_view,
+)
 from gongji.services.registry.persons import (
     Ctx,
     audit_event,
@@ -49,6 +57,9 @@ def binding_view(uow: UnitOfWork, profile: Profile, b: FamilyBinding, *, side: s
         "ended_at": b.ended_at.isoformat() if b.ended_at else None,
         "end_reason": b.end_reason,
         "commitment_version": b.commitment_version,
+        "commitment_sha256": b.commitment_sha256,
+        # the binding rule in force on the day it was made (SPEC §4 item 1)
+        "rule": rule_view(rule) if (rule := profile.family.binding_rule_on(local_date(b.created_at))) else None,
         "channel": b.channel,
         "funding_model": profile.family.funding_model,
     }
@@ -93,11 +104,13 @@ def members(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: int) -> d
         .where(FamilyBinding.relative_id == person_id, FamilyBinding.status == F.BINDING_ACTIVE)
         .order_by(FamilyBinding.id.desc())
     )
-    eligible: dict[str, Any] = {"ok": True}
+    rule = profile.family.binding_rule_on(ctx.clock.today())
+    eligible: dict[str, Any] = {"ok": True, "rule": rule_view(rule) if rule else None}
     try:
-        check_authorizer(uow, profile, person_id, need_balance=True)
+        check_binding_authorizer(uow, profile, person_id, ctx.clock.today())
     except FamilyRefusal as err:
-        eligible = {"ok": False, "code": err.code, "message": err.message_zh, "message_en": err.message_en}
+        eligible |= {"ok": False, "code": err.code, "message": err.message_zh, "message_en": err.message_en}
+        eligible["rule"] = err.detail.get("rule")
     if ctx.principal.role is Role.STAFF:
         audit_event(uow, ctx, "family.read", "person", person_id)
     return {
