@@ -149,14 +149,14 @@ def _settle(
 
 
 def _cancel(gj, setl_id: int, at: datetime) -> int:
-    """A 2208 cancellation as services.settlement.settle writes it; returns the reversal's setl_id."""
+    """A 2208 cancellation as services.settlement.cancel writes it; returns the reversal's setl_id."""
 
     def go(uow):
         row = uow.session.get(Settlement, setl_id)
         row.status = "cancelled"
         columns = {c.key: getattr(row, c.key) for c in Settlement.__table__.columns if c.key != "id"}
         for name in columns:
-            if name.endswith("_fen") and name != "balc_fen":
+            if name.endswith("_fen") and name != "balc_fen" and columns[name] is not None:
                 columns[name] = -columns[name]
         columns.update(
             msgid=row.msgid[:-4] + "0003",

@@ -77,11 +77,14 @@ accumulated = st.builds(
     raw=raw_lines,
     params=params,
     acc=accumulated,
-    scope=st.sampled_from(["personal_part", "in_scope_self_pay"]),
+    own_parts=st.sets(st.sampled_from(S.PAYMENT_PARTS)),
+    family_parts=st.sets(st.sampled_from(S.PAYMENT_PARTS)),
     own_balance=st.integers(0, 5_000_000),
     family_balance=st.integers(0, 5_000_000),
 )
-def test_every_settlement_adds_up_to_the_fen(catalogue_items, raw, params, acc, scope, own_balance, family_balance):
+def test_every_settlement_adds_up_to_the_fen(
+    catalogue_items, raw, params, acc, own_parts, family_parts, own_balance, family_balance
+):
     catalogue = {i.code: i for i in catalogue_items}
     lines = []
     for sn, (code, units, places, price) in enumerate(raw):
@@ -92,10 +95,18 @@ def test_every_settlement_adds_up_to_the_fen(catalogue_items, raw, params, acc, 
 
     split = S.split_fees(lines, catalogue)
     fund = S.fund_payment(split, params, acc)
-    payable = S.account_payable(split, fund, scope)
-    own = min(payable, own_balance)
-    family = min(payable - own, family_balance)
+    limits = S.account_limits(split, fund, own_parts=own_parts, family_parts=family_parts)
+    payable = limits.payable_fen
+    own = min(limits.own_max_fen, own_balance)
+    family = min(limits.family_max_fen(own), family_balance)
     amounts = S.compose(split, fund, own_fen=own, family_fen=family)  # runs check()
+    shares = limits.shares(own, family)
+    assert sum(x.amount_fen for x in shares) == amounts.psn_part_amt_fen
+    assert sum(x.own_fen for x in shares) == own and sum(x.family_fen for x in shares) == family
+    assert sum(x.cash_fen for x in shares) == amounts.psn_cash_pay_fen
+    assert all(x.own_fen == 0 for x in shares if x.part not in own_parts)
+    assert all(x.family_fen == 0 for x in shares if x.part not in family_parts)
+    assert all(x.cash_fen >= 0 for x in shares)
 
     assert split.medfee_fen == sum(line.amount_fen for line in lines)
     assert split.adds_up
@@ -337,15 +348,26 @@ def test_impossible_parameters_and_catalogue_items_are_refused(make):
 # --- what the accounts may pay, and the composed settlement ---
 
 
-def test_account_may_pay_all_of_the_personal_part_or_only_the_in_scope_self_pay():
-    # 甲类 100.00 + 丙类 30.00 + 20.00 超限价; deductible 20.00, 70%
+def test_family_funds_at_a_hospital_pay_only_the_in_policy_self_pay_never_fulamt_or_overlmt():
+    """Seed 000 一是就医购药: 共济资金支付…定点医疗机构就医(含门诊、住院)发生的政策范围内自付费用;
+    seed 001 第十六条: the own account may pay the personal burden at hospitals. Own account first."""
+    # 甲类 100.00 (20.00 of it above the cap) + 丙类 30.00; deductible 20.00, 70%
     catalogue = {"A": _item("A", "01", cap=10_000), "C": _item("C", "03")}
     split, fund = _settle([_line("A", 12_000, sn="1"), _line("C", 3_000, sn="2")], catalogue, _params(2_000, 700))
     assert fund.psn_part_amt_fen == 15_000 - 5_600
-    assert S.account_payable(split, fund, "personal_part") == 9_400
-    assert S.account_payable(split, fund, "in_scope_self_pay") == 9_400 - 3_000 - 2_000  # 20.00 + 30% × 80.00
+    everything = set(S.PAYMENT_PARTS)
+    limits = S.account_limits(split, fund, own_parts=everything, family_parts={S.PART_IN_SCOPE})
+    assert limits.payable_fen == limits.own_max_fen == 9_400
+    assert limits.family_max_fen(0) == 9_400 - 3_000 - 2_000  # 20.00 + 30% × 80.00
+    assert limits.family_max_fen(1_000) == 4_400 - 1_000  # the own account paid in-policy first
+    shares = {x.part: x for x in limits.shares(1_000, 3_400)}
+    assert shares[S.PART_IN_SCOPE] == S.PartShare(S.PART_IN_SCOPE, 4_400, 1_000, 3_400)
+    assert (shares[S.PART_FULAMT].family_fen, shares[S.PART_FULAMT].cash_fen) == (0, 3_000)
+    assert (shares[S.PART_OVERLMT].family_fen, shares[S.PART_OVERLMT].cash_fen) == (0, 2_000)
     with pytest.raises(ValueError):
-        S.account_payable(split, fund, "everything")  # type: ignore[arg-type]
+        limits.shares(1_000, 3_401)  # family funds beyond their scope: never composed
+    with pytest.raises(ValueError):
+        S.account_limits(split, fund, own_parts={"everything"}, family_parts=())
 
 
 def test_account_pay_includes_the_family_part_and_cash_pays_the_rest():

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from gongji.domain.errors import (
     AuthorizerAccountFrozen,
@@ -271,13 +272,31 @@ def _take(remaining: int, sources: Sequence[Source]) -> tuple[tuple[Draw, ...], 
     return tuple(draws), remaining
 
 
-def split_payment(amount_fen: int, own: Sequence[Source], family: Sequence[Source]) -> Split:
+class Limits(Protocol):
+    """What each source may pay of an amount, when not all of it (settlement's scope per part of
+    个人负担, ``domain.settlement.AccountLimits``; seeds 000, 001 第十六条, 003 二)."""
+
+    @property
+    def own_max_fen(self) -> int: ...
+
+    def family_max_fen(self, own_paid_fen: int) -> int: ...
+
+
+def split_payment(
+    amount_fen: int, own: Sequence[Source], family: Sequence[Source], limits: Limits | None = None
+) -> Split:
     """Split an eligible amount: the relative's own accounts in order, then family sources in
-    order, then cash. Sums are exact: own + family + cash = amount."""
+    order, then cash. With ``limits`` each source pays no more than its scope allows. Sums are
+    exact: own + family + cash = amount."""
     if amount_fen <= 0:
         raise ValueError("amount must be positive")
-    own_draws, remaining = _take(amount_fen, own)
-    family_draws, remaining = _take(remaining, family)
+    own_cap = amount_fen if limits is None else min(amount_fen, limits.own_max_fen)
+    own_draws, own_left = _take(own_cap, own)
+    own_paid = own_cap - own_left
+    remaining = amount_fen - own_paid
+    family_cap = remaining if limits is None else min(remaining, limits.family_max_fen(own_paid))
+    family_draws, family_left = _take(family_cap, family)
+    remaining -= family_cap - family_left
     return Split(own=own_draws, family=family_draws, cash_fen=remaining)
 
 

@@ -12,7 +12,7 @@ The steps, each a function the settle use case calls in turn:
 
 1. :func:`split_fees` — the fee lines (2204 upload) against the catalogue → :class:`FeeSplit`;
 2. :func:`fund_payment` — deductible 起付线, ratio, annual cap 封顶线 → :class:`FundResult`;
-3. :func:`account_payable` — how much of the personal part an account may pay;
+3. :func:`account_limits` — what the own account and family funds may pay, part by part;
 4. :func:`compose` — own account + family fund + cash → :class:`SettlementAmounts`, checked.
 
 Money is integer fen; ratios are integer per-mille. Every rounding is decimal ROUND_HALF_UP to
@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow
-from typing import Literal
 
 from gongji.domain.money import MAX_AMOUNT_FEN, yuan
 
@@ -304,22 +303,103 @@ def fund_payment(split: FeeSplit, params: BenefitParams, acc: Accumulated) -> Fu
     )
 
 
-# --- 3. what an account may pay ---
+# --- 3. what each source may pay, part by part (seed 000; 001 第十六条; 003 二) ---
 
-AccountScope = Literal["personal_part", "in_scope_self_pay"]
+PART_IN_SCOPE = "in_scope_self_pay"
+"""符合政策范围内个人自付: inscp_scp_amt less what the funds paid (deductible and the ratio part)."""
+PART_PRESELFPAY = "preselfpay"  # 乙类先行自付 preselfpay_amt
+PART_OVERLMT = "overlmt_selfpay"  # 超限价 overlmt_selfpay
+PART_FULAMT = "fulamt_ownpay"  # 全自费 fulamt_ownpay_amt
+PAYMENT_PARTS = (PART_IN_SCOPE, PART_PRESELFPAY, PART_OVERLMT, PART_FULAMT)
+"""The parts of 个人负担, in the order each source pays them: the in-policy part first (001
+第十六条: the account is "主要用于" the in-policy self-pay)."""
+PART_ZH = {PART_IN_SCOPE: "政策范围内自付", PART_PRESELFPAY: "先行自付", PART_OVERLMT: "超限价", PART_FULAMT: "全自费"}
 
 
-def account_payable(split: FeeSplit, fund: FundResult, scope: AccountScope) -> int:
-    """The most a personal account (own or family) may pay, by the profile's account scope.
+def personal_parts(split: FeeSplit, fund: FundResult) -> dict[str, int]:
+    """个人负担 by part; they add up to psn_part_amt exactly (the hospital bears nothing here)."""
+    return {
+        PART_IN_SCOPE: split.inscp_fen - fund.fund_pay_sumamt_fen - fund.hosp_part_amt_fen,
+        PART_PRESELFPAY: split.preselfpay_fen,
+        PART_OVERLMT: split.overlmt_selfpay_fen,
+        PART_FULAMT: split.fulamt_ownpay_fen,
+    }
 
-    ``personal_part``: all of 个人负担. ``in_scope_self_pay``: only the in-policy self-pay
-    (deductible, 先行自付, the ratio part), not 全自费 nor 超限价.
+
+@dataclass(frozen=True, slots=True)
+class PartShare:
+    """Who paid one part of 个人负担: own account, family funds, cash."""
+
+    part: str
+    amount_fen: int
+    own_fen: int
+    family_fen: int
+
+    @property
+    def cash_fen(self) -> int:
+        return self.amount_fen - self.own_fen - self.family_fen
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLimits:
+    """How much of 个人负担 each source may pay, by the profile's scope for this use.
+
+    The own account pays the parts of ``own_parts`` in :data:`PAYMENT_PARTS` order; family funds
+    then pay what is left of the parts in ``family_parts`` (先个人后共济); cash pays the rest.
     """
-    if scope == "personal_part":
-        return fund.psn_part_amt_fen
-    if scope == "in_scope_self_pay":
-        return max(0, fund.psn_part_amt_fen - split.fulamt_ownpay_fen - split.overlmt_selfpay_fen)
-    raise ValueError(f"unknown account scope {scope!r}")
+
+    parts: tuple[tuple[str, int], ...]  # (part, amount) in PAYMENT_PARTS order
+    own_parts: frozenset[str]
+    family_parts: frozenset[str]
+
+    @property
+    def payable_fen(self) -> int:
+        """What the accounts together may pay at most."""
+        return sum(a for p, a in self.parts if p in self.own_parts or p in self.family_parts)
+
+    @property
+    def own_max_fen(self) -> int:
+        return sum(a for p, a in self.parts if p in self.own_parts)
+
+    def _own_shares(self, own_paid_fen: int) -> dict[str, int]:
+        if not 0 <= own_paid_fen <= self.own_max_fen:
+            raise ValueError("own account paid outside its scope")
+        shares: dict[str, int] = {}
+        left = own_paid_fen
+        for part, amount in self.parts:
+            take = min(left, amount) if part in self.own_parts else 0
+            shares[part] = take
+            left -= take
+        return shares
+
+    def family_max_fen(self, own_paid_fen: int) -> int:
+        """What family funds may still pay once the own account paid ``own_paid_fen``."""
+        own = self._own_shares(own_paid_fen)
+        return sum(a - own[p] for p, a in self.parts if p in self.family_parts)
+
+    def shares(self, own_paid_fen: int, family_paid_fen: int) -> tuple[PartShare, ...]:
+        """Each part's split; refuses amounts a source may not pay (a bug, never paid out)."""
+        if not 0 <= family_paid_fen <= self.family_max_fen(own_paid_fen):
+            raise ValueError("family funds paid outside their scope")
+        own = self._own_shares(own_paid_fen)
+        out = []
+        left = family_paid_fen
+        for part, amount in self.parts:
+            take = min(left, amount - own[part]) if part in self.family_parts else 0
+            left -= take
+            out.append(PartShare(part, amount, own[part], take))
+        return tuple(out)
+
+
+def account_limits(
+    split: FeeSplit, fund: FundResult, *, own_parts: Collection[str], family_parts: Collection[str]
+) -> AccountLimits:
+    """The limits for one settlement; unknown part names raise ValueError (not read as "none")."""
+    unknown = (set(own_parts) | set(family_parts)) - set(PAYMENT_PARTS)
+    if unknown:
+        raise ValueError(f"unknown payment parts {sorted(unknown)}")
+    amounts = personal_parts(split, fund)
+    return AccountLimits(tuple((p, amounts[p]) for p in PAYMENT_PARTS), frozenset(own_parts), frozenset(family_parts))
 
 
 # --- 4. the settlement's amounts and their identities ---

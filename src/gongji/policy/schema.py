@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -658,15 +658,44 @@ class Accounts(Sourced):
 # --------------------------------------------------------------------------------------------
 # [settlement]
 
-AccountScope = Literal["personal_part", "in_scope_self_pay"]
+PaymentPart = Literal["in_scope_self_pay", "preselfpay", "overlmt_selfpay", "fulamt_ownpay"]
+"""Parts of 个人负担: in_scope_self_pay (inscp_scp_amt less the funds' payments), preselfpay
+(乙类先行自付), overlmt_selfpay (超限价), fulamt_ownpay (全自费)."""
+PaymentParts = tuple[PaymentPart, ...]
+
+
+class PaymentScope(Sourced):
+    """Which parts of 个人负担 one source (own account, family funds) may pay, per use: at a
+    hospital (outpatient, inpatient), at a pharmacy (drugs, devices, consumables), for vaccines.
+    Seeds 000 (Gansu family), 001 第十六条 (Gansu own account), 003 二 (Zhejiang family)."""
+
+    outpatient: PaymentParts
+    inpatient: PaymentParts
+    pharmacy: PaymentParts
+    vaccines: PaymentParts
+
+    @field_validator("outpatient", "inpatient", "pharmacy", "vaccines")
+    @classmethod
+    def _no_duplicates(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        _unique(value, info.field_name or "value")
+        return value
+
+    def parts_for(self, use: str) -> PaymentParts:
+        """The parts for a settlement's use (``domain.settlement.use_kind``)."""
+        if use.startswith("pharmacy"):
+            return self.pharmacy
+        if use in ("outpatient", "inpatient", "vaccines"):
+            return cast(PaymentParts, getattr(self, use))
+        raise ValueError(f"unknown use {use!r}")
 
 
 class SettlementPolicy(Sourced):
     """Settlement at designated institutions (SPEC §5; seed 004 for external prescriptions)."""
 
-    account_pays: AccountScope
-    """personal_part: the personal account may pay everything the person bears; in_scope_self_pay:
-    only the in-policy self-pay (deductible, self-pay-first, the part above the fund ratio)."""
+    own_account_scope: PaymentScope
+    """What the person's own personal account may pay, per use (001 第十六条 in Gansu)."""
+    family_scope: PaymentScope
+    """What family funds (共济资金) may pay for the relative, per use (000 Gansu, 003 二 Zhejiang)."""
     med_type_aliases: dict[MedTypeCode, MedTypeCode] = Field(default_factory=dict)
     """Provincial med_type codes read as the profile's own (e.g. Hunan 2101 普通住院 → 21)."""
     prescription_valid_days: Annotated[int, Field(strict=True, ge=1, le=30)]
@@ -820,5 +849,7 @@ class Profile(_Frozen):
             *((f"benefit.rule[{r.key}]", r) for r in self.benefit.rule),
             ("accounts", self.accounts),
             ("settlement", self.settlement),
+            ("settlement.own_account_scope", self.settlement.own_account_scope),
+            ("settlement.family_scope", self.settlement.family_scope),
         ]
         return _demo_paths(groups)

@@ -555,6 +555,16 @@ class Settlement(Base):
     treatment_region: Mapped[str] = mapped_column(String(6))
     insured_region: Mapped[str] = mapped_column(String(6))
     out_type: Mapped[str] = mapped_column(String(1))  # 0 local, 1 in-province off-site, 2 cross-province
+    # 个人负担 by part and source (seed 000: family funds pay at hospitals only the in-policy
+    # self-pay); cash is the part less both. NULL on rows settled before the split was kept.
+    own_in_scope_fen: Mapped[int | None] = mapped_column(BigInteger)
+    own_preselfpay_fen: Mapped[int | None] = mapped_column(BigInteger)
+    own_overlmt_fen: Mapped[int | None] = mapped_column(BigInteger)
+    own_fulamt_fen: Mapped[int | None] = mapped_column(BigInteger)
+    family_in_scope_fen: Mapped[int | None] = mapped_column(BigInteger)
+    family_preselfpay_fen: Mapped[int | None] = mapped_column(BigInteger)
+    family_overlmt_fen: Mapped[int | None] = mapped_column(BigInteger)
+    family_fulamt_fen: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

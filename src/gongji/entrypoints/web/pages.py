@@ -42,7 +42,7 @@ from gongji.domain.registry import (
 )
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
-from gongji.policy.schema import Profile, Sourced, TermsOverride
+from gongji.policy.schema import PaymentScope, Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.family import common as family_common
@@ -916,10 +916,27 @@ def _table_group(
     }
 
 
-ACCOUNT_SCOPE_ZH = {
-    "personal_part": "个人负担的全部费用",
-    "in_scope_self_pay": "政策范围内个人自付部分",
+PAYMENT_PART_ZH = {
+    "in_scope_self_pay": "政策范围内自付",
+    "preselfpay": "乙类先行自付",
+    "overlmt_selfpay": "超限价",
+    "fulamt_ownpay": "全自费",
 }
+USE_SCOPE_ZH = (("outpatient", "门诊"), ("inpatient", "住院"), ("pharmacy", "定点药店购药"), ("vaccines", "疫苗"))
+
+
+def _scope_group(title: str, path: str, scope: PaymentScope, demo: set[str]) -> dict[str, Any]:
+    """What one source may pay of 个人负担, per use (settlement.own_account_scope / family_scope)."""
+    return _kv_group(
+        title,
+        path,
+        scope,
+        demo,
+        [
+            (use, label, "、".join(PAYMENT_PART_ZH[p] for p in getattr(scope, use)) or "不可支付")
+            for use, label in USE_SCOPE_ZH
+        ],
+    )
 
 
 def _terms_cells(profile: Profile, o: TermsOverride) -> list[Cell]:
@@ -1156,7 +1173,6 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
         st,
         demo,
         [
-            ("account_pays", "个人账户可支付", ACCOUNT_SCOPE_ZH[st.account_pays]),
             (
                 "med_type_aliases",
                 "医疗类别代码对照",
@@ -1181,7 +1197,15 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
         },
         {"id": "collection", "title": "征缴", "groups": [targets, remittance]},
         {"id": "benefit", "title": "待遇支付参数", "groups": benefit_tables},
-        {"id": "settlement", "title": "结算与外配处方", "groups": [settlement]},
+        {
+            "id": "settlement",
+            "title": "结算与外配处方",
+            "groups": [
+                settlement,
+                _scope_group("个人账户可支付的部分", "settlement.own_account_scope", st.own_account_scope, demo),
+                _scope_group("家庭共济资金可支付的部分", "settlement.family_scope", st.family_scope, demo),
+            ],
+        },
         {"id": "accounts", "title": "职工个人账户", "groups": [accounts]},
     ]
 

@@ -130,6 +130,7 @@ def pay(
     premium_insutype: str | None = None,
     use_family: bool = True,
     reference: str | None = None,
+    limits: F.Limits | None = None,
 ) -> ledger.PostResult:
     """Pay an eligible amount for a person: their own personal account first (current year,
     then past years), then family funds of their active bindings in the profile's order, then
@@ -137,8 +138,9 @@ def pay(
 
     Callers (settlement, premiums) check who may ask; ``payee_account`` must exist. A use the
     profile does not allow is refused (UseNotAllowed) unless ``use_family`` is False, which
-    pays from the own account and cash only. Authorizers who are suspended, interrupted,
-    ended or frozen are skipped. Idempotent by key: a replay returns the first answer.
+    pays from the own account and cash only. ``limits`` (settlement) caps what each source may
+    pay of the amount, by part of the cost (seed 000). Authorizers who are suspended,
+    interrupted, ended or frozen are skipped. Idempotent by key: a replay returns the first answer.
     """
     require_positive_fen(amount_fen)
     request = {
@@ -152,6 +154,8 @@ def pay(
         "use_family": use_family,
         "reference": reference,
     }
+    if limits is not None:
+        request["limits"] = repr(limits)
     digest, replay = stored_payment(uow, idempotency_key, request)
     if replay is not None:
         return replay
@@ -172,7 +176,7 @@ def pay(
     own_balances = ledger.lock_balances(uow, own_codes) if own_codes else {}
     own = [F.Source(code, own_balances[code]) for code in own_codes]
     payers = _payers(uow, profile, relative.id) if use_family else []
-    split = F.split_payment(amount_fen, own, [p.source for p in payers])
+    split = F.split_payment(amount_fen, own, [p.source for p in payers], limits)
 
     now = ctx.clock.now()
     txn_id = None
@@ -266,6 +270,7 @@ def preview(
     use: str,
     institution_region: str | None = None,
     use_family: bool = True,
+    limits: F.Limits | None = None,
 ) -> F.Split:
     """What ``pay`` would take from where, without locking or writing (2206 预结算)."""
     require_positive_fen(amount_fen)
@@ -283,7 +288,7 @@ def preview(
     own_balances = ledger.balances_of(uow, own_codes) if own_codes else {}
     own = [F.Source(code, own_balances.get(code, 0)) for code in own_codes]
     payers = _payers(uow, profile, relative_id, lock=False) if use_family else []
-    return F.split_payment(amount_fen, own, [p.source for p in payers])
+    return F.split_payment(amount_fen, own, [p.source for p in payers], limits)
 
 
 # --- a designated institution paying through the service ------------------------------------

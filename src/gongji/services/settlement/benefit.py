@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
@@ -57,7 +58,8 @@ class Computed:
     deductible_per_admission: bool
     split: S.FeeSplit
     fund: S.FundResult
-    payable_fen: int
+    limits: S.AccountLimits
+    """What the own account and family funds may pay of each part of 个人负担 (profile scope per use)."""
     lines: list[FeeDetail]
     prescriptions: list[Prescription]
     accumulator: BenefitAccumulator | None
@@ -84,9 +86,25 @@ PARTS = (
 )
 
 
+def _part_fen(value: object, code: str) -> int | None:
+    """A part as fen. 2207 input is parsed by the spec (fen already); 2206's spec has no parts, so a
+    HIS that sends them there sends yuan text ("30.00"): read it exactly or refuse, never a 500."""
+    if value is None or value == "" or value == "null":
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        fen = Decimal(str(value)) * 100
+    except InvalidOperation:
+        fen = Decimal("NaN")
+    if not fen.is_finite() or fen != fen.to_integral_value():
+        raise AmountsMismatch(f"{code} 金额格式不正确", f"{code} is not an amount in yuan", field=code)
+    return int(fen)
+
+
 def _fee_split(data: dict[str, Any], lines: list[FeeDetail]) -> S.FeeSplit:
     medfee = int(data["medfee_sumamt"])
-    given = {attr: data.get(code) for code, attr, _ in PARTS}
+    given = {attr: _part_fen(data.get(code), code) for code, attr, _ in PARTS}
     if lines:
         split = _split_of(lines)
         if split.medfee_fen != medfee:
@@ -249,7 +267,12 @@ def compute(
         deductible_per_admission=per_admission,
         split=split,
         fund=fund,
-        payable_fen=S.account_payable(split, fund, profile.settlement.account_pays),
+        limits=S.account_limits(
+            split,
+            fund,
+            own_parts=profile.settlement.own_account_scope.parts_for(use),
+            family_parts=profile.settlement.family_scope.parts_for(use),
+        ),
         lines=lines,
         prescriptions=prescriptions,
         accumulator=acc,

@@ -29,13 +29,15 @@ from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.settlement.benefit import accumulate
 from gongji.services.settlement.lookups import int_id, now_local, own_balance, person_of
 from gongji.services.settlement.settle import AMOUNT_FIELDS
-from gongji.services.settlement.views import settlement_view
+from gongji.services.settlement.views import SHARE_COLUMNS, settlement_view
 from gongji.services.settlement.visits import cancel_open_visit
 
 T = TypeVar("T", Settlement, SettlementParty)
 
 
-NEGATED = frozenset((*AMOUNT_FIELDS, "year_deductible_fen", "amount_fen"))
+NEGATED = frozenset(
+    (*AMOUNT_FIELDS, *(c for pair in SHARE_COLUMNS.values() for c in pair), "year_deductible_fen", "amount_fen")
+)
 
 
 def _negated(row: T, **overrides: Any) -> T:
@@ -43,7 +45,7 @@ def _negated(row: T, **overrides: Any) -> T:
     cancellation row that reconciliation pairs with the original (refd_setl_flag 1)."""
     table = type(row).__table__  # type: ignore[attr-defined]
     values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
-    values.update({k: -v for k, v in values.items() if k in NEGATED})
+    values.update({k: -v for k, v in values.items() if k in NEGATED and v is not None})
     return type(row)(**(values | overrides))
 
 

@@ -13,9 +13,12 @@ from sqlalchemy import select
 
 from gongji.adapters.db.models import Institution, Settlement, SettlementParty
 from gongji.adapters.db.unit_of_work import UnitOfWork
+from gongji.domain import settlement as S
 from gongji.domain.masking import mask_name
+from gongji.domain.money import yuan
 from gongji.services.auth import Role
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions
+from gongji.services.settlement.views import shares_of
 
 STATUS_ZH = {"settled": "已结算", "cancelled": "已撤销", "reversal": "撤销冲减"}
 MED_TYPE_ZH = {
@@ -68,6 +71,28 @@ def records(uow: UnitOfWork, ctx: Ctx, *, person_id: int, limit: int = 20) -> li
             "cash_fen": s.psn_cash_pay_fen,
             "reverses_id": s.reverses_id,
             "family_payers": payers.get(s.id, []),
+            "parts": _parts(s),
         }
         for s, name in rows
+    ]
+
+
+def _parts(row: Settlement) -> list[dict[str, Any]]:
+    """个人负担 by part with who paid it (seed 000: family funds pay at hospitals only the in-policy
+    self-pay); empty for a settlement made before the split was kept."""
+    return [
+        {
+            "name": S.PART_ZH[x.part],
+            "amount_fen": x.amount_fen,
+            "own_fen": x.own_fen,
+            "family_fen": x.family_fen,
+            "cash_fen": x.cash_fen,
+            "paid_by": "、".join(
+                f"{name} {yuan(fen)}"
+                for name, fen in (("个人账户", x.own_fen), ("家庭共济", x.family_fen), ("现金", x.cash_fen))
+                if fen
+            ),
+        }
+        for x in shares_of(row) or ()
+        if x.amount_fen
     ]

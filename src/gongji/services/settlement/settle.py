@@ -31,7 +31,7 @@ from gongji.services.family import payment as family_payment
 from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.settlement.benefit import Computed, accumulate, batch_of, compute
 from gongji.services.settlement.lookups import age_on, fmt_time, money, out_type, own_balance, psn_no
-from gongji.services.settlement.views import setldetail
+from gongji.services.settlement.views import part_split, setldetail, share_values
 
 
 def _acct_flag(data: dict[str, Any]) -> str:
@@ -46,9 +46,9 @@ def _acct_flag(data: dict[str, Any]) -> str:
 def _setlinfo(
     c: Computed,
     amounts: S.SettlementAmounts,
+    shares: tuple[S.PartShare, ...],
     *,
     balc_fen: int,
-    institution: Institution,
     msgid: str,
     setl_id: int | None,
 ) -> dict[str, Any]:
@@ -98,6 +98,7 @@ def _setlinfo(
         "exp_content": (
             f"待遇等待期内，医保基金不予支付（{c.waiting_until.isoformat()}起享受待遇）" if c.waiting_until else None
         ),
+        "psn_part_split": part_split(shares),
     }
     if setl_id is not None:
         info = {"setl_id": str(setl_id), **info}
@@ -112,24 +113,40 @@ def pre_settle(
     c = compute(uow, ctx, profile, institution, data, lock=False)
     own = fam = 0
     balance = own_balance(uow, c.person.id)
-    if flag != "0" and c.payable_fen > 0:
+    amount = _account_amount(c, flag)
+    if amount > 0:
         split = family_payment.preview(
             uow,
             profile,
             relative_id=c.person.id,
-            amount_fen=c.payable_fen,
+            amount_fen=amount,
             use=c.use,
             institution_region=institution.region_code,
             use_family=flag == "2",
+            limits=c.limits,
         )
         own, fam = split.own_fen, split.family_fen
     amounts = S.compose(c.split, c.fund, own_fen=own, family_fen=fam)
+    shares = c.limits.shares(own, fam)
     return {
-        "setlinfo": _setlinfo(c, amounts, balc_fen=balance - own, institution=institution, msgid=msgid, setl_id=None),
+        "setlinfo": _setlinfo(c, amounts, shares, balc_fen=balance - own, msgid=msgid, setl_id=None),
         "setldetail": setldetail(
-            c.enrollment.insutype, amounts.inscp_fen, amounts.hifp_pay_fen, amounts.acct_pay_fen, c.fund.cap_left_fen
+            c.enrollment.insutype,
+            amounts.inscp_fen,
+            amounts.hifp_pay_fen,
+            amounts.acct_pay_fen,
+            c.fund.cap_left_fen,
+            shares,
         ),
     }
+
+
+def _account_amount(c: Computed, flag: str) -> int:
+    """What to ask the accounts for: nothing (flag 0), what the own account may pay (1), or what
+    the own account and family funds together may pay (2); each source stays within its scope."""
+    if flag == "0":
+        return 0
+    return c.limits.own_max_fen if flag == "1" else c.limits.payable_fen
 
 
 def settle(
@@ -168,25 +185,28 @@ def settle(
     own = fam = 0
     account_txn_id = payment_id = None
     draws: list[dict[str, Any]] = []
-    if flag != "0" and c.payable_fen > 0:
+    amount = _account_amount(c, flag)
+    if amount > 0:
         paid = family_payment.pay(
             uow,
             ctx,
             profile,
             relative_id=c.person.id,
-            amount_fen=c.payable_fen,
+            amount_fen=amount,
             use=c.use,
             payee_account=payee,
             idempotency_key=L.scoped_key(f"nhsa:{code}", msgid),
             institution_region=institution.region_code,
             use_family=flag == "2",
             reference=f"nhsa:{code}:{msgid}",
+            limits=c.limits,
         ).body
         own, fam = int(paid["own_fen"]), int(paid["family_fen"])
         account_txn_id = paid.get("txn_id")
         payment_id = paid.get("payment_id")
         draws = list(paid["family"])
     amounts = S.compose(c.split, c.fund, own_fen=own, family_fen=fam)
+    shares = c.limits.shares(own, fam)
     balance = own_balance(uow, c.person.id)
     row = Settlement(
         visit_id=c.visit.id,
@@ -215,6 +235,7 @@ def settle(
         treatment_region=institution.region_code,
         insured_region=insured_region,
         out_type=out_type(institution.region_code, insured_region),
+        **share_values(shares),
         created_at=now,
     )
     uow.session.add(row)
@@ -240,9 +261,14 @@ def settle(
         family_fen=amounts.acct_mulaid_pay_fen,
     )
     return {
-        "setlinfo": _setlinfo(c, amounts, balc_fen=balance, institution=institution, msgid=msgid, setl_id=row.id),
+        "setlinfo": _setlinfo(c, amounts, shares, balc_fen=balance, msgid=msgid, setl_id=row.id),
         "setldetail": setldetail(
-            c.enrollment.insutype, amounts.inscp_fen, amounts.hifp_pay_fen, amounts.acct_pay_fen, c.fund.cap_left_fen
+            c.enrollment.insutype,
+            amounts.inscp_fen,
+            amounts.hifp_pay_fen,
+            amounts.acct_pay_fen,
+            c.fund.cap_left_fen,
+            shares,
         ),
     }
 

@@ -13,6 +13,7 @@ from gongji.adapters.db.models import (
     Settlement,
 )
 from gongji.adapters.db.unit_of_work import UnitOfWork
+from gongji.domain import settlement as S
 from gongji.domain.errors import (
     VisitUnknown,
     WrongInstitution,
@@ -79,6 +80,7 @@ def settlement_view(uow: UnitOfWork, row: Settlement, *, cancel: bool = False) -
         "clr_type": row.clr_type,
         "hifdm_pay": 0,
         "exp_content": None,
+        "psn_part_split": part_split(shares_of(row)),
     }
     if cancel:
         info["pdn_cash_pay"] = info["psn_cash_pay"]  # the spec's 2208 spelling; emit both
@@ -121,7 +123,7 @@ def query_settlement(uow: UnitOfWork, ctx: Ctx, institution: Institution, data: 
     audit_event(uow, ctx, "nhsa.5203", "settlement", row.id)
     return {
         "setlinfo": settlement_view(uow, row),
-        "setldetail": setldetail(row.insutype, row.inscp_fen, row.hifp_pay_fen, row.acct_pay_fen, 0),
+        "setldetail": setldetail(row.insutype, row.inscp_fen, row.hifp_pay_fen, row.acct_pay_fen, 0, shares_of(row)),
     }
 
 
@@ -132,7 +134,14 @@ def family_draws_of(uow: UnitOfWork, settlement_id: int) -> list[FamilyDraw]:
     return list(uow.session.scalars(select(FamilyDraw).where(FamilyDraw.payment_id == row.family_payment_id)))
 
 
-def setldetail(insutype: str, inscp_fen: int, hifp_fen: int, acct_fen: int, cap_left_fen: int) -> list[dict[str, Any]]:
+def setldetail(
+    insutype: str,
+    inscp_fen: int,
+    hifp_fen: int,
+    acct_fen: int,
+    cap_left_fen: int,
+    shares: tuple[S.PartShare, ...] | None,
+) -> list[dict[str, Any]]:
     rows = []
     if hifp_fen:
         code, name = FUND_PAY_TYPE.get(insutype, ("999997", "其他基金"))
@@ -154,7 +163,75 @@ def setldetail(insutype: str, inscp_fen: int, hifp_fen: int, acct_fen: int, cap_
                 "crt_payb_lmt_amt": None,
                 "fund_payamt": money(acct_fen),
                 "fund_pay_type_name": ACCOUNT_PAY_TYPE[1],
-                "setl_proc_info": None,
+                "setl_proc_info": proc_info(shares) if shares else None,
             }
         )
     return rows
+
+
+# --- 个人负担 by part and source (seed 000; 001 第十六条; 003 二) ---------------------------------
+
+SHARE_COLUMNS = {
+    S.PART_IN_SCOPE: ("own_in_scope_fen", "family_in_scope_fen"),
+    S.PART_PRESELFPAY: ("own_preselfpay_fen", "family_preselfpay_fen"),
+    S.PART_OVERLMT: ("own_overlmt_fen", "family_overlmt_fen"),
+    S.PART_FULAMT: ("own_fulamt_fen", "family_fulamt_fen"),
+}
+"""The settlement row's columns for what the own account and family funds paid of each part."""
+
+
+def share_values(shares: tuple[S.PartShare, ...]) -> dict[str, int]:
+    """The settlement row's share columns for ``shares``."""
+    values: dict[str, int] = {}
+    for share in shares:
+        own, family = SHARE_COLUMNS[share.part]
+        values[own], values[family] = share.own_fen, share.family_fen
+    return values
+
+
+def shares_of(row: Settlement) -> tuple[S.PartShare, ...] | None:
+    """A stored settlement's split by part; None for a row settled before the split was kept."""
+    amounts = {
+        S.PART_IN_SCOPE: row.inscp_fen - row.fund_pay_sumamt_fen - row.hosp_part_amt_fen,
+        S.PART_PRESELFPAY: row.preselfpay_fen,
+        S.PART_OVERLMT: row.overlmt_selfpay_fen,
+        S.PART_FULAMT: row.fulamt_ownpay_fen,
+    }
+    shares = []
+    for part in S.PAYMENT_PARTS:
+        own, family = (getattr(row, name) for name in SHARE_COLUMNS[part])
+        if own is None or family is None:
+            return None
+        shares.append(S.PartShare(part, amounts[part], own, family))
+    return tuple(shares)
+
+
+def part_split(shares: tuple[S.PartShare, ...] | None) -> list[dict[str, Any]] | None:
+    """``psn_part_split``, an extra setlinfo field (not in the national spec): each part of 个人负担
+    (psn_part_amt) with what the own account (own_acct_pay), family funds (acct_mulaid_pay) and
+    cash (psn_cash_pay) paid of it. The parts add up to psn_part_amt, the sources to its total."""
+    if shares is None:
+        return None
+    return [
+        {
+            "part": s.part,
+            "part_name": S.PART_ZH[s.part],
+            "amount": money(s.amount_fen),
+            "own_acct_pay": money(s.own_fen),
+            "acct_mulaid_pay": money(s.family_fen),
+            "psn_cash_pay": money(s.cash_fen),
+        }
+        for s in shares
+    ]
+
+
+def proc_info(shares: tuple[S.PartShare, ...]) -> str:
+    """setl_proc_info (结算过程信息) of the account row: which part each source paid, e.g.
+    "个人账户：政策范围内自付20.00；家庭共济：政策范围内自付30.00；现金：全自费10.00"."""
+    sources = (("个人账户", "own_fen"), ("家庭共济", "family_fen"), ("现金", "cash_fen"))
+    text = []
+    for name, attr in sources:
+        paid = [f"{S.PART_ZH[s.part]}{getattr(s, attr) / 100:.2f}" for s in shares if getattr(s, attr)]
+        if paid:
+            text.append(f"{name}：{'、'.join(paid)}")
+    return "；".join(text)
