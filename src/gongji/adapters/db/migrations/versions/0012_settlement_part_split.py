@@ -4,15 +4,15 @@ Hand-written. Eight nullable columns on ``settlement``: what the own account and
 of each part of 个人负担 (in-policy self-pay, 先行自付, 超限价, 全自费), so 5203 and the citizen's
 history show which part each source paid (seed 000 一是就医购药). Rows settled before stay NULL.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
