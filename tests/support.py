@@ -209,19 +209,27 @@ def person_cert(gj: Gongji, person_id: int) -> str:
     return gj.run(go)
 
 
-def accept_agreement(gj: Gongji, who: Principal, person_id: int | None = None) -> None:
+def accept_agreement(gj: Gongji, who: Principal, person_id: int | None = None, *, profile: Any = None) -> None:
     from gongji.services.family import agreement as family_agreement
+
+    profile = profile or gj.profile
 
     def go(uow: Any) -> None:
         family_agreement.accept_agreement(
-            uow, ctx(gj, who), person_id=person_id or who.person_id, version=family_agreement.texts().version
+            uow,
+            ctx(gj, who),
+            profile,
+            person_id=person_id or who.person_id,
+            version=family_agreement.texts(profile).version,
         )
         uow.commit()
 
     gj.run(go)
 
 
-def bind_request(gj: Gongji, authorizer_id: int, relative_id: int, relation: str, **overrides: Any) -> Any:
+def bind_request(
+    gj: Gongji, authorizer_id: int, relative_id: int, relation: str, *, profile: Any = None, **overrides: Any
+) -> Any:
     from gongji.services.family import agreement as family_agreement
     from gongji.services.family import binding as family_binding
 
@@ -230,7 +238,7 @@ def bind_request(gj: Gongji, authorizer_id: int, relative_id: int, relation: str
         "relative_name": person_name(gj, relative_id),
         "relative_cert_no": person_cert(gj, relative_id),
         "relation": relation,
-        "commitment_version": family_agreement.texts().version,
+        "commitment_version": family_agreement.texts(profile or gj.profile).version,
         "commitment_signed": True,
         "signature": person_name(gj, authorizer_id),
     }
@@ -244,11 +252,11 @@ def bind(gj: Gongji, who: Principal, relative_id: int, relation: str, *, profile
     from gongji.services.family import binding as family_binding
 
     def accepted(uow: Any) -> bool:
-        return family_agreement.has_accepted_agreement(uow, who.person_id)
+        return family_agreement.has_accepted_agreement(uow, profile or gj.profile, who.person_id)
 
     if not gj.run(accepted):
-        accept_agreement(gj, who)
-    req = bind_request(gj, who.person_id, relative_id, relation, **overrides)
+        accept_agreement(gj, who, profile=profile)
+    req = bind_request(gj, who.person_id, relative_id, relation, profile=profile, **overrides)
     return family_binding.bind_relative(gj.run, ctx(gj, who), profile or gj.profile, req)
 
 

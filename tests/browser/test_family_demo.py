@@ -97,7 +97,9 @@ def test_demo_citizen1_binds_allocates_and_sees_members_and_history(browser: Any
         page.get_by_test_id("allocate-link").click()
         allocate = page.get_by_test_id("allocate-form")
         allocate.get_by_label("划拨金额（元）").fill("50.00")
-        allocate.get_by_role("button", name="确认划拨").click()
+        allocate.get_by_role("button", name="下一步：核对划拨").click()
+        assert page.get_by_test_id("plan-amount").inner_text().strip() == "50.00"
+        page.get_by_role("button", name="确认划拨").click()
         page.wait_for_url(re.compile(r"/me/family\?ok=allocated$"))
         assert page.get_by_test_id("family-balance").inner_text().strip() == "50.00"
         screenshot(page, "family-demo-citizen1-members")

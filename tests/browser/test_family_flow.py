@@ -124,7 +124,15 @@ def test_citizen_walks_the_five_steps_agreement_bind_members_allocate_history_un
     assert "王**（子女）" in allocate.get_by_label("共济亲属").inner_text()
     allocate.get_by_label("划拨金额（元）").fill("100.00")
     screenshot(web, "family-5-allocate")
-    allocate.get_by_role("button", name="确认划拨").click()
+    allocate.get_by_role("button", name="下一步：核对划拨").click()
+    # Part C: the confirmation says how much leaves which account and where it goes; nothing moved yet.
+    assert text_of(web, "plan-amount") == "100.00"
+    assert web.get_by_test_id("plan-draw").all_inner_texts() == ["当年账户：100.00 元"]
+    assert "王**（子女）" in text_of(web, "allocate-plan")
+    assert text_of(web, "plan-family-after") == "0.00 元 → 100.00 元"
+    assert balances_of(web_gj, aid)["current_fen"] == 100_000
+    screenshot(web, "family-5b-allocate-confirm")
+    web.get_by_role("button", name="确认划拨").click()
     web.wait_for_url(re.compile(r"/me/family\?ok=allocated$"))
     assert text_of(web, "flash") == "共济账户划拨成功"
     assert text_of(web, "family-balance") == "100.00"
@@ -171,6 +179,9 @@ def test_a_double_submitted_allocation_moves_money_once(web: Any, web_gj: Gongji
     web.goto(f"/me/family/allocate?binding={binding['binding_id']}")
     key = web.locator("input[name=idempotency_key]").input_value()
     form = {"binding_id": str(binding["binding_id"]), "amount_yuan": "12.34", "idempotency_key": key}
+    preview = web.request.post("/me/family/allocate", form=form, max_redirects=0)
+    assert preview.status == 200 and balances_of(web_gj, aid)["current_fen"] == 100_000  # only the confirmation
+    form["confirm"] = "1"
     first = web.request.post("/me/family/allocate", form=form, max_redirects=0)
     second = web.request.post("/me/family/allocate", form=form, max_redirects=0)
 

@@ -170,7 +170,7 @@ def test_henan_citizen_confirms_looks_up_fills_signs_and_pays_seed004(
         web.goto("/me/family/tax-premium")
 
         # 1. 确认承诺内容
-        assert "家庭共济承诺书" in text_of(web, "tax-commitment")
+        assert "职工个人账户代缴居民医保费承诺书" in text_of(web, "tax-commitment")  # Henan's own text (004)
         screenshot(web, "premium-henan-1-commitment")
         web.get_by_label("我已阅读并确认承诺内容").check()
         web.get_by_role("button", name="下一步").click()

@@ -116,7 +116,7 @@ def _bind_body(gj, relative_id: int, relation: str, *, signer: str = AUTHORIZER_
         "relative_name": S.person_name(gj, relative_id),
         "relative_cert_no": S.person_cert(gj, relative_id),
         "relation": relation,
-        "commitment": {"version": family_agreement.texts().version, "signed": True, "signature": signer},
+        "commitment": {"version": family_agreement.texts(gj.profile).version, "signed": True, "signature": signer},
     }
     body.update(changes)
     return body
@@ -178,15 +178,15 @@ def _binding_status(gj, binding_id: int) -> str:
 # --- the texts and the five-step flow (seed 000) -----------------------------------------------------
 
 
-def test_texts_are_public_with_qa_and_digests_of_what_is_signed_seed000(client):
+def test_texts_are_public_with_qa_and_digests_of_what_is_signed_seed000(gj, client):
     r = client.get("/api/family/texts")
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {"version", "agreement", "qa", "commitment", "agreement_sha256", "commitment_sha256"}
-    assert body["version"] == family_agreement.texts().version and body["agreement"] and body["commitment"]
+    assert body["version"] == family_agreement.texts(gj.profile).version and body["agreement"] and body["commitment"]
     assert body["qa"] and all(set(item) == {"q", "a"} and item["q"] and item["a"] for item in body["qa"])
     assert body["commitment_sha256"] == hashlib.sha256(body["commitment"].encode()).hexdigest()
-    assert body["agreement_sha256"] == family_agreement.texts().agreement_sha256
+    assert body["agreement_sha256"] == family_agreement.texts(gj.profile).agreement_sha256
 
 
 def test_five_step_flow_bind_allocate_history_unbind_returns_the_family_balance_seed000(gj, client, me, child):
@@ -656,7 +656,7 @@ def test_citizen_calling_staff_endpoints_is_forbidden_seed003(gj, client, me, au
     """Stopping, recovering and window service are the agency's (seed 003 四(四)); citizens get 403."""
     before = _snapshot(gj, client, me)
     reason = {"reason": "虚构家庭成员关系"}
-    version = {"version": family_agreement.texts().version}
+    version = {"version": family_agreement.texts(gj.profile).version}
     for r in (
         client.get(f"/api/family/persons/{authorizer}/bindings", headers=me),
         client.post(f"/api/family/bindings/{bound}/revoke", json=reason, headers=me),
@@ -684,7 +684,7 @@ def test_staff_and_institutions_have_no_citizen_family_endpoints(gj, client, off
 
 def test_staff_helps_at_the_window_agreement_and_binding_for_the_person_seed003(gj, client, me, authorizer, child):
     staff = login(client, "staff_gs")
-    version = family_agreement.texts().version
+    version = family_agreement.texts(gj.profile).version
     body = _bind_body(gj, child, "child")
     _refused(
         client.post(f"/api/family/persons/{authorizer}/bindings", json=body, headers=staff), 422, "E_FAMILY_AGREEMENT"

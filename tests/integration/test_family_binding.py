@@ -100,8 +100,8 @@ def test_employee_with_balance_binds_relative_insured_in_province_seed000(gj, of
         return (b.commitment_version, b.commitment_sha256, len(b.signature_sha256), b.channel, b.signed_at), audit
 
     (version, digest, signature_len, channel, signed_at), audit = gj.run(stored)
-    assert version == family_agreement.texts().version
-    assert digest == family_agreement.texts().commitment_sha256 and signature_len == 64
+    assert version == family_agreement.texts(gj.profile).version
+    assert digest == family_agreement.texts(gj.profile).commitment_sha256 and signature_len == 64
     assert channel == "test" and signed_at is not None
     assert "family.bind" in audit
 
@@ -421,3 +421,19 @@ def test_transfer_between_pooling_regions_in_province_keeps_the_binding_seed003(
 
     listed = gj.run(members)["bindings"]
     assert [(b["binding_id"], b["status"]) for b in listed] == [(view["binding_id"], "active")]
+
+
+def test_the_signed_commitment_version_of_the_province_stays_with_the_binding_seed003(gj):
+    """Each province's own commitment (issue 12 B6): a Zhejiang binding records Zhejiang's text
+    version and digest [seed 003]; a commitment signed on another province's text is refused."""
+    zhejiang = gj.profiles["zhejiang"]
+    office = S.staff(gj, ["330000"])
+    a = S.citizen(gj, S.employee(gj, office, region=ZHEJIANG, birth=date(1980, 1, 1), income_fen=10_000))
+    child = S.resident(gj, office, region=ZHEJIANG, birth=date(2012, 3, 3))
+    gansu_version = family_agreement.texts(gj.profile).version
+    err = _refused(gj, a, child, "child", CommitmentInvalid, profile=zhejiang, commitment_version=gansu_version)
+    assert err.code == "E_FAMILY_COMMITMENT"
+    view = S.bind(gj, a, child, "child", profile=zhejiang)
+    t = family_agreement.texts(zhejiang)
+    assert (view["commitment_version"], view["commitment_sha256"]) == (t.version, t.commitment_sha256)
+    assert t.version != gansu_version

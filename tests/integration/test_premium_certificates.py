@@ -217,12 +217,13 @@ def test_henan_citizen_signs_and_pays_in_the_app_flow_seed004(gj):
     child = S.resident(gj, hn, region=HENAN, name="赵小红", birth=date(2012, 3, 3))
     cert = S.person_cert(gj, child)
     ctx = S.ctx(gj, payer)
-    version = premium_pages.commitment_text()["version"]
+    version = premium_pages.commitment_text(henan)["version"]
 
     def pay(uow: Any, signature: str = "赵大伟") -> dict[str, Any]:
         commitment = premium_pages.sign_commitment(
             uow,
             ctx,
+            henan,
             relative_cert_no=cert,
             relation="child",
             phone="13800000000",

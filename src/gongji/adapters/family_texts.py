@@ -1,9 +1,10 @@
-"""The texts a citizen reads and signs for family mutual aid (seed 000 第二步, 第三步).
+"""The texts a citizen reads and signs for family mutual aid (seed 000 第二步, 第三步), per profile.
 
-The agreement (承诺协议), its Q&A (问答) and the commitment (承诺书) ship as package data
-under ``gongji/data/family``. Each has a version and a SHA-256 digest; a binding records the
-version and digest of the commitment that was signed, so the exact text can be shown later.
-Change a text → raise ``VERSION``: citizens confirm the new agreement on their next visit.
+Each province says what it allows (SPEC §4, issue 12 B6), so the agreement (承诺协议), its Q&A
+(问答) and the commitment (承诺书) ship per profile as package data under
+``gongji/data/family/<profile code>/`` with a ``VERSION`` file. Each text has a digest; a binding
+records the version and digest of the commitment that was signed, so the exact text stays with it.
+Change a text → raise that profile's ``VERSION``: citizens confirm the new agreement on their next visit.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-
-VERSION = "2026.1"
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,8 @@ class FamilyTexts:
         return hashlib.sha256(self.commitment.encode()).hexdigest()
 
 
-def _read(name: str) -> str:
-    return (resources.files("gongji") / "data" / "family" / name).read_text(encoding="utf-8").strip()
+def _read(profile_code: str, name: str) -> str:
+    return (resources.files("gongji") / "data" / "family" / profile_code / name).read_text(encoding="utf-8").strip()
 
 
 def _qa(text: str) -> tuple[tuple[str, str], ...]:
@@ -51,11 +50,12 @@ def _qa(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-@lru_cache(maxsize=1)
-def family_texts() -> FamilyTexts:
+@lru_cache(maxsize=8)
+def family_texts(profile_code: str) -> FamilyTexts:
+    """The texts of the profile ``profile_code`` (gansu, zhejiang, henan)."""
     return FamilyTexts(
-        version=VERSION,
-        agreement=_read("agreement.txt"),
-        qa=_qa(_read("qa.txt")),
-        commitment=_read("commitment.txt"),
+        version=_read(profile_code, "VERSION"),
+        agreement=_read(profile_code, "agreement.txt"),
+        qa=_qa(_read(profile_code, "qa.txt")),
+        commitment=_read(profile_code, "commitment.txt"),
     )

@@ -125,14 +125,16 @@ def _members(request: Request, ctx: Ctx, person_id: int) -> dict[str, Any]:
 
 
 def _accepted(request: Request, person_id: int) -> bool:
-    return bool(_gj(request).run(lambda uow: family_agreement.has_accepted_agreement(uow, person_id)))
+    return bool(
+        _gj(request).run(lambda uow: family_agreement.has_accepted_agreement(uow, _gj(request).profile, person_id))
+    )
 
 
 # --- step 2: the agreement (first use) and the member list -----------------------------------
 
 
 def _agreement_page(request: Request, principal: Principal, *, error: GongjiError | None = None) -> Response:
-    t = family_agreement.texts()
+    t = family_agreement.texts(_gj(request).profile)
     title, *body = [line.strip() for line in t.agreement.splitlines() if line.strip()]
     return render(
         request,
@@ -184,7 +186,9 @@ def family_accept_agreement(request: Request, agree: Str = "", version: Str = ""
     def accept(uow: Any, ctx: Ctx) -> None:
         if agree != "1":
             raise InvalidRequest("请先阅读并勾选“我已阅读并同意”", "Tick the agreement box first", field="agree")
-        family_agreement.accept_agreement(uow, ctx, person_id=person_id, version=version.strip()[:20])
+        family_agreement.accept_agreement(
+            uow, ctx, _gj(request).profile, person_id=person_id, version=version.strip()[:20]
+        )
 
     return act(
         request,
@@ -207,7 +211,7 @@ def _bind_page(
     error: GongjiError | None = None,
 ) -> Response:
     profile = _gj(request).profile
-    t = family_agreement.texts()
+    t = family_agreement.texts(_gj(request).profile)
     try:
         can_authorize = _members(request, _ctx(request, principal), person_id)["can_authorize"]
     except GongjiError as err:
@@ -388,26 +392,66 @@ def family_allocate_form(request: Request) -> Response:
     return _allocate_page(request, *who)
 
 
+def _binding_id(value: str) -> int:
+    if not value.strip().isdigit() or len(value.strip()) > 12:
+        raise InvalidRequest("请选择共济亲属", "Choose a bound relative", field="binding_id")
+    return int(value.strip())
+
+
+ACCOUNT_ZH = {"current": "当年账户", "past": "历年账户"}
+
+
+def _allocate_confirm(request: Request, principal: Principal, person_id: int, kept: dict[str, str]) -> Response:
+    """The confirmation before an allocation (irreversible for the citizen: only an unbind brings
+    the money back): the amount from each of their accounts, into whose family account."""
+    gj = _gj(request)
+    ctx = _ctx(request, principal)
+
+    def go(uow: Any) -> dict[str, Any]:
+        plan = family_allocation.allocation_plan(
+            uow,
+            ctx,
+            gj.profile,
+            binding_id=_binding_id(kept["binding_id"]),
+            amount_fen=parse_yuan(kept["amount_yuan"], field="amount_yuan"),
+        )
+        relative = uow.session.get(Person, plan["relative_id"])
+        plan["relative_name"] = mask_name(relative.name)
+        plan["relation_name"] = RELATION_ZH.get(plan["relation"], plan["relation"])
+        for d in plan["draws"]:
+            d["account_name"] = ACCOUNT_ZH[d["account"].rsplit(":", 1)[-1]]
+        return plan
+
+    try:
+        plan = gj.run(go)
+    except GongjiError as err:
+        return _allocate_page(request, principal, person_id, form=kept, error=err)
+    return render(request, "family_allocate_confirm.html", principal, plan=plan, form=kept)
+
+
 @router.post("/me/family/allocate")
 def family_allocate(
-    request: Request, binding_id: Str = "", amount_yuan: Str = "", idempotency_key: Str = ""
+    request: Request, binding_id: Str = "", amount_yuan: Str = "", idempotency_key: Str = "", confirm: Str = ""
 ) -> Response:
-    """Move money from the citizen's personal account into a relative's family account."""
+    """Move money from the citizen's personal account into a relative's family account, after a
+    confirmation page that shows what moves from where (``confirm`` = 1 from that page)."""
     who = _citizen(request)
     if isinstance(who, Response):
         return who
     principal, person_id = who
     profile = _gj(request).profile
     kept = {"binding_id": binding_id[:12], "amount_yuan": amount_yuan[:20], "idempotency_key": idempotency_key[:100]}
+    if confirm != "1":
+        if not _allocation(request):
+            return error_page(request, principal, _no_allocation())
+        return _allocate_confirm(request, principal, person_id, kept)
 
     def allocate(uow: Any, ctx: Ctx) -> str:
-        if not binding_id.strip().isdigit() or len(binding_id.strip()) > 12:
-            raise InvalidRequest("请选择共济亲属", "Choose a bound relative", field="binding_id")
         result = family_allocation.allocate(
             uow,
             ctx,
             profile,
-            binding_id=int(binding_id.strip()),
+            binding_id=_binding_id(binding_id),
             amount_fen=parse_yuan(amount_yuan, field="amount_yuan"),
             idempotency_key=_form_key(idempotency_key),
         )

@@ -294,7 +294,7 @@ def _tax_page(
         failed=error,
         step=step,
         commitment_mode=not profile.family.premium_payment_requires_binding,
-        commitment=P.commitment_text(),
+        commitment=P.commitment_text(profile),
         years=[(s.benefit_year, yuan(s.individual_fen)) for s in P.open_years(profile, today)],
         relations=[(kind, RELATION_ZH[kind]) for kind in profile.family.relation_kinds],
         form=form or {},
@@ -431,6 +431,7 @@ def tax_premium_sign(
             commitment = P.sign_commitment(
                 uow,
                 ctx,
+                gj.profile,
                 relative_cert_no=cert,
                 relation=rel,
                 phone=tel,

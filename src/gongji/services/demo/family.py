@@ -112,7 +112,9 @@ def create_family_case(
     ctx = Ctx(principal=citizen, channel=Channel("system"), clock=gj.clock)
 
     def accept(uow: UnitOfWork) -> None:
-        family_agreement.accept_agreement(uow, ctx, person_id=head, version=family_agreement.texts().version)
+        family_agreement.accept_agreement(
+            uow, ctx, profile, person_id=head, version=family_agreement.texts(profile).version
+        )
         uow.commit()
 
     gj.run(accept)
@@ -123,7 +125,7 @@ def create_family_case(
             relative_name=person.name,
             relative_cert_no=person.cert_no,
             relation=relation,
-            commitment_version=family_agreement.texts().version,
+            commitment_version=family_agreement.texts(profile).version,
             commitment_signed=True,
             signature=me.name,
         )

@@ -12,6 +12,7 @@ from gongji.adapters.family_texts import FamilyTexts, family_texts
 from gongji.domain.errors import (
     InvalidRequest,
 )
+from gongji.policy.schema import Profile
 from gongji.services.family.common import act_for
 from gongji.services.registry.persons import (
     Ctx,
@@ -19,15 +20,16 @@ from gongji.services.registry.persons import (
 )
 
 
-def texts() -> FamilyTexts:
-    return family_texts()
+def texts(profile: Profile) -> FamilyTexts:
+    """The profile's own texts (each province says what it allows)."""
+    return family_texts(profile.profile.code)
 
 
 # --- the agreement (承诺协议 and Q&A), confirmed once per version -------------------------------
 
 
-def has_accepted_agreement(uow: UnitOfWork, person_id: int) -> bool:
-    version = texts().version
+def has_accepted_agreement(uow: UnitOfWork, profile: Profile, person_id: int) -> bool:
+    version = texts(profile).version
     return (
         uow.session.scalar(
             select(FamilyAgreementAcceptance.id).where(
@@ -38,10 +40,12 @@ def has_accepted_agreement(uow: UnitOfWork, person_id: int) -> bool:
     )
 
 
-def accept_agreement(uow: UnitOfWork, ctx: Ctx, *, person_id: int, version: str) -> FamilyAgreementAcceptance:
+def accept_agreement(
+    uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: int, version: str
+) -> FamilyAgreementAcceptance:
     """Record that the person read and confirmed the agreement and Q&A (seed 000 第二步)."""
     act_for(uow, ctx, person_id)
-    t = texts()
+    t = texts(profile)
     if version != t.version:
         raise InvalidRequest(
             "协议版本已更新，请重新阅读后确认", "The agreement changed; read the current version", field="version"

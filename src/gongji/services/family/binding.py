@@ -95,9 +95,9 @@ def bind(uow: UnitOfWork, ctx: Ctx, profile: Profile, req: BindRequest) -> Famil
     aid = req.authorizer_id
     act_for(uow, ctx, aid)  # before the lookup: staff out of region learn nothing about ids
     authorizer = get_person(uow, aid)
-    if not has_accepted_agreement(uow, aid):
+    if not has_accepted_agreement(uow, profile, aid):
         raise AgreementRequired()
-    t = texts()
+    t = texts(profile)
     if (
         req.commitment_version != t.version
         or not req.commitment_signed

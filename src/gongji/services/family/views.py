@@ -115,7 +115,7 @@ def members(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, person_id: int) -> d
         audit_event(uow, ctx, "family.read", "person", person_id)
     return {
         "person_id": person_id,
-        "agreement_accepted": has_accepted_agreement(uow, person_id),
+        "agreement_accepted": has_accepted_agreement(uow, profile, person_id),
         "funding_model": profile.family.funding_model,
         "can_authorize": eligible,
         "bindings": [binding_view(uow, profile, b, side="authorizer") for b in as_authorizer],

@@ -336,9 +336,9 @@ def lookup_resident(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, cert_no: str
     return found
 
 
-def commitment_text() -> dict[str, Any]:
+def commitment_text(profile: Profile) -> dict[str, Any]:
     """The family commitment (承诺书) shown and signed in the Henan flow, with version and digest."""
-    t = family_texts()
+    t = family_texts(profile.profile.code)
     lines = [line.strip() for line in t.commitment.splitlines() if line.strip()]
     return {"title": lines[0], "paragraphs": lines[1:], "version": t.version, "sha256": t.commitment_sha256}
 
@@ -346,6 +346,7 @@ def commitment_text() -> dict[str, Any]:
 def sign_commitment(
     uow: UnitOfWork,
     ctx: Ctx,
+    profile: Profile,
     *,
     relative_cert_no: str,
     relation: str,
@@ -358,7 +359,7 @@ def sign_commitment(
     binding). Returns the commitment passed along with the payment request; its signature digest
     binds the text version and digest, both parties, the relation, the phone and the time."""
     payer = get_person(uow, _citizen(ctx))
-    t = family_texts()
+    t = family_texts(profile.profile.code)
     if not signed:
         raise InvalidRequest("请勾选“本人承诺以上内容真实”", "Tick the commitment box", field="commitment_signed")
     if version != t.version:

@@ -51,7 +51,7 @@ def _citizen(ctx: Ctx) -> int:
 
 def _accept(gj: Gongji, ctx: Ctx, person_id: int, body: FamilyAgreementIn) -> dict[str, Any]:
     def go(uow: Any) -> dict[str, Any]:
-        row = family_agreement.accept_agreement(uow, ctx, person_id=person_id, version=body.version)
+        row = family_agreement.accept_agreement(uow, ctx, gj.profile, person_id=person_id, version=body.version)
         uow.commit()
         return {"accepted": True, "version": row.version, "person_id": person_id}
 
@@ -76,9 +76,9 @@ def _bind(gj: Gongji, ctx: Ctx, authorizer_id: int, body: FamilyBindIn) -> dict[
 
 
 @router.get("/texts")
-def texts() -> dict[str, Any]:
-    """The agreement (承诺协议), its Q&A and the commitment (承诺书), with version and digests."""
-    t = family_agreement.texts()
+def texts(gj: GjDep) -> dict[str, Any]:
+    """The active profile's agreement (承诺协议), Q&A and commitment (承诺书), with version and digests."""
+    t = family_agreement.texts(gj.profile)
     return {
         "version": t.version,
         "agreement": t.agreement,
