@@ -3,7 +3,7 @@
 ``citizen1`` is left unbound so a visitor can walk the five-step flow (seed 000) from the
 start. ``citizen4`` is an employee who has already bound a relative from their household,
 moved money into the family account (allocation model) and had a pharmacy charge it — the
-case a staff member can revoke for fraud, recover and record in the credit file (seed 003).
+case a staff member can revoke for fraud and collect what is owed (seed 003 四(四)).
 Everything goes through the real use cases, so the demo proves them too.
 """
 
