@@ -21,6 +21,7 @@ from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain import ledger as L
 from gongji.entrypoints.api.app import create_app
 from gongji.services import ledger
+from gongji.services.family import views as family_views
 from gongji.services.registry import accounts
 from gongji.services.settlement import records
 from tests import nhsa_support as N
@@ -153,8 +154,9 @@ def test_gansu_pharmacy_family_funds_pay_the_personal_burden_own_account_the_in_
     assert fen(info["balc"]) == 10_00
 
 
-def test_citizen_history_shows_which_part_each_source_paid_seed000(gj, hospital, patient, family):
-    """The relative's 就医结算记录 on /me names the parts: family funds on the in-policy self-pay only."""
+def test_citizen_history_shows_which_part_each_source_paid_seed000(gj, hospital, patient, authorizer_gansu, family):
+    """The relative's 就医结算记录 on /me names the parts: family funds on the in-policy self-pay only;
+    the authorizer's 共济明细 says the same of the draw."""
     parts = {"fulamt_ownpay_amt": 30_00, "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 50_00}
     settle(hospital, gj, patient, parts, "2")
     me = S.citizen(gj, patient, username="xiaohong")
@@ -163,6 +165,10 @@ def test_citizen_history_shows_which_part_each_source_paid_seed000(gj, hospital,
         ("政策范围内自付", "个人账户 30.00、家庭共济 20.00"),
         ("全自费", "现金 30.00"),
     ]
+    giver = S.citizen(gj, authorizer_gansu, username="wjg2")
+    moves = gj.run(lambda uow: family_views.history(uow, S.ctx(gj, giver), person_id=authorizer_gansu))
+    drawn = [m["narration"] for m in moves if m["kind"] == "family.pay.outpatient"]
+    assert drawn and "家庭共济：政策范围内自付20.00；现金：全自费30.00" in drawn[0]
 
 
 @pytest.fixture

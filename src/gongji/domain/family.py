@@ -281,6 +281,10 @@ class Limits(Protocol):
 
     def family_max_fen(self, own_paid_fen: int) -> int: ...
 
+    def describe(self, own_paid_fen: int, family_paid_fen: int) -> str:
+        """Which part of the cost each source paid, for the payment's narration."""
+        ...
+
 
 def split_payment(
     amount_fen: int, own: Sequence[Source], family: Sequence[Source], limits: Limits | None = None

@@ -390,6 +390,21 @@ class AccountLimits:
             out.append(PartShare(part, amount, own[part], take))
         return tuple(out)
 
+    def describe(self, own_paid_fen: int, family_paid_fen: int) -> str:
+        """:func:`describe` of :meth:`shares` (the family payment service's narration)."""
+        return describe(self.shares(own_paid_fen, family_paid_fen))
+
+
+def describe(shares: Sequence[PartShare]) -> str:
+    """Which part each source paid, as setl_proc_info and ledger narrations show it, e.g.
+    "个人账户：政策范围内自付30.00；家庭共济：政策范围内自付20.00；现金：全自费30.00"."""
+    text = []
+    for name, attr in (("个人账户", "own_fen"), ("家庭共济", "family_fen"), ("现金", "cash_fen")):
+        paid = [f"{PART_ZH[s.part]}{yuan(getattr(s, attr))}" for s in shares if getattr(s, attr)]
+        if paid:
+            text.append(f"{name}：{'、'.join(paid)}")
+    return "；".join(text)
+
 
 def account_limits(
     split: FeeSplit, fund: FundResult, *, own_parts: Collection[str], family_parts: Collection[str]

@@ -191,7 +191,12 @@ def pay(
                 idempotency_key=L.scoped_key("family-pay", idempotency_key),
                 # "family.pay" only when family funds paid: a plain own-account payment is not 共济
                 kind=f"{'family' if split.family else 'account'}.pay.{use}"[:40],
-                narration=(f"{USE_ZH.get(use, use)}：个人账户支付" + ("（含家庭共济）" if split.family else ""))[:200],
+                narration=(
+                    f"{USE_ZH.get(use, use)}：个人账户支付"
+                    + ("（含家庭共济）" if split.family else "")
+                    # the authorizer's 共济明细 shows which part of the cost the funds paid (seed 000)
+                    + (f"。{limits.describe(split.own_fen, split.family_fen)}" if limits is not None else "")
+                )[:200],
                 postings=postings,
             ),
             request=request,

@@ -163,7 +163,7 @@ def setldetail(
                 "crt_payb_lmt_amt": None,
                 "fund_payamt": money(acct_fen),
                 "fund_pay_type_name": ACCOUNT_PAY_TYPE[1],
-                "setl_proc_info": proc_info(shares) if shares else None,
+                "setl_proc_info": S.describe(shares) if shares else None,
             }
         )
     return rows
@@ -223,15 +223,3 @@ def part_split(shares: tuple[S.PartShare, ...] | None) -> list[dict[str, Any]] |
         }
         for s in shares
     ]
-
-
-def proc_info(shares: tuple[S.PartShare, ...]) -> str:
-    """setl_proc_info (结算过程信息) of the account row: which part each source paid, e.g.
-    "个人账户：政策范围内自付20.00；家庭共济：政策范围内自付30.00；现金：全自费10.00"."""
-    sources = (("个人账户", "own_fen"), ("家庭共济", "family_fen"), ("现金", "cash_fen"))
-    text = []
-    for name, attr in sources:
-        paid = [f"{S.PART_ZH[s.part]}{getattr(s, attr) / 100:.2f}" for s in shares if getattr(s, attr)]
-        if paid:
-            text.append(f"{name}：{'、'.join(paid)}")
-    return "；".join(text)
