@@ -12,6 +12,7 @@ from gongji.services import auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Principal, Role
 from gongji.services.registry import accounts
+from gongji.services.registry import income as income_service
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx
 from gongji.services.resident import roster
@@ -82,20 +83,63 @@ def employee(
             start_date=date(2020, 1, 1),
             employer_code=emp,
         )
-        if income_fen:
-            accounts.post_account_income(
-                uow,
-                c,
-                person_id=person.id,
-                month="2026-10",
-                kind="retiree_credit" if retired else "employee_contribution",
-                amount_fen=income_fen,
-                idempotency_key=f"seed-income-{person.id}",
-            )
         uow.commit()
         return person.id
 
-    return gj.run(go)
+    person_id = gj.run(go)
+    if income_fen:
+        credit_income(gj, by, person_id, income_fen, kind="retiree_credit" if retired else "employee_contribution")
+    return person_id
+
+
+_checkers: dict[tuple[str, tuple[str, ...]], Principal] = {}
+
+
+def checker(gj: Gongji, maker: Principal) -> Principal:
+    """A second clerk of ``maker``'s regions, to approve what ``maker`` entered (maker–checker)."""
+    key = (gj.settings.database_url, maker.regions)
+    if key not in _checkers:
+        _checkers[key] = staff(gj, list(maker.regions))
+    return _checkers[key]
+
+
+def credit_income(
+    gj: Gongji,
+    by: Principal,
+    person_id: int,
+    amount_fen: int,
+    *,
+    kind: str = "employee_contribution",
+    last_month: str = "2026-10",
+) -> None:
+    """Credit ``amount_fen`` as staff do: month by month back from ``last_month``, each month at
+    most the profile's maximum; a month above the approval threshold is approved by a second clerk."""
+    rules = gj.profile.accounts.manual_income
+    year, month = (int(part) for part in last_month.split("-"))
+    left = amount_fen
+    while left > 0:
+        part, label = min(left, rules.max_fen[kind]), f"{year:04d}-{month:02d}"
+        second = checker(gj, by) if part > rules.approval_above_fen else None
+
+        def go(uow: Any, part: int = part, label: str = label, second: Principal | None = second) -> None:
+            key = f"seed-income-{person_id}-{kind}-{label}"
+            result = income_service.post_account_income(
+                uow,
+                ctx(gj, by),
+                gj.profile,
+                person_id=person_id,
+                month=label,
+                kind=kind,
+                amount_fen=part,
+                idempotency_key=key,
+            )
+            if second is not None:
+                income_service.approve_income(uow, ctx(gj, second), income_id=result.body["income_id"])
+            uow.commit()
+
+        gj.run(go)
+        left -= part
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
 
 
 def resident(
@@ -323,24 +367,17 @@ def employee_citizen(
 ) -> Principal:
     """An employee who can log in, with ``past`` fen in past years (put there by a real year-end
     rollover of 2025) and ``income`` fen in the current year."""
-    pid = employee(gj, by, region=region, birth=birth, income_fen=past or income)
+    pid = employee(gj, by, region=region, birth=birth, income_fen=0 if past else income)
     if past:
+        credit_income(gj, by, pid, past, last_month="2025-12")
 
         def roll(uow: Any) -> None:
             accounts.year_end_rollover(uow, ctx(gj, by), year=2025, person_ids=[pid])
-            if income:
-                accounts.post_account_income(
-                    uow,
-                    ctx(gj, by),
-                    person_id=pid,
-                    month="2026-11",
-                    kind="employee_contribution",
-                    amount_fen=income,
-                    idempotency_key=f"income-after-roll-{pid}",
-                )
             uow.commit()
 
         gj.run(roll)
+        if income:
+            credit_income(gj, by, pid, income, last_month="2026-11")
     return citizen(gj, pid)
 
 

@@ -12,7 +12,6 @@ from gongji.bootstrap import Gongji
 from gongji.domain.masking import mask_id_number
 from gongji.services import auth
 from gongji.services.auth import Role
-from gongji.services.registry import accounts
 from tests import support
 from tests.browser.conftest import login, screenshot
 
@@ -28,22 +27,6 @@ def cert_of(gj: Gongji, person_id: int) -> str:
     return gj.run(go)
 
 
-def post_income(gj: Gongji, by: Any, person_id: int, month: str, fen: int) -> None:
-    def go(uow: Any) -> None:
-        accounts.post_account_income(
-            uow,
-            support.ctx(gj, by),
-            person_id=person_id,
-            month=month,
-            kind="employee_contribution",
-            amount_fen=fen,
-            idempotency_key=f"browser-test-{person_id}-{month}",
-        )
-        uow.commit()
-
-    gj.run(go)
-
-
 def text_of(page: Any, testid: str) -> str:
     return str(page.get_by_test_id(testid).inner_text()).strip()
 
@@ -51,7 +34,7 @@ def text_of(page: Any, testid: str) -> str:
 def test_citizen_sees_own_balances_with_id_masked_and_whole_id_absent(web: Any, web_gj: Gongji) -> None:
     staff = support.staff(web_gj, ["620702"])
     person_id = support.employee(web_gj, staff, name="赵敏", income_fen=12_345)
-    post_income(web_gj, staff, person_id, "2026-11", 100_000)
+    support.credit_income(web_gj, staff, person_id, 100_000, last_month="2026-11")
     user = support.citizen(web_gj, person_id)
     cert = cert_of(web_gj, person_id)
 

@@ -9,20 +9,20 @@ from tests import support
 from tests.e2e.conftest import login
 
 
-def _income(client, headers, pid, amount, key):
+def _income(client, headers, pid, amount, key, month="2026-10"):
     return client.post(
         f"/api/persons/{pid}/account/income",
-        json={"month": "2026-10", "kind": "employee_contribution", "amount_fen": amount},
+        json={"month": month, "kind": "employee_contribution", "amount_fen": amount},
         headers=headers | {"Idempotency-Key": key},
     )
 
 
 def test_a_mistaken_income_is_undone_by_a_reversing_entry_once(gj, client):
+    """The reversal frees the month: the right amount is then entered for it (issue 12 Part C)."""
     staff = support.staff(gj, ["620700"], username="staff_rev")
     pid = support.employee(gj, staff)
     headers = login(client, "staff_rev")
-    wrong = _income(client, headers, pid, 99_999, "typo").json()
-    _income(client, headers, pid, 1_000, "right")
+    wrong = _income(client, headers, pid, 9_999, "typo").json()
     rev = client.post(
         f"/api/ledger/transactions/{wrong['txn_id']}/reverse",
         json={"reason": "金额录入错误"},
@@ -42,10 +42,11 @@ def test_a_mistaken_income_is_undone_by_a_reversing_entry_once(gj, client):
         headers=headers | {"Idempotency-Key": "rev-typo-2"},
     )
     assert twice.status_code == 409 and twice.json()["code"] == "E_STATE"
+    assert _income(client, headers, pid, 1_000, "right").status_code == 201
     record = client.get(f"/api/persons/{pid}", headers=headers).json()
     assert record["account"]["current_fen"] == 1_000
     moves = client.get(f"/api/persons/{pid}/account/movements", headers=headers).json()["items"]
-    assert [m["amount_fen"] for m in moves] == [-99_999, 1_000, 99_999]  # history keeps both, newest first
+    assert [m["amount_fen"] for m in moves] == [1_000, -9_999, 9_999]  # history keeps both, newest first
     with gj.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(LedgerTxn)) == 3
 
@@ -90,7 +91,7 @@ def test_a_frozen_account_takes_credits_but_no_debits(gj, client):
         client.post(f"/api/persons/{pid}/account/freeze", json={"reason": "司法冻结"}, headers=headers).json()["status"]
         == "frozen"
     )
-    assert _income(client, headers, pid, 200, "while-frozen").status_code == 201
+    assert _income(client, headers, pid, 200, "while-frozen", month="2026-09").status_code == 201
     blocked = client.post(
         f"/api/ledger/transactions/{txn}/reverse",
         json={"reason": "冻结期间冲正"},

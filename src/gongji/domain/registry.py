@@ -7,9 +7,12 @@ pooling region and keeps everything else (seed 003: bindings survive an in-provi
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from enum import StrEnum
 
-from gongji.domain.errors import InvalidStateTransition
+from gongji.domain.errors import InvalidAmount, InvalidRequest, InvalidStateTransition, UnknownCode
+from gongji.domain.money import require_positive_fen, yuan
 
 
 class EnrollmentStatus(StrEnum):
@@ -115,3 +118,37 @@ def scope_prefix(scope: str) -> str:
     while prefix.endswith("00") and len(prefix) > 2:
         prefix = prefix[:-2]
     return prefix
+
+
+# --- manual personal-account income (经办录入个人账户入账; issue 12 Part C) ----------------------
+
+INCOME_KINDS = {"employee_contribution": "在职职工个人缴费划入", "retiree_credit": "退休人员定额划入"}
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def check_income_entry(*, kind: str, month: str, amount_fen: int, today: date, max_fen: int) -> None:
+    """A month's manual income: a known kind, a month ``YYYY-MM`` not after ``today``'s month,
+    and a positive amount no larger than the profile's maximum for the kind (a typo of one
+    digit must not credit ten times the money)."""
+    if kind not in INCOME_KINDS:
+        raise UnknownCode("入账类型不存在", "Unknown income kind", field="kind", value=kind)
+    parsed = _MONTH.match(month or "")
+    if parsed is None:
+        raise InvalidRequest("月份格式应为YYYY-MM", "Month must be YYYY-MM", field="month")
+    if (int(parsed[1]), int(parsed[2])) > (today.year, today.month):
+        raise InvalidRequest(
+            "不能为未来月份入账", "Income cannot be posted for a future month", field="month", month=month
+        )
+    require_positive_fen(amount_fen)
+    if amount_fen > max_fen:
+        raise InvalidAmount(
+            f"金额超过单月上限（{yuan(max_fen)}元）",
+            f"Amount above the monthly maximum of {yuan(max_fen)} yuan",
+            field="amount_fen",
+            max_fen=max_fen,
+        )
+
+
+def income_needs_checker(amount_fen: int, approval_above_fen: int) -> bool:
+    """Above the profile's threshold a second staff member approves before money moves."""
+    return amount_fen > approval_above_fen

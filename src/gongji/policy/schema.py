@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from gongji.domain.registry import INCOME_KINDS
 from gongji.domain.relations import RelationKind
 
 # --------------------------------------------------------------------------------------------
@@ -646,6 +647,23 @@ class Benefit(_Frozen):
 # [accounts]
 
 
+class ManualIncome(Sourced):
+    """Bounds on the personal-account income staff enter by hand (issue 12 Part C): no seed
+    sets them, so they are demo figures a province replaces with its own."""
+
+    max_fen: dict[str, Annotated[int, Field(strict=True, ge=1)]]
+    """The largest single month's entry per income kind (``domain.registry.INCOME_KINDS``)."""
+    approval_above_fen: Fen
+    """An entry above this waits for a second staff member's approval (maker–checker)."""
+
+    @field_validator("max_fen")
+    @classmethod
+    def _every_kind_bounded(cls, value: dict[str, int]) -> dict[str, int]:
+        if set(value) != set(INCOME_KINDS):
+            raise ValueError(f"max_fen needs exactly the income kinds {sorted(INCOME_KINDS)}")
+        return value
+
+
 class Accounts(Sourced):
     """Crediting of the employee personal account (notes §1.1)."""
 
@@ -653,6 +671,7 @@ class Accounts(Sourced):
     """Employee's own contribution into the personal account, per-mille of the base (2 %)."""
     retiree_monthly_credit_fen: Fen
     """Fixed monthly credit from the pooled fund for a retiree."""
+    manual_income: ManualIncome
 
 
 # --------------------------------------------------------------------------------------------
@@ -848,6 +867,7 @@ class Profile(_Frozen):
             ("collection.remittance", self.collection.remittance),
             *((f"benefit.rule[{r.key}]", r) for r in self.benefit.rule),
             ("accounts", self.accounts),
+            ("accounts.manual_income", self.accounts.manual_income),
             ("settlement", self.settlement),
             ("settlement.own_account_scope", self.settlement.own_account_scope),
             ("settlement.family_scope", self.settlement.family_scope),

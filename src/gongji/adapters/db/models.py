@@ -120,6 +120,39 @@ class PersonalAccount(Base):
     opened_on: Mapped[date] = mapped_column(Date)
 
 
+class AccountIncome(Base):
+    """A month's personal-account income entered by staff (经办录入), with its maker–checker
+    state: pending (waits for a second clerk) → posted (``txn_id``) or rejected; a posted entry
+    undone by 冲正 becomes reversed. One live entry per person, month and kind."""
+
+    __tablename__ = "account_income"
+    __table_args__ = (
+        Index(
+            "uq_account_income_live",
+            "person_id",
+            "month",
+            "kind",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'posted')"),
+            postgresql_where=text("status IN ('pending', 'posted')"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    kind: Mapped[str] = mapped_column(String(30))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))  # pending / posted / rejected / reversed
+    entered_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reject_reason: Mapped[str | None] = mapped_column(String(200))
+    txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"), unique=True)
+
+
 class Household(Base):
     __tablename__ = "household"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -72,6 +72,8 @@ def _is_idempotency_race(exc: IntegrityError) -> bool:
         or "uq_ledger_txn" in text
         or "uq_nhsa_message_msgid" in text
         or "nhsa_message.msgid" in text
+        or "uq_account_income_live" in text  # a twin month's income: the rerun answers E_DUPLICATE
+        or "account_income.person_id, account_income.month" in text
         or "uq_settlement_in_force" in text  # a twin settlement: the rerun answers E_SETL_SETTLED
         or "settlement.visit_id, settlement.chrg_bchno" in text
     )

@@ -34,6 +34,7 @@ from gongji.domain.masking import mask_name, mask_text
 from gongji.domain.money import require_positive_fen, yuan
 from gongji.domain.registry import (
     EMPLOYEE_PSN_TYPES,
+    INCOME_KINDS,
     INSUTYPES,
     RESIDENT_PSN_TYPES,
     STATUS_ZH,
@@ -46,9 +47,8 @@ from gongji.policy.schema import PaymentScope, Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.family import common as family_common
-from gongji.services.registry import accounts
+from gongji.services.registry import accounts, income
 from gongji.services.registry import persons as registry
-from gongji.services.registry.accounts import INCOME_KINDS
 from gongji.services.registry.persons import Ctx
 from gongji.services.settlement import records as settlement_records
 
@@ -75,6 +75,9 @@ FLASH = {
     "status": "参保状态已变更",
     "income": "个人账户入账成功",
     "income_replayed": "该笔入账已处理过（重复提交），未重复入账",
+    "income_pending": "金额超过复核限额，已提交，待另一名经办人员复核后入账",
+    "income_approved": "复核通过，已入账",
+    "income_rejected": "已驳回该笔入账，未入账",
     "registered": "人员登记并参保成功",
     "enrolled": "参保登记成功",
     "employer": "单位登记成功",
@@ -463,6 +466,7 @@ def _person_page(
         hukou_name=_region_name(record["hukou_region"]),
         actions=ACTION_ZH,
         income_kinds=INCOME_KINDS,
+        income_rules=_gj(request).profile.accounts.manual_income,
         has_employee=has_employee,
         idem_key=str(uuid.uuid4()),
         today=ctx.clock.today().isoformat(),
@@ -588,16 +592,19 @@ def staff_post_income(
     idempotency_key: Str = "",
 ) -> Response:
     def post_income(uow: Any, ctx: Ctx) -> str:
-        result = accounts.post_account_income(
+        result = income.post_account_income(
             uow,
             ctx,
+            _gj(request).profile,
             person_id=person_id,
             month=month.strip(),
             kind=kind.strip(),
             amount_fen=parse_yuan(amount_yuan, field="amount_yuan"),
             idempotency_key=_form_key(idempotency_key),
         )
-        return "income_replayed" if result.replayed else "income"
+        if result.replayed:
+            return "income_replayed"
+        return "income_pending" if result.body["status"] == income.PENDING else "income"
 
     return _person_action(request, person_id, post_income)
 

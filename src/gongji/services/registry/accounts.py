@@ -1,4 +1,5 @@
-"""Personal-account use cases: opening, monthly income, year-end rollover, freeze, 冲正, reads.
+"""Personal-account use cases: opening, year-end rollover, freeze, 冲正, reads (monthly income is
+in ``services.registry.income``).
 
 The employee personal account is two ledger accounts, current year (当年) and past years (历年);
 money moves only through ``services.ledger.post``, staff act only within their regions (SPEC §9),
@@ -7,23 +8,18 @@ and every change is audited in the same transaction.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
 
-from gongji.adapters.db.models import Enrollment, PersonalAccount, Settlement
+from gongji.adapters.db.models import AccountIncome, PersonalAccount, Settlement
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import ledger as L
-from gongji.domain.errors import InvalidRequest, InvalidStateTransition, NotFound, UnknownCode
-from gongji.domain.money import require_positive_fen
-from gongji.domain.registry import EMPLOYEE_BASIC, RETIRED, EnrollmentStatus
+from gongji.domain.errors import InvalidStateTransition, NotFound
 from gongji.services import ledger
 from gongji.services.auth import Role
 from gongji.services.registry.context import Ctx, audit_event, get_person, person_regions, require_reason
-
-INCOME_KINDS = {"employee_contribution": "在职职工个人缴费划入", "retiree_credit": "退休人员定额划入"}
 
 
 def open_personal_account(
@@ -40,74 +36,6 @@ def open_personal_account(
         )
     uow.session.flush()
     return account
-
-
-def post_account_income(
-    uow: UnitOfWork,
-    ctx: Ctx,
-    *,
-    person_id: int,
-    month: str,
-    kind: str,
-    amount_fen: int,
-    idempotency_key: str,
-) -> ledger.PostResult:
-    """Credit a month's income to the current-year personal account.
-
-    Working employees: their own contribution (about 2% of the base, notes §1.1) remitted by
-    the employer; retirees: the fixed credit from the pooled fund.
-    """
-    ctx.principal.require(Role.STAFF)
-    request = {"op": "account_income", "person_id": person_id, "month": month, "kind": kind, "amount_fen": amount_fen}
-    if kind not in INCOME_KINDS:
-        raise UnknownCode("入账类型不存在", "Unknown income kind", field="kind", value=kind)
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
-        raise InvalidRequest("月份格式应为YYYY-MM", "Month must be YYYY-MM", field="month")
-    require_positive_fen(amount_fen)
-    e = uow.session.scalar(
-        select(Enrollment).where(
-            Enrollment.person_id == person_id,
-            Enrollment.insutype == EMPLOYEE_BASIC,
-            Enrollment.status != EnrollmentStatus.TERMINATED.value,
-        )
-    )
-    if e is None:
-        raise NotFound("该人员没有职工医保参保记录", "No employee enrollment for this person", person_id=person_id)
-    ctx.principal.require_region(e.region_code)
-    if e.status != EnrollmentStatus.NORMAL.value:
-        raise InvalidStateTransition(
-            "参保状态非正常，不能划入个人账户", "Enrollment is not normal; no income can be posted"
-        )
-    if (kind == "retiree_credit") != (e.psn_type == RETIRED):
-        raise InvalidRequest("入账类型与人员类别不符", "Income kind does not match the person type", field="kind")
-    source = f"external:{kind}:{e.region_code}"
-    ledger.ensure_account(uow, code=source, kind=L.AccountKind.EXTERNAL, now=ctx.clock.now(), region_code=e.region_code)
-    result = ledger.post(
-        uow,
-        L.TransactionDraft(
-            idempotency_key=idempotency_key,
-            kind=f"income.{kind}",
-            narration=f"{month} {INCOME_KINDS[kind]}",
-            postings=L.transfer(source, L.personal_current(person_id), amount_fen),
-        ),
-        request=request,
-        now=ctx.clock.now(),
-        user_id=ctx.principal.user_id,
-        extra={"person_id": person_id, "month": month},
-    )
-    if not result.replayed:
-        audit_event(
-            uow,
-            ctx,
-            "account.income",
-            "person",
-            person_id,
-            month=month,
-            kind=kind,
-            amount_fen=amount_fen,
-            txn_id=result.body["txn_id"],
-        )
-    return result
 
 
 def year_end_rollover(uow: UnitOfWork, ctx: Ctx, *, year: int, person_ids: list[int]) -> int:
@@ -185,6 +113,9 @@ def reverse_transaction(
         user_id=ctx.principal.user_id,
     )
     if not result.replayed:
+        income = uow.session.scalar(select(AccountIncome).where(AccountIncome.txn_id == txn_id))
+        if income is not None:
+            income.status = "reversed"  # its month may be entered again (services.registry.income)
         audit_event(
             uow, ctx, "ledger.reverse", "ledger_txn", txn_id, reason=reason, reversal_txn_id=result.body["txn_id"]
         )

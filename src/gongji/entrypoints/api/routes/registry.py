@@ -1,4 +1,5 @@
-"""Staff registry API: employers, persons, enrollments, personal-account income; citizen self view."""
+"""Staff registry API: employers, persons, enrollments, personal-account income (maker–checker),
+freeze, 冲正; citizen self view."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from gongji.entrypoints.api.deps import CtxDep, GjDep, IdempotencyKey
 from gongji.entrypoints.api.schemas import EmployerIn, EnrollmentChangeIn, EnrollmentIn, IncomeIn, PersonIn, ReasonIn
 from gongji.services.auth import Role
 from gongji.services.ledger import PostResult
-from gongji.services.registry import accounts
+from gongji.services.registry import accounts, income
 from gongji.services.registry import persons as registry
 
 router = APIRouter(prefix="/api", tags=["registry 登记"])
@@ -117,12 +118,57 @@ def change_enrollment(
 def post_income(
     person_id: int, body: IncomeIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
 ) -> dict[str, Any]:
-    """Post a month's personal-account income. Needs an Idempotency-Key header; a replay returns the first answer."""
+    """Enter a month's personal-account income (Idempotency-Key header; a replay returns the answer).
+
+    201 when posted; 202 with ``status: pending`` when the amount is above the profile's
+    threshold and waits for a second clerk's approval (``/api/account-incomes/{id}/approve``).
+    """
 
     def go(uow: Any) -> dict[str, Any]:
-        result = accounts.post_account_income(uow, ctx, person_id=person_id, idempotency_key=key, **body.model_dump())
+        result = income.post_account_income(
+            uow, ctx, gj.profile, person_id=person_id, idempotency_key=key, **body.model_dump()
+        )
         uow.commit()
+        if result.body["status"] == income.PENDING and not result.replayed:
+            response.status_code = 202
         return money_answer(result, response)
+
+    return gj.run(go)
+
+
+@router.get("/account-incomes/pending")
+def pending_incomes(gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Income entries waiting for a second clerk, in the caller's regions (names masked)."""
+    items = gj.run(lambda uow: income.pending_incomes(uow, ctx))
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/account-incomes/{income_id}")
+def income_entry(income_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """One entry with the account it credits and that account's balance before and after."""
+    return gj.run(lambda uow: income.income_for_review(uow, ctx, income_id=income_id))
+
+
+@router.post("/account-incomes/{income_id}/approve")
+def approve_income(income_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """复核通过: a clerk other than the one who entered it posts the waiting income (E_FOUR_EYES)."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        result = income.approve_income(uow, ctx, income_id=income_id)
+        uow.commit()
+        return result.body
+
+    return gj.run(go)
+
+
+@router.post("/account-incomes/{income_id}/reject")
+def reject_income(income_id: int, body: ReasonIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """驳回 a waiting income entry with a reason; nothing moves and the month may be entered again."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        view = income.reject_income(uow, ctx, income_id=income_id, reason=body.reason)
+        uow.commit()
+        return view
 
     return gj.run(go)
 
