@@ -172,12 +172,21 @@ def test_staff_freezes_a_personal_account_then_unfreezes_it(web: Any, web_gj: Go
     assert text_of(web, "account-status") == "正常"
 
     # The reason is required: a post without one is refused in Chinese and nothing changes.
-    refused = web.request.post(f"/staff/persons/{person_id}/account/status", form={"action": "freeze", "reason": ""})
+    refused = web.request.post(
+        f"/staff/persons/{person_id}/account/status", form={"action": "freeze", "reason": "", "confirm": "1"}
+    )
     assert refused.status == 422 and "请填写原因" in refused.text()
+    # Freezing is confirmed: a post without the ticked box is refused and nothing changes (issue 12 Part C).
+    unconfirmed = web.request.post(
+        f"/staff/persons/{person_id}/account/status", form={"action": "freeze", "reason": "疑似冒用"}
+    )
+    assert unconfirmed.status == 422 and "勾选确认" in unconfirmed.text()
 
     web.get_by_text("冻结账户", exact=True).first.click()  # the summary opens the form
     form = web.get_by_test_id("freeze-form")
+    assert "合计 200.00 元将不能使用" in text_of(web, "freeze-effect")
     form.get_by_label("原因").fill("疑似冒用，暂停支付")
+    form.get_by_role("checkbox").check()
     form.get_by_role("button", name="冻结账户").click()
     web.wait_for_url(re.compile(r"ok=account_frozen"))
     assert text_of(web, "flash") == "个人账户已冻结"
@@ -188,6 +197,7 @@ def test_staff_freezes_a_personal_account_then_unfreezes_it(web: Any, web_gj: Go
     web.get_by_text("解冻账户", exact=True).first.click()
     form = web.get_by_test_id("freeze-form")
     form.get_by_label("原因").fill("核实无误，恢复支付")
+    form.get_by_role("checkbox").check()
     form.get_by_role("button", name="解冻账户").click()
     web.wait_for_url(re.compile(r"ok=account_unfrozen"))
     assert text_of(web, "flash") == "个人账户已解冻"
@@ -203,16 +213,16 @@ def test_staff_reverses_a_mistaken_income_and_a_second_reversal_is_refused(web: 
     login(web, staff.username)
     web.goto(f"/staff/persons/{person_id}")
 
-    # The mistake: 999 yuan instead of 99.9.
+    # The mistake: 499 yuan instead of 49.9 (below the 500-yuan approval threshold: posted at once).
     form = web.get_by_test_id("income-form")
     form.get_by_label("所属月份").fill("2026-11")
-    form.get_by_label("金额（元）").fill("999")
+    form.get_by_label("金额（元）").fill("499")
     form.get_by_role("button", name="确认入账").click()
     web.wait_for_url(re.compile(r"ok=income"))
-    assert text_of(web, "balance-current") == "1,099.00 元"
+    assert text_of(web, "balance-current") == "599.00 元"
     moves = web.get_by_test_id("staff-movement")
     assert moves.count() == 2
-    mistaken = moves.filter(has_text="+999.00")
+    mistaken = moves.filter(has_text="+499.00")
     txn_id = mistaken.get_attribute("data-txn-id")
     assert mistaken.get_by_test_id("reverse-form").count() == 1
 
@@ -221,7 +231,12 @@ def test_staff_reverses_a_mistaken_income_and_a_second_reversal_is_refused(web: 
     stale.goto(f"/staff/persons/{person_id}")
 
     mistaken.get_by_text("冲正此笔").click()
-    mistaken.get_by_label("冲正原因").fill("金额录入错误，应为99.90元")
+    # What will happen is shown before confirming (issue 12 Part C): the amount and the balance after.
+    assert "当年账户 -499.00 元，余额 599.00 → 100.00 元" in " ".join(
+        mistaken.get_by_test_id("reverse-effect").inner_text().split()
+    )
+    mistaken.get_by_label("冲正原因").fill("金额录入错误，应为49.90元")
+    mistaken.get_by_role("checkbox").check()
     mistaken.get_by_role("button", name="冲正").click()
     web.wait_for_url(re.compile(r"ok=reversed"))
 
@@ -231,12 +246,12 @@ def test_staff_reverses_a_mistaken_income_and_a_second_reversal_is_refused(web: 
     assert moves.count() == 3  # the original stays; the reversal is a new row
     reversal = moves.first
     assert reversal.get_by_test_id("reversal-badge").inner_text() == "冲正"
-    assert "-999.00" in reversal.inner_text() and "金额录入错误" in reversal.inner_text()
+    assert "-499.00" in reversal.inner_text() and "金额录入错误" in reversal.inner_text()
     assert reversal.get_by_test_id("reverse-form").count() == 0  # a reversal is not reversed
     original = web.locator(f'[data-testid="staff-movement"][data-txn-id="{txn_id}"]')
     assert original.count() == 1
     assert original.get_by_test_id("reversed-badge").inner_text() == "已冲正"
-    assert "+999.00" in original.inner_text()
+    assert "+499.00" in original.inner_text()
     assert original.get_by_test_id("reverse-form").count() == 0
     screenshot(web, "staff-person-movements-reversed")
 
@@ -244,6 +259,7 @@ def test_staff_reverses_a_mistaken_income_and_a_second_reversal_is_refused(web: 
     row = stale.locator(f'[data-testid="staff-movement"][data-txn-id="{txn_id}"]')
     row.get_by_text("冲正此笔").click()
     row.get_by_label("冲正原因").fill("重复操作")
+    row.get_by_role("checkbox").check()
     with stale.expect_response(lambda r: r.request.method == "POST") as info:
         row.get_by_role("button", name="冲正").click()
     assert info.value.status == 409
@@ -262,8 +278,10 @@ def test_a_double_submitted_reversal_posts_only_once(web: Any, web_gj: Gongji) -
     row = web.get_by_test_id("staff-movement").first
     txn_id = row.get_attribute("data-txn-id")
     key = row.locator("input[name=reversal_key]").input_value()
-    form = {"reason": "入账重复", "reversal_key": key}
+    form = {"reason": "入账重复", "reversal_key": key, "confirm": "1"}
     url = f"/staff/persons/{person_id}/transactions/{txn_id}/reverse"
+    unconfirmed = web.request.post(url, form={"reason": "入账重复", "reversal_key": key}, max_redirects=0)
+    assert unconfirmed.status == 422 and "勾选确认" in unconfirmed.text()  # nothing reversed yet
 
     first = web.request.post(url, form=form, max_redirects=0)
     second = web.request.post(url, form=form, max_redirects=0)
@@ -284,7 +302,8 @@ def test_a_transaction_of_another_person_cannot_be_reversed_from_this_page(web: 
     txn_id = web.get_by_test_id("staff-movement").first.get_attribute("data-txn-id")
 
     response = web.request.post(
-        f"/staff/persons/{mine}/transactions/{txn_id}/reverse", form={"reason": "测试", "reversal_key": "x1"}
+        f"/staff/persons/{mine}/transactions/{txn_id}/reverse",
+        form={"reason": "测试", "reversal_key": "x1", "confirm": "1"},
     )
 
     assert response.status == 422 and "交易不属于该人员" in response.text()

@@ -508,7 +508,20 @@ def _staff_movements(uow: Any, ctx: Ctx, person_id: int) -> list[dict[str, Any]]
                 "idem_key": str(uuid.uuid4()),
             }
         )
+    reversible = [m["txn_id"] for m in out if m["can_reverse"]]
+    effects = accounts.reversal_effects(uow, person_id=person_id, txn_ids=reversible) if reversible else {}
+    names = {L.personal_current(person_id): "当年账户", L.personal_past(person_id): "历年账户"}
+    for m in out:
+        m["effect"] = [e | {"account_zh": names.get(e["account"], e["account"])} for e in effects.get(m["txn_id"], [])]
     return out
+
+
+def _confirmed(confirm: str) -> None:
+    """An irreversible action on the page needs its confirmation box ticked (issue 12 Part C)."""
+    if confirm != "1":
+        raise InvalidRequest(
+            "请核对将发生的变动并勾选确认后再提交", "Tick the confirmation after checking the effect", field="confirm"
+        )
 
 
 class PersonPage(Protocol):
@@ -619,12 +632,16 @@ def _form_key(idempotency_key: str) -> str:
 
 
 @router.post("/staff/persons/{person_id}/account/status")
-def staff_set_account_status(request: Request, person_id: int, action: Str = "", reason: Str = "") -> Response:
-    """冻结账户 / 解冻账户 (a reason is required); a frozen account takes credits but no debits."""
+def staff_set_account_status(
+    request: Request, person_id: int, action: Str = "", reason: Str = "", confirm: Str = ""
+) -> Response:
+    """冻结账户 / 解冻账户 (a reason and the ticked confirmation are required); a frozen account
+    takes credits but no debits."""
 
     def set_status(uow: Any, ctx: Ctx) -> str:
         if action not in ("freeze", "unfreeze"):
             raise UnknownCode("操作不存在", "Unknown action", field="action")
+        _confirmed(confirm)
         frozen = action == "freeze"
         accounts.set_account_frozen(uow, ctx, person_id=person_id, frozen=frozen, reason=_limit(reason, 200, "reason"))
         return "account_frozen" if frozen else "account_unfrozen"
@@ -634,12 +651,14 @@ def staff_set_account_status(request: Request, person_id: int, action: Str = "",
 
 @router.post("/staff/persons/{person_id}/transactions/{txn_id}/reverse")
 def staff_reverse_transaction(
-    request: Request, person_id: int, txn_id: int, reason: Str = "", reversal_key: Str = ""
+    request: Request, person_id: int, txn_id: int, reason: Str = "", reversal_key: Str = "", confirm: Str = ""
 ) -> Response:
-    """冲正: undo a mistaken posting of this person by a reversing transaction (history keeps both)."""
+    """冲正: undo a mistaken posting of this person by a reversing transaction (history keeps both),
+    once the clerk ticked the confirmation under the effect shown on the page."""
 
     def reverse(uow: Any, ctx: Ctx) -> str:
         key = _form_key(reversal_key)  # its own field name: the income form has idempotency_key
+        _confirmed(confirm)
         if not any(pid == person_id for _code, _region, pid in ledger.account_codes_of(uow, txn_id)):
             raise InvalidRequest(
                 "交易不属于该人员的账户", "Transaction is not on this person's accounts", field="txn_id"
@@ -1173,6 +1192,17 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
             ("retiree_monthly_credit_fen", "退休人员每月定额划入", f"{yuan(a.retiree_monthly_credit_fen)} 元"),
         ],
     )
+    mi = a.manual_income
+    manual_income = _kv_group(
+        "经办手工入账限额",
+        "accounts.manual_income",
+        mi,
+        demo,
+        [
+            *(("max_fen", f"{INCOME_KINDS[kind]} 单月上限", f"{yuan(fen)} 元") for kind, fen in mi.max_fen.items()),
+            ("approval_above_fen", "超过此金额须另一名经办人员复核", f"{yuan(mi.approval_above_fen)} 元"),
+        ],
+    )
     st = profile.settlement
     settlement = _kv_group(
         "定点医药机构结算",
@@ -1213,7 +1243,7 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
                 _scope_group("家庭共济资金可支付的部分", "settlement.family_scope", st.family_scope, demo),
             ],
         },
-        {"id": "accounts", "title": "职工个人账户", "groups": [accounts]},
+        {"id": "accounts", "title": "职工个人账户", "groups": [accounts, manual_income]},
     ]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from gongji.adapters.db.models import AccountIncome, PersonalAccount, Settlement
+from gongji.adapters.db.models import AccountIncome, LedgerAccount, LedgerPosting, PersonalAccount, Settlement
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import ledger as L
 from gongji.domain.errors import InvalidStateTransition, NotFound
@@ -148,3 +148,21 @@ def account_movements(
     if ctx.principal.role is not Role.CITIZEN:
         audit_event(uow, ctx, "account.read", "person", person_id)
     return ledger.movements(uow, person_id=person_id, limit=limit, before_id=before_id)
+
+
+def reversal_effects(uow: UnitOfWork, *, person_id: int, txn_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """What reversing each of ``txn_ids`` would do to this person's accounts, for the 冲正
+    confirmation: per account the change and the balance now and after (``after_fen`` below zero
+    means the reversal will be refused: the money was spent)."""
+    rows = uow.session.execute(
+        select(LedgerPosting.txn_id, LedgerAccount.code, LedgerPosting.amount_fen, LedgerAccount.balance_fen)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(LedgerPosting.txn_id.in_(txn_ids), LedgerAccount.person_id == person_id)
+        .order_by(LedgerPosting.id)
+    ).all()
+    effects: dict[int, list[dict[str, Any]]] = {txn_id: [] for txn_id in txn_ids}
+    for txn_id, code, amount, balance in rows:
+        effects[txn_id].append(
+            {"account": code, "change_fen": -amount, "balance_fen": balance, "after_fen": balance - amount}
+        )
+    return effects
