@@ -8,6 +8,7 @@ clerk approves. Every refusal leaves the ledger and the entries as they were."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from gongji.adapters.db.migrate import alembic_config
 from gongji.adapters.db.models import AccountIncome, AuditLog, LedgerPosting, LedgerTxn
 from gongji.domain import ledger as L
+from gongji.domain.errors import GongjiError
 from gongji.services import ledger
 from gongji.services.registry import accounts, income
 from tests import support as S
@@ -76,6 +78,28 @@ def test_one_manual_income_per_person_month_and_kind_even_with_another_key(gj, c
         assert err.code == "E_DUPLICATE" and err.detail["income_id"] == first["income_id"]
     S.committed(gj, enter(gj, maker, pid, 1_000, month="2026-09", key="c"))  # another month is fine
     assert balance(gj, pid) == 2_000
+
+
+def test_two_clerks_racing_for_one_month_credit_it_once(gj, clerks):
+    """Both pass the one-entry check at the same time; the partial unique index stops the second
+    insert and the unit of work reruns it into a clean E_DUPLICATE (not a 500)."""
+    maker, checker, pid = clerks
+    start, outcomes = threading.Barrier(2), []
+
+    def race(who: Any, key: str) -> None:
+        start.wait()
+        try:
+            S.committed(gj, enter(gj, who, pid, 1_000, key=key))
+            outcomes.append("posted")
+        except GongjiError as err:
+            outcomes.append(err.code)
+
+    threads = [threading.Thread(target=race, args=(who, f"race-{n}")) for n, who in enumerate((maker, checker))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["E_DUPLICATE", "posted"] and balance(gj, pid) == 1_000
 
 
 def test_the_same_key_with_another_amount_is_an_idempotency_conflict(gj, clerks):
