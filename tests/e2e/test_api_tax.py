@@ -116,6 +116,7 @@ def test_refund_request_review_and_tax_notification_over_http_seed003(gj, client
     [item] = details.json()["paid_for_others"]
     assert item["relative"]["name"] == "王**" and item["status"] == "paid"
 
+    S.joined_employee_insurance(gj, office, family["child"], region=GANSU)  # the evidence the reason needs
     asked = client.post(
         f"/api/premiums/family-payments/{item['payment_id']}/refund-requests",
         json={"reason": "joined_employee_insurance", "note": "孩子已随单位参加职工医保"},

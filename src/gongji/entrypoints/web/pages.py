@@ -1026,6 +1026,23 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
             ("spouse_min_age_female", "配偶最低年龄（女）", f"{fam.spouse_min_age_female}周岁"),
         ],
     )
+    binding_rules = _table_group(
+        "签约规则（按施行日期，最近一项生效）",
+        ["施行日期", "规则", "授权人个人账户须有结余"],
+        [
+            (
+                f"family.binding_rules[{r.effective_from}]",
+                r,
+                [
+                    ("effective_from", f"{r.effective_from:%Y年%m月%d日}起"),
+                    ("name", r.name),
+                    ("authorizer_needs_balance", _yes(r.authorizer_needs_balance)),
+                ],
+            )
+            for r in fam.binding_rules
+        ],
+        demo,
+    )
     family_uses = _kv_group(
         "共济资金可支付",
         "family.uses",
@@ -1225,7 +1242,7 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
         ],
     )
     return [
-        {"id": "family", "title": "家庭共济", "groups": [family, family_uses]},
+        {"id": "family", "title": "家庭共济", "groups": [family, binding_rules, family_uses]},
         {"id": "premium", "title": "城乡居民医保缴费标准（按待遇年度）", "groups": premiums},
         {
             "id": "resident",
