@@ -22,7 +22,8 @@ The hierarchy (HTTP status in brackets)::
     │   └── TokenExpired                    E_TOKEN_EXPIRED
     ├── Forbidden [403]                     E_FORBIDDEN
     │   ├── OutOfRegion                     E_OUT_OF_REGION
-    │   └── FourEyesRequired                E_FOUR_EYES (the clerk who entered it cannot approve it)
+    │   ├── FourEyesRequired                E_FOUR_EYES (the clerk who entered it cannot approve it)
+    │   └── OffsiteNotBound                 E_OFFSITE_NOT_BOUND (on behalf of someone not a bound relative)
     ├── NotFound [404]                      E_NOT_FOUND
     ├── Conflict [409]
     │   ├── IdempotencyConflict             E_IDEMPOTENCY_MISMATCH (same key, different body)
@@ -72,40 +73,51 @@ The hierarchy (HTTP status in brackets)::
     │   ├── AlreadyCancelled [409]          E_SETL_CANCELLED (a second cancel)
     │   ├── ReversalTargetUnknown           E_SETL_REVERSAL (2601: nothing to reverse)
     │   └── FileUnknown                     E_SETL_FILE (9102/3202: no such file)
-    └── ResidentRefusal [422]               E_RESIDENT: a resident-insurance rule refuses (SPEC §6)
-        ├── SubsidyUnknown                  E_RESIDENT_SUBSIDY_UNKNOWN (code not in the profile)
-        ├── OutsideCollectionWindow         E_RESIDENT_OUTSIDE_WINDOW (not in a 缴费期)
-        │   └── LatePaymentYear             E_RESIDENT_LATE_YEAR (中途参保 only for the current year)
-        ├── NoPremiumStandard               E_RESIDENT_NO_STANDARD (no premium for that year)
-        ├── PremiumAmountMismatch           E_RESIDENT_AMOUNT (paid ≠ due)
-        ├── PremiumAlreadyPaid [409]        E_RESIDENT_ALREADY_PAID (the year is paid already)
-        ├── PremiumNotPaid                  E_RESIDENT_NOT_PAID (nothing paid to refund)
-        ├── RefundReasonNotAllowed          E_RESIDENT_REFUND_REASON (not a 退费 reason here)
-        ├── RefundAfterBenefitStart         E_RESIDENT_REFUND_BENEFIT_STARTED (待遇期已开始)
-        ├── RefundDeadlinePassed            E_RESIDENT_REFUND_DEADLINE (after 退费截止时间)
-        ├── BuybackNotAllowed               E_RESIDENT_BUYBACK (more months than may be bought off)
-        ├── PremiumPersonUnknown            E_RESIDENT_PERSON_UNKNOWN (代缴: payer or relative unknown)
-        ├── PremiumInsutypeNotAllowed       E_RESIDENT_INSUTYPE (代缴: not a premium the family fund pays)
-        ├── PremiumRelativeNotEnrolled      E_RESIDENT_NOT_ENROLLED (代缴: no normal 390 in the province)
-        ├── PremiumNoBinding                E_RESIDENT_NO_BINDING (代缴: no binding where one is required)
-        ├── PremiumInsufficientFunds        E_RESIDENT_INSUFFICIENT_FUNDS (代缴: family funds short; nothing debited)
-        └── EnrollmentFormRefusal           E_RESIDENT_FORM: 附件1–3 登记表 refused (seed 002 §五)
-            ├── IdentityAgeMismatch         E_RESIDENT_IDENTITY_AGE (申请人身份 vs birth date)
-            ├── SignatureMissing            E_RESIDENT_SIGNATURE (签字 / 签字日期 / who signs)
-            ├── DeclarationOutdated         E_RESIDENT_DECLARATION (not the current 声明 version)
-            ├── IdFactsMismatch             E_RESIDENT_ID_MISMATCH (sex or birth date ≠ ID number)
-            ├── NameMismatch                E_RESIDENT_NAME_MISMATCH (ID registered under another name)
-            ├── SchoolRegionMissing         E_RESIDENT_SCHOOL_REGION (大学生 without 学籍地)
-            ├── DuplicateEnrollment [409]   E_RESIDENT_DUPLICATE_ENROLLMENT (live 310/390 exists)
-            ├── NotADuplicate               E_RESIDENT_NOT_DUPLICATE (nothing to clear)
-            ├── FormPending [409]           E_RESIDENT_PENDING (a form of the kind is pending)
-            ├── ChangeNoop                  E_RESIDENT_CHANGE_NOOP (变更后 = 变更前)
-            ├── ChangeStale [409]           E_RESIDENT_CHANGE_STALE (record changed since filling)
-            ├── CertInUse [409]             E_RESIDENT_CERT_IN_USE (new ID number is someone else's)
-            ├── StopDateInvalid             E_RESIDENT_STOP_DATE (future, or before the enrollment)
-            ├── StopDestinationInvalid      E_RESIDENT_STOP_DESTINATION (流出 without a valid 流入地)
-            ├── StopReasonInvalid           E_RESIDENT_STOP_REASON (毕业离校 for a non-student)
-            └── GraduateStillCovered        E_RESIDENT_GRADUATE_COVERED (毕业生 covered to 31 Dec)
+    ├── ResidentRefusal [422]               E_RESIDENT: a resident-insurance rule refuses (SPEC §6)
+    │   ├── SubsidyUnknown                  E_RESIDENT_SUBSIDY_UNKNOWN (code not in the profile)
+    │   ├── OutsideCollectionWindow         E_RESIDENT_OUTSIDE_WINDOW (not in a 缴费期)
+    │   │   └── LatePaymentYear             E_RESIDENT_LATE_YEAR (中途参保 only for the current year)
+    │   ├── NoPremiumStandard               E_RESIDENT_NO_STANDARD (no premium for that year)
+    │   ├── PremiumAmountMismatch           E_RESIDENT_AMOUNT (paid ≠ due)
+    │   ├── PremiumAlreadyPaid [409]        E_RESIDENT_ALREADY_PAID (the year is paid already)
+    │   ├── PremiumNotPaid                  E_RESIDENT_NOT_PAID (nothing paid to refund)
+    │   ├── RefundReasonNotAllowed          E_RESIDENT_REFUND_REASON (not a 退费 reason here)
+    │   ├── RefundAfterBenefitStart         E_RESIDENT_REFUND_BENEFIT_STARTED (待遇期已开始)
+    │   ├── RefundDeadlinePassed            E_RESIDENT_REFUND_DEADLINE (after 退费截止时间)
+    │   ├── BuybackNotAllowed               E_RESIDENT_BUYBACK (more months than may be bought off)
+    │   ├── PremiumPersonUnknown            E_RESIDENT_PERSON_UNKNOWN (代缴: payer or relative unknown)
+    │   ├── PremiumInsutypeNotAllowed       E_RESIDENT_INSUTYPE (代缴: not a premium the family fund pays)
+    │   ├── PremiumRelativeNotEnrolled      E_RESIDENT_NOT_ENROLLED (代缴: no normal 390 in the province)
+    │   ├── PremiumNoBinding                E_RESIDENT_NO_BINDING (代缴: no binding where one is required)
+    │   ├── PremiumInsufficientFunds        E_RESIDENT_INSUFFICIENT_FUNDS (代缴: family funds short; nothing debited)
+    │   └── EnrollmentFormRefusal           E_RESIDENT_FORM: 附件1–3 登记表 refused (seed 002 §五)
+    │       ├── IdentityAgeMismatch         E_RESIDENT_IDENTITY_AGE (申请人身份 vs birth date)
+    │       ├── SignatureMissing            E_RESIDENT_SIGNATURE (签字 / 签字日期 / who signs)
+    │       ├── DeclarationOutdated         E_RESIDENT_DECLARATION (not the current 声明 version)
+    │       ├── IdFactsMismatch             E_RESIDENT_ID_MISMATCH (sex or birth date ≠ ID number)
+    │       ├── NameMismatch                E_RESIDENT_NAME_MISMATCH (ID registered under another name)
+    │       ├── SchoolRegionMissing         E_RESIDENT_SCHOOL_REGION (大学生 without 学籍地)
+    │       ├── DuplicateEnrollment [409]   E_RESIDENT_DUPLICATE_ENROLLMENT (live 310/390 exists)
+    │       ├── NotADuplicate               E_RESIDENT_NOT_DUPLICATE (nothing to clear)
+    │       ├── FormPending [409]           E_RESIDENT_PENDING (a form of the kind is pending)
+    │       ├── ChangeNoop                  E_RESIDENT_CHANGE_NOOP (变更后 = 变更前)
+    │       ├── ChangeStale [409]           E_RESIDENT_CHANGE_STALE (record changed since filling)
+    │       ├── CertInUse [409]             E_RESIDENT_CERT_IN_USE (new ID number is someone else's)
+    │       ├── StopDateInvalid             E_RESIDENT_STOP_DATE (future, or before the enrollment)
+    │       ├── StopDestinationInvalid      E_RESIDENT_STOP_DESTINATION (流出 without a valid 流入地)
+    │       ├── StopReasonInvalid           E_RESIDENT_STOP_REASON (毕业离校 for a non-student)
+    │       └── GraduateStillCovered        E_RESIDENT_GRADUATE_COVERED (毕业生 covered to 31 Dec)
+    └── OffsiteRefusal [422]                E_OFFSITE: 异地就医备案 or 门诊慢特病认定 refused (seed 001 二、三)
+        ├── OffsiteNotInsured               E_OFFSITE_NOT_INSURED (no normal enrollment to register from)
+        ├── OffsiteKindNotEligible          E_OFFSITE_KIND (e.g. 异地安置退休 for a non-retiree)
+        ├── OffsiteMaterialsMissing         E_OFFSITE_MATERIALS (ID, form, or the kind's proof/承诺书)
+        ├── OffsiteDestinationInvalid       E_OFFSITE_DESTINATION (unknown, or inside the insured region)
+        ├── OffsiteDatesInvalid             E_OFFSITE_DATES (start/end outside the kind's validity)
+        ├── OffsiteLateNotAllowed           E_OFFSITE_LATE (补办 only before discharge)
+        ├── OffsiteOverlap [409]            E_OFFSITE_OVERLAP (another registration covers those days)
+        ├── OffsiteChangeTooEarly           E_OFFSITE_TOO_EARLY (long-term: before the minimum period)
+        ├── ChronicOrganInvalid             E_CHRONIC_ORGAN (transplant without a listed organ, or vice versa)
+        └── ChronicDuplicate [409]          E_CHRONIC_DUPLICATE (a pending or valid recognition exists)
 
 The codes are stable API: clients switch on ``code``; the messages may be reworded.
 """
@@ -817,6 +829,86 @@ class GraduateStillCovered(EnrollmentFormRefusal):
     message_zh = "在校期间参保的大学生毕业后待遇享受到当年12月31日，此前不能停保"
     message_en = "A graduate insured as a student is covered until 31 December of the graduation year"
 
+
+
+# --- off-site care registration and chronic diseases (异地就医备案, 门诊慢特病; seed 001 二、三) ----------
+
+
+class OffsiteRefusal(GongjiError):
+    """A 即办件 refused at once: the reason is the code and the message (seed 001 二、三)."""
+
+    http_status = 422
+    code = "E_OFFSITE"
+    message_zh = "不符合异地就医备案或门诊慢特病认定规定"
+    message_en = "Refused by an off-site registration or chronic-disease rule"
+
+
+class OffsiteNotInsured(OffsiteRefusal):
+    code = "E_OFFSITE_NOT_INSURED"
+    message_zh = "该人员没有正常参保的基本医疗保险，不能办理异地就医备案或门诊慢特病认定"
+    message_en = "No basic medical insurance in normal status"
+
+
+class OffsiteKindNotEligible(OffsiteRefusal):
+    code = "E_OFFSITE_KIND"
+    message_zh = "备案类型与人员情况不符"
+    message_en = "This registration kind does not fit the person"
+
+
+class OffsiteMaterialsMissing(OffsiteRefusal):
+    code = "E_OFFSITE_MATERIALS"
+    message_zh = "办理材料不全"
+    message_en = "Materials missing"
+
+
+class OffsiteDestinationInvalid(OffsiteRefusal):
+    code = "E_OFFSITE_DESTINATION"
+    message_zh = "就医地无效：须为参保统筹区以外的省、市或区县"
+    message_en = "The destination must be a known region outside the insured pooling region"
+
+
+class OffsiteDatesInvalid(OffsiteRefusal):
+    code = "E_OFFSITE_DATES"
+    message_zh = "备案开始或结束日期不符合该备案类型的有效期规定"
+    message_en = "Start or end date outside the validity rules of this kind"
+
+
+class OffsiteLateNotAllowed(OffsiteRefusal):
+    code = "E_OFFSITE_LATE"
+    message_zh = "补办备案须在出院前办理"
+    message_en = "A late registration is possible only before discharge"
+
+
+class OffsiteOverlap(OffsiteRefusal):
+    http_status = 409
+    code = "E_OFFSITE_OVERLAP"
+    message_zh = "该人员已有覆盖这段时间的异地就医备案，请先变更或取消"
+    message_en = "Another registration covers these days; change or cancel it first"
+
+
+class OffsiteChangeTooEarly(OffsiteRefusal):
+    code = "E_OFFSITE_TOO_EARLY"
+    message_zh = "长期异地就医备案须满规定期限后才能变更或取消"
+    message_en = "A long-term registration may be changed or cancelled only after the minimum period"
+
+
+class OffsiteNotBound(Forbidden):
+    code = "E_OFFSITE_NOT_BOUND"
+    message_zh = "只能为已绑定家庭共济关系的亲属代办"
+    message_en = "Only for a relative bound to you in family mutual aid"
+
+
+class ChronicOrganInvalid(OffsiteRefusal):
+    code = "E_CHRONIC_ORGAN"
+    message_zh = "器官移植抗排异治疗须选择移植器官，其他病种不填写器官"
+    message_en = "The transplant treatment needs a listed organ; other diseases take none"
+
+
+class ChronicDuplicate(OffsiteRefusal):
+    http_status = 409
+    code = "E_CHRONIC_DUPLICATE"
+    message_zh = "该病种已有待审核或有效的认定"
+    message_en = "A pending or valid recognition of this disease exists"
 
 def all_error_classes() -> list[type[GongjiError]]:
     """Every error class, for the documented error list (/api/errors, docs/errors.md)."""

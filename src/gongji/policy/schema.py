@@ -726,6 +726,96 @@ class SettlementPolicy(Sourced):
 
 
 # --------------------------------------------------------------------------------------------
+# [offsite]: 异地就医备案 and the outpatient chronic/special diseases (seed 001 二、三; notes §6)
+
+OffsiteKindCode = Literal[
+    "retiree_resettled",  # 异地安置退休
+    "long_term_resident",  # 异地长期居住
+    "posted_worker",  # 常驻异地工作
+    "referral",  # 转诊转院
+    "emergency",  # 急诊抢救
+    "other_temporary",  # 其他临时外出
+]
+OffsiteCategory = Literal["long_term", "temporary"]
+ProofMaterial = Literal["residence_proof", "referral_proof", "commitment"]
+"""The third material of 001 二 (异地长期居住证明材料、转诊证明、个人承诺书): one of these per kind."""
+OrganCode = Literal["kidney", "bone_marrow", "heart", "liver", "lung", "liver_kidney"]
+MonthCount = Annotated[int, Field(strict=True, ge=1, le=120)]
+
+
+class OffsiteKind(Sourced):
+    """One kind of off-site registration: its category, the proof it needs besides the ID and
+    the registration form, and its validity (long-term: indefinite, changed or cancelled only
+    after ``min_months_before_change``; temporary: ``valid_months`` from the start, at most
+    ``max_months`` when the applicant asks for longer)."""
+
+    code: OffsiteKindCode
+    category: OffsiteCategory
+    proof_any_of: tuple[ProofMaterial, ...] = Field(min_length=1)
+    min_months_before_change: Annotated[int, Field(strict=True, ge=0, le=24)] | None = None
+    valid_months: MonthCount | None = None
+    max_months: MonthCount | None = None
+
+    @model_validator(mode="after")
+    def _validity_fits_the_category(self) -> OffsiteKind:
+        _unique(self.proof_any_of, "proof material")
+        if self.category == "long_term":
+            if self.min_months_before_change is None or self.valid_months is not None or self.max_months is not None:
+                raise ValueError(f"{self.code}: a long-term kind has min_months_before_change and no valid/max months")
+        else:
+            if self.valid_months is None or self.max_months is None or self.min_months_before_change is not None:
+                raise ValueError(f"{self.code}: a temporary kind has valid_months and max_months")
+            if self.max_months < self.valid_months:
+                raise ValueError(f"{self.code}: max_months is below valid_months")
+        return self
+
+
+class ChronicDisease(Sourced):
+    """One of the outpatient chronic/special diseases settled directly across provinces (001 三):
+    ``organs`` for the anti-rejection treatment (which transplant), ``valid_months`` of a
+    recognition (认定) from its start, or none for one valid until revoked."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,31}$")]
+    name: NonEmptyText
+    organs: tuple[OrganCode, ...] = ()
+    valid_months: MonthCount | None = None
+
+    @field_validator("organs")
+    @classmethod
+    def _organs_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _unique(value, "organ")
+        return value
+
+
+class Offsite(Sourced):
+    """Off-site care registration (异地就医备案) and chronic-disease recognition (门诊慢特病认定)."""
+
+    late_registration_before_discharge: Flag
+    """补办: a registration may start on the admission day, in the past, while the patient is
+    still in hospital (not after discharge)."""
+    kind: tuple[OffsiteKind, ...] = Field(min_length=1)
+    chronic: tuple[ChronicDisease, ...] = Field(min_length=1)
+
+    @field_validator("kind")
+    @classmethod
+    def _kinds_unique(cls, value: tuple[OffsiteKind, ...]) -> tuple[OffsiteKind, ...]:
+        _unique(tuple(k.code for k in value), "offsite kind")
+        return value
+
+    @field_validator("chronic")
+    @classmethod
+    def _diseases_unique(cls, value: tuple[ChronicDisease, ...]) -> tuple[ChronicDisease, ...]:
+        _unique(tuple(d.code for d in value), "chronic disease")
+        return value
+
+    def kind_of(self, code: str) -> OffsiteKind | None:
+        return next((k for k in self.kind if k.code == code), None)
+
+    def disease(self, code: str) -> ChronicDisease | None:
+        return next((d for d in self.chronic if d.code == code), None)
+
+
+# --------------------------------------------------------------------------------------------
 # The profile
 
 
@@ -737,6 +827,7 @@ class Profile(_Frozen):
     benefit: Benefit
     accounts: Accounts
     settlement: SettlementPolicy
+    offsite: Offsite
 
     @model_validator(mode="after")
     def _terms_fit_the_profile(self) -> Profile:
@@ -871,5 +962,8 @@ class Profile(_Frozen):
             ("settlement", self.settlement),
             ("settlement.own_account_scope", self.settlement.own_account_scope),
             ("settlement.family_scope", self.settlement.family_scope),
+            ("offsite", self.offsite),
+            *((f"offsite.kind[{k.code}]", k) for k in self.offsite.kind),
+            *((f"offsite.chronic[{d.code}]", d) for d in self.offsite.chronic),
         ]
         return _demo_paths(groups)

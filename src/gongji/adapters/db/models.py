@@ -977,3 +977,69 @@ class SubsidyGrant(Base):
     ledger_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
     created_by_user_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- off-site care registration and chronic diseases (异地就医备案, 门诊慢特病; seed 001 二、三) ------------
+
+
+class OffsiteRegistration(Base):
+    """An off-site care registration (异地就医备案), accepted at once (即办件). Never deleted: a
+    change ends this row (``changed``, ``end_date`` the day before) and starts a new one that
+    ``replaces_id`` it; a cancellation sets ``cancelled`` and the last valid day."""
+
+    __tablename__ = "offsite_registration"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(24), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    insutype: Mapped[str] = mapped_column(String(6))
+    insured_region: Mapped[str] = mapped_column(String(6), index=True)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    category: Mapped[str] = mapped_column(String(10))  # long_term / temporary
+    destination_code: Mapped[str] = mapped_column(String(6))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)  # None: indefinite (long-term)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # active / changed / cancelled
+    channel: Mapped[str] = mapped_column(String(16))
+    materials: Mapped[str] = mapped_column(String(200))  # material codes, comma-separated
+    commitment_version: Mapped[str | None] = mapped_column(String(20))
+    applicant_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))  # a bound relative
+    agent_name: Mapped[str | None] = mapped_column(String(50))  # 代办人 at the window
+    agent_relation: Mapped[str | None] = mapped_column(String(24))
+    address: Mapped[str | None] = mapped_column(String(200))  # 异地居住/就医地址
+    phone: Mapped[str | None] = mapped_column(String(20))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    admission_date: Mapped[date | None] = mapped_column(Date)
+    hospital: Mapped[str | None] = mapped_column(String(100))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("offsite_registration.id"))
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChronicRecognition(Base):
+    """A recognition (认定) of one outpatient chronic/special disease for one person: applied for
+    (pending until a clerk other than the one who entered it approves) or recorded at a designated
+    institution (主动服务, approved at once). Rejected and revoked rows stay."""
+
+    __tablename__ = "chronic_recognition"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    insured_region: Mapped[str] = mapped_column(String(6), index=True)
+    disease: Mapped[str] = mapped_column(String(32), index=True)
+    organ: Mapped[str | None] = mapped_column(String(16))
+    route: Mapped[str] = mapped_column(String(12))  # application / institution
+    channel: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # pending / approved / rejected / revoked
+    fixmedins_code: Mapped[str | None] = mapped_column(String(20))
+    physician: Mapped[str | None] = mapped_column(String(50))
+    diagnosis: Mapped[str | None] = mapped_column(String(200))
+    entered_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    reviewer_name: Mapped[str | None] = mapped_column(String(50))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(String(200))
