@@ -830,7 +830,6 @@ class GraduateStillCovered(EnrollmentFormRefusal):
     message_en = "A graduate insured as a student is covered until 31 December of the graduation year"
 
 
-
 # --- off-site care registration and chronic diseases (异地就医备案, 门诊慢特病; seed 001 二、三) ----------
 
 
@@ -909,6 +908,7 @@ class ChronicDuplicate(OffsiteRefusal):
     code = "E_CHRONIC_DUPLICATE"
     message_zh = "该病种已有待审核或有效的认定"
     message_en = "A pending or valid recognition of this disease exists"
+
 
 def all_error_classes() -> list[type[GongjiError]]:
     """Every error class, for the documented error list (/api/errors, docs/errors.md)."""

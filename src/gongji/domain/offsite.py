@@ -196,7 +196,7 @@ def check_may_end(kind: OffsiteKind, *, start: date, today: date) -> None:
 def ended_on(*, start: date, end: date | None, today: date) -> date:
     """The last valid day of a registration changed or cancelled today: yesterday (one not yet
     started never becomes valid: the day before its start)."""
-    last = min(today, start) - timedelta(days=1)
+    last = max(today, start) - timedelta(days=1)
     return last if end is None else min(end, last)
 
 
