@@ -373,7 +373,7 @@ def test_a_clerk_registers_at_the_window_for_an_agent_who_came_instead(gj: Any, 
         agent_name="李代办",
         agent_relation="子女",
     )
-    assert reg["channel"] == O.WINDOW_AGENT and reg["agent_relation"] == "子女" and reg["agent_name"] == "李*办"
+    assert reg["channel"] == O.WINDOW_AGENT and reg["agent_relation"] == "子女" and reg["agent_name"] == "李**"
 
 
 # --- scope by region --------------------------------------------------------------------------
