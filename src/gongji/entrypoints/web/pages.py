@@ -988,6 +988,8 @@ def _terms_cells(profile: Profile, o: TermsOverride) -> list[Cell]:
 
 def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
     """The profile as readable Chinese sections of groups; demo figures are flagged per path."""
+    from gongji.entrypoints.web.offsite_policy import offsite_section
+
     demo = set(profile.demo_fields())
     fam, uses, res = profile.family, profile.family.uses, profile.resident
     family = _kv_group(
@@ -1261,6 +1263,7 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
             ],
         },
         {"id": "accounts", "title": "职工个人账户", "groups": [accounts, manual_income]},
+        offsite_section(profile, demo),
     ]
 
 

@@ -10,6 +10,7 @@ the designated institution (主动服务).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
@@ -141,14 +142,13 @@ def destination_name(code: str) -> str:
     return region_table().full_name(code)
 
 
-def scope_filter(ctx: Ctx, column: ColumnElement[str] | object, region: str = "") -> ColumnElement[bool]:
+def scope_filter(ctx: Ctx, column: Any, region: str = "") -> ColumnElement[bool]:
     """Rows in the staff member's regions, narrowed to ``region`` (which must be in them)."""
     ctx.principal.require(Role.STAFF)
-    col = column  # an InstrumentedAttribute of a region column
     if region:
         ctx.principal.require_region(region)
-        return col.startswith(scope_prefix(region))  # type: ignore[attr-defined,no-any-return]
-    return or_(*[col.startswith(scope_prefix(r)) for r in ctx.principal.regions])  # type: ignore[attr-defined]
+        return column.startswith(scope_prefix(region))  # type: ignore[no-any-return]
+    return or_(*[column.startswith(scope_prefix(r)) for r in ctx.principal.regions])
 
 
 def require_view(uow: UnitOfWork, ctx: Ctx, person_id: int, insured_region: str) -> None:
