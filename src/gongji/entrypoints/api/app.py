@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from gongji import __version__
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.entrypoints.api import errors
-from gongji.entrypoints.api.routes import auth, family, meta, nhsa, registry, resident, subsidies, tax
+from gongji.entrypoints.api.routes import auth, family, meta, nhsa, offsite, registry, resident, subsidies, tax
 
 WEB = Path(__file__).parent.parent / "web"
 
@@ -24,7 +24,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     )
     app.state.gj = gj
     errors.install(app)
-    for module in (meta, auth, registry, family, nhsa, tax, resident, subsidies):
+    for module in (meta, auth, registry, family, nhsa, tax, resident, subsidies, offsite):
         app.include_router(module.router)
     from gongji.entrypoints.web import family_fraud_pages, family_pages, income_pages, pages, resident_pages
 
