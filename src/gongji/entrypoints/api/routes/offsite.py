@@ -202,7 +202,9 @@ def recognize(body: RecognitionIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
     designated institution's recognition (主动服务, ``physician`` required) is valid at once."""
 
     def go(uow: Any) -> dict[str, Any]:
-        common = dict(disease=body.disease, organ=body.organ, start_date=body.start_date, diagnosis=body.diagnosis)
+        common: dict[str, Any] = dict(
+            disease=body.disease, organ=body.organ, start_date=body.start_date, diagnosis=body.diagnosis
+        )
         if ctx.principal.role is Role.INSTITUTION:
             rec = chronic.recognize_at_institution(
                 uow, ctx, gj.profile, person_id=_person(ctx, body.person_id), physician=body.physician, **common
