@@ -33,10 +33,11 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     app.include_router(family_pages.router)
     app.include_router(family_fraud_pages.router)
     app.include_router(resident_pages.router)
-    from gongji.entrypoints.web import premium_pages, refund_pages, roster_pages
+    from gongji.entrypoints.web import offsite_pages, premium_pages, refund_pages, roster_pages
 
     app.include_router(premium_pages.router)
     app.include_router(refund_pages.router)
     app.include_router(roster_pages.router)
+    app.include_router(offsite_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app
