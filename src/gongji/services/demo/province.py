@@ -54,6 +54,7 @@ from gongji.services import audit, auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
 from gongji.services.demo import family as demo_family
+from gongji.services.demo import offsite as demo_offsite
 
 DEMO_PASSWORD = "Gongji@2026"
 REFERENCE_DATE = date(2026, 1, 1)
@@ -237,6 +238,7 @@ def generate(
         password=DEMO_PASSWORD,
         password_hash=gen.password_hash,
     )
+    demo_offsite.create_offsite_cases(gj, province=province, province_code=gen.prefix, exclude=set(gen.picks.values()))
     elapsed = time.monotonic() - started
     summary = DemoSummary(
         province=province,
