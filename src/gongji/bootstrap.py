@@ -11,38 +11,17 @@ from sqlalchemy import Engine
 
 from gongji.adapters.db.engine import make_engine
 from gongji.adapters.db.unit_of_work import UnitOfWork, run, session_factory
+from gongji.adapters.logsafe import MaskingFilter, MaskingFormatter
 from gongji.config import Settings
 from gongji.domain.clock import Clock, SystemClock
-from gongji.domain.masking import mask_text
 from gongji.policy import Profile, ProfileError, load_profiles
 
 T = TypeVar("T")
 
 
-class MaskingFilter(logging.Filter):
-    """Every log record passes the masking helper: no whole ID number reaches a log file.
-
-    The message and its arguments are masked in place, so formatters that read
-    ``record.args`` themselves (uvicorn's access log) keep working.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = mask_text(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_mask_arg(a) for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: _mask_arg(v) for k, v in record.args.items()}
-        return True
-
-
-def _mask_arg(value: object) -> object:
-    if isinstance(value, (int, float, bool)) or value is None:
-        return value
-    return mask_text(value if isinstance(value, str) else str(value))
-
-
 def configure_logging(settings: Settings) -> None:
+    """The log file: every line masked at the formatter (ID numbers, names; issue 13 §6).
+    uvicorn's own handlers get the masking filter (message, arguments, exception text)."""
     settings.log_file.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger("gongji")
     if any(getattr(h, "_gongji", False) for h in root.handlers):
@@ -50,7 +29,7 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.FileHandler(settings.log_file, encoding="utf-8")
     handler._gongji = True  # type: ignore[attr-defined]
     handler.addFilter(MaskingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     for name in ("uvicorn.access", "uvicorn.error"):

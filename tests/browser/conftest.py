@@ -21,6 +21,7 @@ import uvicorn
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain.clock import SHANGHAI, FixedClock
 from gongji.entrypoints.api.app import create_app
+from tests import logscan
 from tests.conftest import TEST_VAR, _settings, need
 from tests.support import PASSWORD
 
@@ -45,6 +46,7 @@ def web_gj(sqlite_template: Path) -> Iterator[Gongji]:
     shutil.copy(sqlite_template, path)
     gj = bootstrap(_settings(f"sqlite:///{path}"), clock=FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)))
     yield gj
+    logscan.remember_persons(gj.engine)
     gj.engine.dispose()
 
 

@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gongji.adapters.logsafe import KNOWN_NAMES, query_for_log, remember_body_names
 from gongji.domain.errors import GongjiError, InvalidRequest, UnsupportedMediaType
 
 log = logging.getLogger("gongji.api")
@@ -63,7 +64,8 @@ def install(app: FastAPI) -> None:
 
 
 class AccessLog:
-    """One log line per request; the handler's masking filter scrubs ID numbers from it.
+    """One log line per request, its query string masked parameter by parameter; the names the
+    request body carries are remembered for the request, so no log line of it shows them whole.
 
     Plain ASGI (not BaseHTTPMiddleware, which costs a task and a stream copy per request)."""
 
@@ -76,6 +78,18 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 500
+        # Not reset at the end: the error handler outside this middleware logs in the same context.
+        KNOWN_NAMES.set(set())
+        content_type = Headers(scope=scope).get("content-type", "").lower()
+        body = bytearray()
+
+        async def receive_remembering() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(body) <= MAX_BODY_BYTES:
+                body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    remember_body_names(bytes(body), content_type)
+            return message
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -84,15 +98,13 @@ class AccessLog:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive_remembering, send_status)
         finally:
-            raw_query = scope.get("query_string", b"")
-            query = f"?{raw_query.decode('latin-1')}" if raw_query else ""
             log.info(
                 "%s %s%s -> %s %.1fms",
                 scope["method"],
                 scope["path"],
-                query,
+                query_for_log(scope.get("query_string", b"")),
                 status,
                 (time.perf_counter() - started) * 1000,
             )
