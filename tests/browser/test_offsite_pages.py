@@ -83,3 +83,34 @@ def test_a_clerk_approves_a_chronic_disease_application_another_clerk_entered(we
     web.wait_for_url(re.compile(r"ok=chronic_approved"))
     web.goto("/staff/chronic?state=valid&disease=diabetes")
     assert "纪**" in web.get_by_test_id("recognitions").inner_text()
+
+
+def test_a_clerk_registers_at_the_window_for_an_agent_and_the_citizen_cancels_online(web: Any, web_gj: Gongji) -> None:
+    office = support.staff(web_gj, ["620700"])
+    pid = support.employee(web_gj, office, name="宋青书")
+    login(web, office.username)
+    web.goto("/staff/offsite/new")
+    web.get_by_label("参保人身份证号码").fill(support.person_cert(web_gj, pid))
+    web.get_by_label("代办人姓名（本人办理不填）").fill("宋远桥")
+    web.get_by_label("代办人与参保人关系").fill("父子")
+    web.get_by_test_id("kind").select_option("other_temporary")
+    web.get_by_test_id("destination").select_option("510100")
+    for m in ("id_card", "registration_form", "commitment"):
+        web.get_by_test_id(f"material-{m}").check()
+    web.get_by_test_id("commitment-signed").check()
+    web.get_by_test_id("submit").click()
+    web.wait_for_url(re.compile(r"/staff/offsite/\d+\?ok=offsite_registered$"))
+    facts = web.get_by_test_id("registration-facts").inner_text()
+    assert "窗口办理（他人代办）" in facts and "宋**" in facts and "四川省成都市" in facts
+    assert "2026-11-23 至 2027-05-22" in web.get_by_test_id("validity").inner_text()
+
+    web.context.clear_cookies()
+    me = support.citizen(web_gj, pid)
+    login(web, me.username)
+    web.goto("/me/offsite")
+    web.get_by_test_id("registration").first.get_by_role("link").click()
+    web.get_by_test_id("cancel-form").get_by_label("取消原因").fill("行程取消")
+    web.get_by_test_id("cancel-form").get_by_role("button").click()
+    web.wait_for_url(re.compile(r"ok=offsite_cancelled$"))
+    assert web.get_by_test_id("state").inner_text() == "已取消"
+    assert web.get_by_test_id("cancel-form").count() == 0
