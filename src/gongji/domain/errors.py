@@ -16,11 +16,15 @@ The hierarchy (HTTP status in brackets)::
     │   ├── InvalidAmount                   E_AMOUNT (not a positive whole number of fen, too large)
     │   ├── UnknownCode                     E_UNKNOWN_CODE (region, insutype, person type, ...)
     │   ├── InvalidRequest                  E_VALIDATION (schema: missing/oversize/wrong type)
+    │   ├── WeakPassword                    E_PASSWORD_WEAK (new password too short/simple)
     │   └── UnsupportedMediaType [415]      E_CONTENT_TYPE
     ├── AuthError [401]                     E_AUTH_REQUIRED
     │   ├── BadCredentials                  E_AUTH_INVALID
-    │   └── TokenExpired                    E_TOKEN_EXPIRED
+    │   ├── TokenExpired                    E_TOKEN_EXPIRED
+    │   └── ResetCodeInvalid                E_AUTH_RESET_CODE (wrong, used or expired reset code)
+    ├── LoginThrottled [429]                E_AUTH_THROTTLED (too many failed logins; retry at …)
     ├── Forbidden [403]                     E_FORBIDDEN
+    │   ├── OldPasswordWrong                E_PASSWORD_OLD (password change: old one wrong)
     │   ├── OutOfRegion                     E_OUT_OF_REGION
     │   ├── FourEyesRequired                E_FOUR_EYES (the clerk who entered it cannot approve it)
     │   └── OffsiteNotBound                 E_OFFSITE_NOT_BOUND (on behalf of someone not a bound relative)
@@ -241,6 +245,34 @@ class TokenExpired(AuthError):
     code = "E_TOKEN_EXPIRED"
     message_zh = "登录已过期，请重新登录"
     message_en = "Session expired; log in again"
+
+
+class ResetCodeInvalid(AuthError):
+    code = "E_AUTH_RESET_CODE"
+    message_zh = "重置码无效、已使用或已过期，请到经办窗口重新获取"
+    message_en = "The reset code is wrong, used or expired; ask the counter for a new one"
+
+
+class LoginThrottled(GongjiError):
+    """Too many failed logins for the account or the client address: locked until a time
+    (``detail.retry_at``); the HTTP answer carries ``Retry-After``."""
+
+    http_status = 429
+    code = "E_AUTH_THROTTLED"
+    message_zh = "登录失败次数过多，请稍后再试"
+    message_en = "Too many failed logins; try again later"
+
+
+class WeakPassword(InvalidRequest):
+    code = "E_PASSWORD_WEAK"
+    message_zh = "新密码须为8-128个字符，同时包含字母和数字，且不能包含用户名、不能与原密码相同"
+    message_en = "New password: 8-128 characters with letters and digits, not containing the user name, not the old one"
+
+
+class OldPasswordWrong(Forbidden):
+    code = "E_PASSWORD_OLD"
+    message_zh = "原密码不正确"
+    message_en = "The current password is wrong"
 
 
 class OutOfRegion(Forbidden):

@@ -244,6 +244,30 @@ class AuthToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class LoginThrottle(Base):
+    """Failed logins per account (``acct:`` + hash of the user name) or client address
+    (``addr:``), and until when that key is locked (issue 13 §4)."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordResetCode(Base):
+    """A one-time password reset code staff issued to a citizen: hash only, expires, single use."""
+
+    __tablename__ = "password_reset_code"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("app_user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    issued_by: Mapped[int] = mapped_column(BigId, ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class AuditLog(Base):
     """Who did what, when, from which channel; details are masked before they get here."""
 

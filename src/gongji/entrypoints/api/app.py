@@ -26,8 +26,16 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     errors.install(app)
     for module in (meta, auth, registry, family, nhsa, tax, resident, subsidies, offsite):
         app.include_router(module.router)
-    from gongji.entrypoints.web import family_fraud_pages, family_pages, income_pages, pages, resident_pages
+    from gongji.entrypoints.web import (
+        account_pages,
+        family_fraud_pages,
+        family_pages,
+        income_pages,
+        pages,
+        resident_pages,
+    )
 
+    app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(income_pages.router)
     app.include_router(family_pages.router)

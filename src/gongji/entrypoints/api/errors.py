@@ -25,7 +25,10 @@ MAX_BODY_BYTES = 1_000_000
 
 
 def error_response(err: GongjiError) -> JSONResponse:
-    return JSONResponse(status_code=err.http_status, content=err.to_dict())
+    response = JSONResponse(status_code=err.http_status, content=err.to_dict())
+    if err.detail and "retry_after_seconds" in err.detail:  # 429: when to come back (RFC 9110)
+        response.headers["Retry-After"] = str(err.detail["retry_after_seconds"])
+    return response
 
 
 def install(app: FastAPI) -> None:

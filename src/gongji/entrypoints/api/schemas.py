@@ -20,6 +20,21 @@ class LoginIn(Body):
     password: str = Field(min_length=1, max_length=128)
 
 
+class PasswordChangeIn(Body):
+    old_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
+
+
+class PasswordResetIn(Body):
+    username: str = Field(min_length=1, max_length=50)
+    code: str = Field(min_length=1, max_length=40, description="经办窗口给出的一次性重置码")
+    new_password: str = Field(min_length=1, max_length=128)
+
+
+class ResetCodeIn(Body):
+    person_id: int = Field(ge=1, lt=2**63)
+
+
 class EmployerIn(Body):
     code: str = Field(min_length=18, max_length=18, description="统一社会信用代码")
     name: str = Field(min_length=1, max_length=100)

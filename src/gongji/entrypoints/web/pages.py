@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypeVar
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -82,6 +83,8 @@ FLASH = {
     "enrolled": "参保登记成功",
     "employer": "单位登记成功",
     "logout": "您已安全退出",
+    "password_changed": "密码已修改，其他设备上的登录已退出",
+    "password_reset": "密码已重新设置，请用新密码登录",
     "no_role_home": "该账号类型请使用接口访问，网页暂不提供功能",
     "account_frozen": "个人账户已冻结",
     "account_unfrozen": "个人账户已解冻",
@@ -123,10 +126,29 @@ def _ctx(request: Request, principal: Principal) -> Ctx:
     return Ctx(principal=principal, channel=channel_of(request), clock=_gj(request).clock)
 
 
-def _to_login() -> RedirectResponse:
-    response = RedirectResponse("/login", status_code=303)
+def _to_login(request: Request | None = None) -> RedirectResponse:
+    """To the login page; a GET page that asked for it is where the login returns to (``next``)."""
+    target = "/login"
+    if request is not None and request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if safe_next(here) not in (None, "/"):
+            target = f"/login?{urlencode({'next': here})}"
+    response = RedirectResponse(target, status_code=303)
     response.delete_cookie(TOKEN_COOKIE)
     return response
+
+
+def safe_next(value: str | None) -> str | None:
+    """``value`` if it is a path on this site, else None: no scheme, no host (``//evil.com``,
+    ``/\\evil.com``, ``https://…``), no control characters, not the login page itself."""
+    if not value or len(value) > 500 or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return None
+    if any(ord(c) < 32 or c in "\\" for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.path.startswith(("/login", "//")):
+        return None
+    return value
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -261,7 +283,7 @@ def _need(request: Request, *roles: Role) -> Principal | Response:
     """The principal if logged in with one of ``roles``; else a redirect to /login or a 403 page."""
     principal = _principal(request)
     if principal is None:
-        return _to_login()
+        return _to_login(request)
     if principal.role not in roles:
         return error_page(request, principal, Forbidden("您的账号无权访问该页面", "Not allowed for this account"))
     return principal
@@ -282,13 +304,14 @@ def home(request: Request) -> Response:
 
 @router.get("/login")
 def login_form(request: Request) -> Response:
-    return render(request, "login.html", None, username="")
+    return render(request, "login.html", None, username="", next=safe_next(request.query_params.get("next")) or "")
 
 
 @router.post("/login")
-def login(request: Request, username: Str = "", password: Str = "") -> Response:
+def login(request: Request, username: Str = "", password: Str = "", next: Str = "") -> Response:  # noqa: A002
     gj = _gj(request)
     username = username.strip()[:50]
+    back = safe_next(next)
     if not username or not password or len(password) > 128:
         return render(
             request,
@@ -296,6 +319,7 @@ def login(request: Request, username: Str = "", password: Str = "") -> Response:
             None,
             status_code=401,
             username=username,
+            next=back or "",
             error={"message": "用户名或密码错误", "code": "E_AUTH_INVALID"},
         )
 
@@ -313,8 +337,13 @@ def login(request: Request, username: Str = "", password: Str = "") -> Response:
         token, principal = gj.run(go)
     except GongjiError as err:
         error = {"message": "用户名或密码错误", "code": err.code} if isinstance(err, AuthError) else _err_view(err)
-        return render(request, "login.html", None, status_code=err.http_status, username=username, error=error)
-    response = _redirect(_home_of(principal))
+        page = render(
+            request, "login.html", None, status_code=err.http_status, username=username, next=back or "", error=error
+        )
+        if err.detail and "retry_after_seconds" in err.detail:
+            page.headers["Retry-After"] = str(err.detail["retry_after_seconds"])
+        return page
+    response = _redirect(back or _home_of(principal))
     response.set_cookie(
         TOKEN_COOKIE,
         token,
@@ -1272,7 +1301,7 @@ def policy_page(request: Request, province: str = "") -> Response:
     """政策参数: the active policy profile (or another shipped one) with demo figures marked."""
     principal = _principal(request)
     if principal is None:
-        return _to_login()
+        return _to_login(request)
     gj = _gj(request)
     code = province.strip() or gj.settings.province
     profile = gj.profiles.get(code) if len(code) <= 40 else None

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, CurrentPrincipal, GjDep, bearer_token, channel_of
-from gongji.entrypoints.api.schemas import LoginIn
+from gongji.entrypoints.api.schemas import LoginIn, PasswordChangeIn, PasswordResetIn, ResetCodeIn
 from gongji.services import auth
+from gongji.services.auth import passwords
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
 
@@ -48,6 +49,55 @@ def logout(request: Request, response: Response, gj: GjDep, principal: CurrentPr
 
     gj.run(go)
     response.delete_cookie(TOKEN_COOKIE)
+    return {"status": "ok"}
+
+
+@router.post("/password")
+def change_password(body: PasswordChangeIn, request: Request, gj: GjDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Change the own password (old one required); the other devices' sessions end."""
+    token = bearer_token(request)
+
+    def go(uow: Any) -> int:
+        return passwords.change_password(
+            uow,
+            principal=principal,
+            old_password=body.old_password,
+            new_password=body.new_password,
+            current_token=token,
+            now=gj.clock.now(),
+            channel=channel_of(request),
+        )
+
+    return {"status": "ok", "other_sessions_ended": gj.run(go)}
+
+
+@router.post("/reset-codes", status_code=201)
+def issue_reset_code(body: ResetCodeIn, request: Request, gj: GjDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Staff: a one-time password reset code for a citizen of their regions (shown once)."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        return passwords.issue_reset_code(
+            uow, principal=principal, person_id=body.person_id, now=gj.clock.now(), channel=channel_of(request)
+        )
+
+    return gj.run(go)
+
+
+@router.post("/password/reset")
+def reset_password(body: PasswordResetIn, request: Request, gj: GjDep) -> dict[str, str]:
+    """A citizen sets a new password with the one-time code from the counter."""
+
+    def go(uow: Any) -> None:
+        passwords.reset_with_code(
+            uow,
+            username=body.username,
+            code=body.code,
+            new_password=body.new_password,
+            now=gj.clock.now(),
+            channel=channel_of(request),
+        )
+
+    gj.run(go)
     return {"status": "ok"}
 
 

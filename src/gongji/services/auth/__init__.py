@@ -132,8 +132,35 @@ def token_digest(token: str) -> str:
 def log_in(
     uow: UnitOfWork, *, username: str, password: str, now: datetime, ttl_minutes: int, channel: Channel
 ) -> tuple[str, Principal]:
-    """The login use case for every channel: check, issue a token, audit, commit."""
-    token, user = login(uow, username=username, password=password, now=now, ttl_minutes=ttl_minutes)
+    """The login use case for every channel: throttle, check, issue a token, audit, commit.
+
+    While the account or the client address is locked: LoginThrottled (429, when to retry),
+    without looking at the password. A failure is counted (and committed) before BadCredentials
+    is raised; the failure that starts a lock answers LoginThrottled already. A success clears
+    the account's counter (issue 13 §4)."""
+    from gongji.services.auth import throttle
+
+    account, address = throttle.keys(username, channel.client_addr)
+    throttle.check(uow, account=account, address=address, now=now)
+    try:
+        token, user = login(uow, username=username, password=password, now=now, ttl_minutes=ttl_minutes)
+    except BadCredentials:
+        locked_until = throttle.fail(uow, account=account, address=address, now=now)
+        audit.record(
+            uow,
+            actor=None,
+            action="auth.login_failed",
+            entity="user",
+            entity_id=None,
+            now=now,
+            channel=channel,
+            detail={"locked_until": locked_until.isoformat() if locked_until else None},
+        )
+        uow.commit()
+        if locked_until is not None:
+            raise throttle.throttled(locked_until, now) from None
+        raise
+    throttle.clear(uow, account=account)
     principal = principal_of(uow, user)
     audit.record(uow, actor=principal, action="auth.login", entity="user", entity_id=user.id, now=now, channel=channel)
     uow.commit()
