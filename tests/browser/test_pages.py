@@ -263,8 +263,13 @@ def test_auditor_sees_the_audit_log_masked_newest_first(web: Any, web_gj: Gongji
 
 @pytest.mark.parametrize("path", ["/", "/me", "/staff", "/staff/register", "/staff/persons/1", "/audit"])
 def test_a_page_without_login_redirects_to_login(web: Any, path: str) -> None:
+    """…and remembers the page to return to after login (issue 13 §4)."""
+    from urllib.parse import parse_qs, urlsplit
+
     web.goto(path)
-    assert web.url.endswith("/login")
+    url = urlsplit(web.url)
+    assert url.path == "/login"
+    assert parse_qs(url.query).get("next", ["/"]) == [path]
     assert web.get_by_role("button", name="登录").is_visible()
     if path == "/me":
         screenshot(web, "login")

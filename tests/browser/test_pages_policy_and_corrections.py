@@ -158,7 +158,7 @@ def test_an_unknown_province_is_a_chinese_error_with_4xx(web: Any, web_gj: Gongj
 
 def test_the_policy_page_needs_a_login(web: Any) -> None:
     web.goto("/policy")
-    assert web.url.endswith("/login")
+    assert web.url.endswith("/login?next=%2Fpolicy")  # back to the policy page after login
 
 
 # --- 冻结 / 解冻 ---------------------------------------------------------------------------------
