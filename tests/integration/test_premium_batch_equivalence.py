@@ -35,6 +35,7 @@ from sqlalchemy import select, text
 
 from gongji.adapters.db.models import Enrollment
 from gongji.bootstrap import Gongji, bootstrap
+from gongji.domain import ledger as L
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import IdempotencyConflict, InvalidInput
 from gongji.domain.registry import EnrollmentAction
@@ -453,7 +454,10 @@ def _henan(gj: Gongji) -> Scenario:
     kids = [S.resident(gj, hn, region=HENAN, name="李小红", birth=date(2012, 3, 1 + i)) for i in range(4)]
     elder = S.resident(gj, hn, region=HENAN, birth=date(1950, 1, 1))
     sibling = S.resident(gj, hn, region=HENAN, birth=date(1983, 1, 1))
+    h3 = _employee(gj, hn, region=HENAN, past=50_000, birth=date(1979, 1, 1))
+    fake = S.resident(gj, hn, region=HENAN, birth=date(2011, 6, 1))
     gj.clock.at = datetime(2024, 11, 1, 10, 0, tzinfo=SHANGHAI)  # type: ignore[attr-defined]  # 2025 collecting
+    henan_fraud_case(gj, hn, profile, h3, fake)  # an open fraud case: h3 authorizer, fake relative
 
     def cert(pid: int) -> str:
         return S.person_cert(gj, pid)
@@ -476,6 +480,8 @@ def _henan(gj: Gongji) -> Scenario:
         req("H-001", p1, cert(kids[0])),  # replayed
         req("H-001", p1, cert(kids[1])),  # conflict
         req("H-009", p1, cert(kids[0])),  # already paid
+        req("H-010", cert(h3.person_id), cert(kids[3])),  # payer's fraud case open (seed 003 四(四))
+        req("H-011", p1, cert(fake)),  # the relative's fraud case open: before the funds check
     ]
     expect = {
         "paid": 3,  # one a replay
@@ -485,8 +491,41 @@ def _henan(gj: Gongji) -> Scenario:
         "E_VALIDATION": 2,
         "E_IDEMPOTENCY_MISMATCH": 1,
         "E_RESIDENT_ALREADY_PAID": 1,
+        "E_FAMILY_CASE_OPEN": 2,
     }
     return Scenario(tax, profile, reqs, 6, expect, replayed=1)
+
+
+def henan_fraud_case(gj: Gongji, hn: Principal, profile: Profile, h3: Principal, fake: int) -> None:
+    """A Henan authorizer ``h3`` who bound a fake 'child', paid 50.00 at a pharmacy through it, and
+    had the binding revoked for fraud: the case is open (seed 003 四(四))."""
+    import uuid
+
+    from gongji.services.family import fraud as family_fraud
+    from gongji.services.family import payment as family_payment
+
+    binding_id = S.bind(gj, h3, fake, "child", profile=profile)["binding_id"]
+    payee = "external:institution:P41162300001"
+
+    def go(uow: Any) -> None:
+        c = S.ctx(gj, hn)
+        ledger.ensure_account(uow, code=payee, kind=L.AccountKind.EXTERNAL, now=gj.clock.now())
+        family_payment.pay(
+            uow,
+            c,
+            profile,
+            relative_id=fake,
+            amount_fen=5_000,
+            use="pharmacy_drugs",
+            payee_account=payee,
+            idempotency_key=f"pay-{uuid.uuid4()}",
+            institution_region=HENAN,
+        )
+        case = family_fraud.revoke(uow, c, binding_id=binding_id, reason="虚构家庭成员关系")
+        assert case.status == "open"
+        uow.commit()
+
+    gj.run(go)
 
 
 def _zhejiang(gj: Gongji) -> Scenario:

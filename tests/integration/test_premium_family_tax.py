@@ -626,3 +626,26 @@ def test_a_premium_paid_through_a_binding_revoked_for_fraud_is_not_refunded_seed
     with pytest.raises(InvalidStateTransition):
         _review(gj, office, request["refund_id"])
     assert _tax_notifications(gj, tax) == []
+
+
+def test_henan_daijiao_without_binding_is_refused_while_a_fraud_case_of_the_payer_is_open_seed004_seed003_4_4(
+    gj, clock, tax
+):
+    """Seed 003 四(四) 立即停止相关当事人家庭共济待遇 holds for Henan's 代缴 too, which needs no binding
+    (seed 004): a payer whose fraud case is open is refused E_FAMILY_CASE_OPEN with the reason for
+    tax, and nothing is debited or kept but the answer."""
+    from tests.integration.test_premium_batch_equivalence import henan_fraud_case
+
+    hn = S.staff(gj, ["410000"])
+    henan = gj.profiles["henan"]
+    a = _employee(gj, hn, region=HENAN, past=100_000)
+    fake = _child(gj, hn, region=HENAN, birth=date(2011, 6, 1))
+    child = _child(gj, hn, region=HENAN)
+    clock.at = datetime(2024, 11, 1, 10, 0, tzinfo=SHANGHAI)
+    henan_fraud_case(gj, hn, henan, a, fake)
+    past = _balance(gj, L.personal_past(a.person_id))
+    answer = _ask(gj, tax, _req(gj, a.person_id, child, benefit_year=2025, commitment=_henan_commitment()), henan)
+    _refused(answer, "E_FAMILY_CASE_OPEN")
+    assert "代缴" in answer["reason"]
+    assert _balance(gj, L.personal_past(a.person_id)) == past
+    assert gj.run(lambda uow: uow.session.scalar(select(func.count()).select_from(PremiumCommitment))) == 0

@@ -276,36 +276,6 @@ def test_two_staff_approving_at_once_refund_once(gj: Gongji, staff: Principal, c
     assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
 
 
-def test_family_paid_premium_of_a_subsidized_relative_returns_the_own_share_to_the_family_account_seed002_003(
-    gj: Gongji, tax: Principal
-) -> None:
-    """003 附件三(二)4 原渠道返还 to the family account, and 002 §七 只退回个人缴费部分: the
-    authorizer paid 400 for a 低保 relative who was then paid 250 (先缴后补) → 150 back to the
-    family account, 250 to the assistance fund."""
-    from tests.integration import test_premium_family_tax as T
-
-    office = support.staff(gj, ["620000"], username="office_refunds")
-    a, child, binding_id = T._gansu_pair(gj, office)
-    c = support.ctx(gj, office)
-    ok(
-        gj,
-        lambda uow: subsidies.change_category(
-            uow, c, gj.profile, person_id=child, subsidy_codes=["dibao_full"], benefit_year=YEAR, reason="民政认定"
-        ),
-    )
-    paid = T._ask(gj, tax, T._req(gj, a.person_id, child))
-    assert paid["status"] == "paid"
-    assert fixed_subsidies(gj, office)["paid_fen"] == FIXED
-    before = balances(gj, ASSIST)[ASSIST]
-    payment_id = paid["premium"]["payment"]["payment_id"]
-    family_account = f"family:{binding_id}"
-    assert balances(gj, family_account)[family_account] == 0
-    done = ok(gj, review(gj, office, ok(gj, ask(gj, a, payment_id))["refund_id"]))
-    assert (done["refund_fen"], done["withheld_fen"]) == (PREMIUM - FIXED, FIXED)
-    assert balances(gj, family_account, ASSIST) == {family_account: PREMIUM - FIXED, ASSIST: before + FIXED}
-    assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
-
-
 def test_the_pending_count_is_the_requests_in_the_staff_members_regions(
     gj: Gongji, staff: Principal, checker: Principal
 ) -> None:

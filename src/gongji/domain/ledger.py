@@ -108,6 +108,11 @@ def family_account(binding_id: int) -> str:
 
 
 CASH_PAYOUT_PREFIX = "external:payout:"
+ASSISTANCE_PREFIX = "external:assistance:"
+CASH_SIDE_PREFIXES = (CASH_PAYOUT_PREFIX, ASSISTANCE_PREFIX)
+"""Where personal or family money must never go: a card (cash), or the medical-assistance fund,
+which pays cash to cards (先缴后补, roster payouts) and premiums of persons who pay nothing — family
+money paid to it stands in for a subsidy already paid to someone's card (issue 12)."""
 PERSONAL_MONEY_PREFIXES = ("personal:", "family:")
 REIMBURSEMENT_KIND_PREFIX = "reimburse."
 """零星报销 (back office, seed 003 附件 二(四)): the only transactions that may pay personal or family money to a card,
@@ -119,11 +124,17 @@ def cash_payout(person_id: int) -> str:
     return f"{CASH_PAYOUT_PREFIX}{person_id}"
 
 
+def assistance_fund(region_code: str) -> str:
+    """The medical-assistance fund (医疗救助资金) of a pooling region: it bears every subsidy."""
+    return f"{ASSISTANCE_PREFIX}{region_code}"
+
+
 def moves_personal_money_to_cash(postings: Iterable[Posting]) -> bool:
-    """A personal or family account pays and a cash payout account receives in one transaction."""
+    """A personal or family account pays and, in the same transaction, a cash payout account or
+    the assistance fund (which pays cash, ``CASH_SIDE_PREFIXES``) receives."""
     lines = list(postings)
     paid = any(p.amount_fen < 0 and p.account_code.startswith(PERSONAL_MONEY_PREFIXES) for p in lines)
-    cashed = any(p.amount_fen > 0 and p.account_code.startswith(CASH_PAYOUT_PREFIX) for p in lines)
+    cashed = any(p.amount_fen > 0 and p.account_code.startswith(CASH_SIDE_PREFIXES) for p in lines)
     return paid and cashed
 
 

@@ -6,7 +6,8 @@ case's registry change and its money move commit together. Its steps:
 1. the idempotency key is looked up: a stored transaction with the same request hash is
    replayed (its stored answer, nothing moves); a different hash is IdempotencyConflict;
 2. postings are validated (Σ = 0, 2..64 postings, whole fen), and personal or family money is
-   never paid to a cash payout account except by an invoiced reimbursement (``check_no_cash_out``);
+   never paid to a cash payout account or the assistance fund (which pays cash) except by an
+   invoiced reimbursement (``check_no_cash_out``);
 3. each account is changed by one conditional UPDATE, in account-id order (no deadlocks):
    ``balance_fen = balance_fen + Δ WHERE id = ? AND (NOT non_negative OR balance_fen + Δ >= 0)``.
    No row updated means the balance would go negative: InsufficientBalance, and the whole
@@ -45,7 +46,7 @@ from gongji.domain.errors import (
     NotFound,
 )
 from gongji.domain.ledger import (
-    CASH_PAYOUT_PREFIX,
+    CASH_SIDE_PREFIXES,
     MAX_POSTINGS,
     NON_NEGATIVE_KINDS,
     AccountKind,
@@ -482,8 +483,8 @@ class LedgerCheck:
     drifted_accounts: list[tuple[str, int, int]]  # code, stored balance, opening + postings
     negative_accounts: list[tuple[str, int]]
     cash_out_txns: list[tuple[int, str]]
-    """(txn id, kind) of transactions paying personal or family money to a cash payout account
-    that are not an invoiced reimbursement (``domain.ledger.check_no_cash_out``)."""
+    """(txn id, kind) of transactions paying personal or family money to a cash payout account or
+    to the assistance fund, that are not an invoiced reimbursement (``domain.ledger.check_no_cash_out``)."""
 
     @property
     def ok(self) -> bool:
@@ -498,7 +499,8 @@ class LedgerCheck:
 
 def check_ledger(uow: UnitOfWork, *, limit: int = 100) -> LedgerCheck:
     """Σ postings = 0 overall and per transaction; balance = opening + Σ postings; none < 0; no
-    personal or family money paid to a cash payout account (except invoiced reimbursements)."""
+    personal or family money paid to a cash payout account or to the assistance fund that pays
+    cash (except invoiced reimbursements)."""
     s = uow.session
     txns = s.scalar(select(func.count()).select_from(LedgerTxn)) or 0
     n_postings = s.scalar(select(func.count()).select_from(LedgerPosting)) or 0
@@ -538,7 +540,8 @@ def check_ledger(uow: UnitOfWork, *, limit: int = 100) -> LedgerCheck:
 
 
 def _cash_out(uow: UnitOfWork, limit: int) -> list[tuple[int, str]]:
-    """Transactions where a personal or family account pays and a cash payout account receives,
+    """Transactions where a personal or family account pays and a cash payout account or the
+    assistance fund receives,
     less the invoiced reimbursements (the exception is read from the stored answer)."""
     paid = (
         select(LedgerPosting.txn_id)
@@ -551,7 +554,10 @@ def _cash_out(uow: UnitOfWork, limit: int) -> list[tuple[int, str]]:
     cashed = (
         select(LedgerPosting.txn_id)
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
-        .where(LedgerAccount.code.startswith(CASH_PAYOUT_PREFIX), LedgerPosting.amount_fen > 0)
+        .where(
+            or_(*(LedgerAccount.code.startswith(prefix) for prefix in CASH_SIDE_PREFIXES)),
+            LedgerPosting.amount_fen > 0,
+        )
     )
     found: list[tuple[int, str]] = []
     rows = uow.session.execute(

@@ -1067,3 +1067,33 @@ class ChronicRecognition(Base):
     reviewer_name: Mapped[str | None] = mapped_column(String(50))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_note: Mapped[str | None] = mapped_column(String(200))
+
+
+class SubsidyRecovery(Base):
+    """A subsidy paid out to a person in cash (先缴后补, top-up, roster payout) that is no longer
+    theirs, owed back to the medical-assistance fund (应收, seed 002 §七 / §四(二)3 就高不重复):
+    opened when a family-paid premium of the person is refunded (the family account gets its whole
+    代缴 back, ``origin`` refund) or when the full-subsidy roster pays the premium a family account
+    had paid (``origin`` full_subsidy). Nothing is booked at opening; each collection is a ledger
+    transaction recovery → assistance; what cannot be collected is written off by a second clerk."""
+
+    __tablename__ = "subsidy_recovery"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # the assistance fund owed
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(16))  # refund / full_subsidy
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("premium_refund.id"))
+    premium_id: Mapped[int | None] = mapped_column(ForeignKey("resident_premium.id"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    collected_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    written_off_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(14), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    write_off_reason: Mapped[str | None] = mapped_column(String(200))
+    write_off_requested_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    write_off_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    write_off_approved_by_user_id: Mapped[int | None] = mapped_column(Integer)

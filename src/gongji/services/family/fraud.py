@@ -9,7 +9,10 @@
   one balanced ledger transaction per collection (its own idempotency key).
 - ``request_write_off`` / ``approve_write_off``: what is still owed is written off only when a
   second staff member approves (E_FOUR_EYES).
-While a case is open (``F.OPEN_CASE_STATUSES``) neither party may be bound (``binding.bind``).
+- ``draws_reversed``: a settlement cancelled after the case opened (2208/2601) returns its family
+  part to the authorizer and lowers the case's amount.
+While a case is open (``F.OPEN_CASE_STATUSES``) neither party may be bound (``binding.bind``) nor
+pay a premium from family funds (``premiums.check_no_open_case``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from gongji.adapters.db.models import CreditRecord, FamilyBinding, FamilyFraudCase, FamilyFraudCollection, LedgerTxn
+from gongji.adapters.db.models import (
+    CreditRecord,
+    FamilyBinding,
+    FamilyDraw,
+    FamilyFraudCase,
+    FamilyFraudCollection,
+    LedgerTxn,
+)
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import family as F
 from gongji.domain import ledger as L
@@ -34,7 +44,14 @@ from gongji.domain.money import require_positive_fen
 from gongji.domain.registry import scope_prefix
 from gongji.services import ledger
 from gongji.services.auth import Role
-from gongji.services.family.common import draw_states, draws_of, lock_persons, return_family_balance, staff_binding
+from gongji.services.family.common import (
+    draw_states,
+    draws_of,
+    get_binding,
+    lock_persons,
+    return_family_balance,
+    staff_binding,
+)
 from gongji.services.registry.persons import Ctx, audit_event, person_regions, require_reason
 
 CREDIT_KIND_FRAUD = "family_fraud"
@@ -322,6 +339,57 @@ def approve_write_off(uow: UnitOfWork, ctx: Ctx, *, case_id: int) -> FamilyFraud
         uow, ctx, "family.recovery_write_off", "family_fraud_case", case.id, written_off_fen=case.written_off_fen
     )
     return case
+
+
+# --- a payment reversed after the case opened ------------------------------------------------------
+
+
+def draws_reversed(uow: UnitOfWork, ctx: Ctx, *, txn_id: int, after: str) -> None:
+    """A family payment (ledger transaction ``txn_id``) was reversed — a settlement cancelled by
+    2208/2601 — after the binding it drew on was revoked or stopped. The money went back where it
+    came from: for a family account (allocation) that is the closed binding's account, so it goes
+    on to the authorizer's past-years account as at revoke (原渠道返还; the binding stays closed).
+    A fraud case of the pair counted the draw as owed: it is owed no more, so the case's amount
+    drops by it (never below what was collected), and a case with nothing left outstanding is
+    collected (closed); a written-off case has that much less written off. Idempotent per ``after``."""
+    draws = uow.session.scalars(select(FamilyDraw).where(FamilyDraw.txn_id == txn_id).order_by(FamilyDraw.id))
+    for draw in list(draws):
+        binding = get_binding(uow, draw.binding_id)
+        if binding.status == F.BINDING_ACTIVE:
+            continue
+        if draw.account_code == L.family_account(binding.id):
+            return_family_balance(uow, ctx, binding, after=after)
+        case = uow.session.scalar(
+            select(FamilyFraudCase)
+            .where(
+                FamilyFraudCase.authorizer_id == binding.authorizer_id,
+                FamilyFraudCase.relative_id == binding.relative_id,
+            )
+            .with_for_update()
+        )
+        if case is None:
+            continue
+        less = min(draw.amount_fen, case.amount_fen - case.collected_fen)
+        if less <= 0:
+            continue
+        case.amount_fen -= less
+        if case.status == F.CASE_WRITTEN_OFF:
+            case.written_off_fen = case.amount_fen - case.collected_fen
+        else:
+            case.status = F.case_status(case.amount_fen, case.collected_fen)
+            if case.status == F.CASE_COLLECTED:
+                case.closed_at = ctx.clock.now()
+        uow.session.flush()
+        audit_event(
+            uow,
+            ctx,
+            "family.recovery_reduced",
+            "family_fraud_case",
+            case.id,
+            txn_id=txn_id,
+            amount_fen=less,
+            already_collected_fen=draw.amount_fen - less,
+        )
 
 
 # --- reads ---------------------------------------------------------------------------------------

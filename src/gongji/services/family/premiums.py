@@ -20,6 +20,7 @@ from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import family as F
 from gongji.domain import ledger as L
 from gongji.domain.errors import (
+    FraudCaseOpen,
     InvalidStateTransition,
     NotFound,
     PremiumInsufficientFunds,
@@ -29,6 +30,7 @@ from gongji.domain.money import require_positive_fen
 from gongji.policy.schema import Profile
 from gongji.services import ledger
 from gongji.services.family.common import USE_ZH, check_authorizer, get_binding, return_family_balance
+from gongji.services.family.fraud import open_case_of
 from gongji.services.family.payment import check_use, stored_payment
 from gongji.services.registry.persons import (
     Ctx,
@@ -75,6 +77,17 @@ def premium_funds_account(profile: Profile, *, authorizer_id: int, binding_id: i
     if profile.family.funding_model == "allocation":
         return L.family_account(binding_id)
     return L.personal_past(authorizer_id)
+
+
+def check_no_open_case(case_id: int | None) -> None:
+    """Seed 003 四(四) 立即停止相关当事人家庭共济待遇: while a fraud case of the payer or the relative is
+    open, no family money pays a premium — also where no binding is needed (Henan, seed 004)."""
+    if case_id is not None:
+        raise FraudCaseOpen(
+            "当事人有尚未办结的违规家庭共济案件，案件办结前不能使用家庭共济资金代缴",
+            "A party has an open family mutual-aid fraud case; no family-funded premium until it is closed",
+            use=F.PREMIUM_USE,
+        )
 
 
 def check_premium_funds(balance_fen: int, amount_fen: int) -> None:
@@ -194,7 +207,8 @@ def pay_premium(
     under ``commitment_at_payment`` (Henan, seed 004) the caller records the commitment.
 
     Refused before anything is written: UseNotAllowed (insurance type), the authorizer's
-    refusals (not employee, suspended, interrupted, frozen), PremiumNoBinding,
+    refusals (not employee, suspended, interrupted, frozen), FraudCaseOpen (a party's fraud case
+    is open, seed 003 四(四), with or without a binding), PremiumNoBinding,
     PremiumInsufficientFunds. One ledger transaction ``family.pay.premium``; a
     ``family_payment`` row answers replays of the key, a ``family_draw`` row records what the
     binding paid (the basis of recovery after fraud). ``payee_account`` must exist.
@@ -215,6 +229,7 @@ def pay_premium(
     relative = get_person(uow, relative_id)
     get_person(uow, authorizer_id)
     check_authorizer(uow, profile, authorizer_id, need_balance=False)
+    check_no_open_case(open_case_of(uow, authorizer_id, relative.id))
     binding = uow.session.scalar(
         select(FamilyBinding).where(
             FamilyBinding.authorizer_id == authorizer_id,
@@ -289,16 +304,15 @@ def refund_premium(
     family_payment_id: int,
     reason: str,
     idempotency_key: str,
-    withhold: tuple[str, int] | None = None,
 ) -> ledger.PostResult:
     """退费: undo a premium paid by ``pay_premium`` with a reversing entry — the money goes back
-    to the family account or past-years balance it came from (原渠道返还, seed 003 附件三(二)4).
-    ``withhold=(account, fen)`` then moves that much of it on to ``account`` in a second
-    transaction (the subsidy a subsidized relative was paid out, returned to the assistance fund:
-    seed 002 §七 只退回个人缴费部分). A family account whose binding has ended meanwhile is
-    emptied back to the authorizer, as an unbind does. A payment drawn through a binding revoked
-    for fraud is not refunded (E_STATE): it is part of the fraud case's receivable, and money
-    goes back only as the case collects it (seed 003 四(四)). Callers check who may refund and when."""
+    to the family account or past-years balance it came from (原渠道返还, seed 003 附件三(二)4),
+    all of it: nothing of family money is kept back for a subsidy the relative was paid in cash
+    (that is owed by the relative, ``services.resident.recoveries``). A family account whose
+    binding has ended meanwhile is emptied back to the authorizer, as an unbind does. A payment
+    drawn through a binding revoked for fraud is not refunded (E_STATE): it is part of the fraud
+    case's receivable, and money goes back only as the case collects it (seed 003 四(四)). Callers
+    check who may refund and when."""
     payment = _premium_payment(uow, family_payment_id)
     key = L.scoped_key("family-premium-refund", idempotency_key)
     if uow.session.scalar(select(LedgerTxn.id).where(LedgerTxn.idempotency_key == key)) is None:
@@ -323,20 +337,6 @@ def refund_premium(
         user_id=ctx.principal.user_id,
     )
     if not result.replayed:
-        if withhold is not None and withhold[1] > 0:
-            target, fen = withhold  # the caller made sure the account exists
-            ledger.post(
-                uow,
-                L.TransactionDraft(
-                    idempotency_key=L.scoped_key("family-premium-withhold", idempotency_key),
-                    kind="family.refund.withhold",
-                    narration=f"{reason}：资助部分不予退回，退回医疗救助资金"[:200],
-                    postings=L.transfer(premium_source(uow, family_payment_id=payment.id), target, fen),
-                ),
-                request={"op": "family.refund.withhold", "payment_id": payment.id, "target": target, "fen": fen},
-                now=now,
-                user_id=ctx.principal.user_id,
-            )
         for draw in uow.session.scalars(select(FamilyDraw).where(FamilyDraw.payment_id == payment.id)):
             binding = get_binding(uow, draw.binding_id)
             if binding.status != F.BINDING_ACTIVE:

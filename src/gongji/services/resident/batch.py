@@ -30,7 +30,7 @@ per request:
    ``family_premiums.pay_premium`` in their order, through the same functions (``premiums.check_parties``,
    ``check_premium_terms``, ``resident_region_of``, ``check_not_paid``, ``check_not_full_subsidy``,
    ``check_commitment_relation``, ``family_payment.check_use``, ``authorizer_check``,
-   ``premium_funds_account``, ``check_premium_funds``). The balances are followed request by
+   ``check_no_open_case``, ``premium_funds_account``, ``check_premium_funds``). The balances are followed request by
    request, so two requests on one family account in a chunk cannot overdraw it: the second is
    refused E_RESIDENT_INSUFFICIENT_FUNDS as it would be one at a time, and a premium paid by an
    earlier request of the chunk is E_RESIDENT_ALREADY_PAID;
@@ -62,7 +62,7 @@ from itertools import islice
 from types import SimpleNamespace
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gongji.adapters.db.models import (
@@ -70,6 +70,7 @@ from gongji.adapters.db.models import (
     Enrollment,
     FamilyBinding,
     FamilyDraw,
+    FamilyFraudCase,
     FamilyPayment,
     Person,
     PersonalAccount,
@@ -327,6 +328,7 @@ class _Facts:
     bindings: dict[tuple[int, int], int]  # (authorizer, relative) → active binding
     premiums: dict[tuple[int, int, str], ResidentPremium]  # (person, year, insutype), locked
     subsidy_codes: dict[int, tuple[str, ...]]  # the relatives' subsidy categories (categories.subsidy_codes_of)
+    open_case_parties: dict[int, int]  # payer or relative → an open fraud case they are a party of
     accounts: dict[str, ledger.LockedAccount]  # every source and payee a request may use, locked
 
 
@@ -340,7 +342,7 @@ def _read_facts(uow: UnitOfWork, profile: Profile, new: list[_New]) -> _Facts:
     payers = {persons[i.checked.payer_cert_no].id for i in new if i.checked.payer_cert_no in persons}
     relatives = {persons[i.checked.relative_cert_no].id for i in new if i.checked.relative_cert_no in persons}
     facts = _Facts(
-        persons, defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list), {}, {}, {}, {}, {}
+        persons, defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list), {}, {}, {}, {}, {}, {}
     )
     if not persons:
         return facts
@@ -361,6 +363,18 @@ def _read_facts(uow: UnitOfWork, profile: Profile, new: list[_New]) -> _Facts:
         pa = PersonalAccount.__table__.c
         for person_id, status in s.execute(select(pa.person_id, pa.status).where(pa.person_id.in_(sorted(payers)))):
             facts.account_status[person_id] = status
+    parties = sorted(payers | relatives)
+    fc = FamilyFraudCase.__table__.c
+    for case_id, authorizer_id, relative_id in s.execute(
+        select(fc.id, fc.authorizer_id, fc.relative_id)
+        .where(
+            fc.status.in_(F.OPEN_CASE_STATUSES),
+            or_(fc.authorizer_id.in_(parties), fc.relative_id.in_(parties)),
+        )
+        .order_by(fc.id)
+    ):
+        facts.open_case_parties.setdefault(authorizer_id, case_id)
+        facts.open_case_parties.setdefault(relative_id, case_id)
     if payers and relatives:
         b = FamilyBinding.__table__.c
         for binding_id, authorizer_id, relative_id in s.execute(
@@ -426,6 +440,9 @@ def _decide(uow: UnitOfWork, ctx: Ctx, profile: Profile, new: list[_New], facts:
             family_payment.check_use(profile, F.PREMIUM_USE, premium_insutype=req.insutype)
             family_common.authorizer_check(
                 profile, facts.insurances.get(payer.id, []), account_status=facts.account_status.get(payer.id)
+            )
+            family_premiums.check_no_open_case(
+                facts.open_case_parties.get(payer.id) or facts.open_case_parties.get(relative.id)
             )
             binding_id = facts.bindings.get((payer.id, relative.id))
             source = family_premiums.premium_funds_account(profile, authorizer_id=payer.id, binding_id=binding_id)

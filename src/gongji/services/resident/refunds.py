@@ -17,7 +17,9 @@ staff, and on approval paid back by the route the money came in (原渠道返还
   then the subsidy the person was paid out apart from the premium (roster payout, 先缴后补, top-up)
   is withheld from that refund and returned to the medical-assistance fund
   (``external:assistance:<region>``) in a second balanced transaction. The payer gets
-  premium − subsidy, the fund gets its subsidy back, nothing is lost or paid twice;
+  premium − subsidy, the fund gets its subsidy back, nothing is lost or paid twice. A premium a
+  **family account** paid goes back to it whole: the subsidy was paid to the relative, so the
+  relative owes it (``recoveries.open_recovery``), never the family's money (issue 12);
 - **after**: a negative ``premium_payment`` row, the premium refunded (unpaid for tax), and a
   notification waits for the tax bureau — which collects every resident premium and records
   the person as unpaid (seed 003 附件三(二)4) — until it acks.
@@ -65,7 +67,7 @@ from gongji.services import ledger
 from gongji.services.auth import Role
 from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions, require_reason
-from gongji.services.resident import subsidies
+from gongji.services.resident import recoveries, subsidies
 from gongji.services.resident.channels import CHANNEL_ZH, channel_account
 from gongji.services.resident.premiums import (
     APPROVED,
@@ -84,7 +86,7 @@ from gongji.services.resident.premiums import (
     who,
 )
 
-PAID_OUT_KINDS = (subsidies.ROSTER_PAYOUT, subsidies.FIXED, subsidies.TOPUP)
+PAID_OUT_KINDS = recoveries.PAID_OUT_KINDS
 """Subsidy grants paid to the person apart from the premium: withheld from a refund (002 §七)."""
 MAX_NOTE = 200
 
@@ -99,7 +101,8 @@ class _Refundable:
     decision: RefundDecision
     source: str  # where the premium came from: the reversal pays it back there
     from_assistance: bool  # the full-subsidy roster paid the premium
-    withheld_fen: int  # subsidy paid out to the person, returned to the assistance fund
+    withheld_fen: int  # subsidy paid out to the person, kept back from the refund for the assistance fund
+    recover_fen: int = 0  # family-paid: the subsidy paid out to the relative, now owed by them (应收)
 
     @property
     def back_to_source_fen(self) -> int:
@@ -155,9 +158,16 @@ def _refundable(
     if from_assistance:  # the assistance fund paid the premium: it is its own to get back
         withheld = 0
     else:
-        withheld = min(payment.amount_fen, payment.amount_fen - decision.amount_fen)
+        withheld = max(0, min(payment.amount_fen, payment.amount_fen - decision.amount_fen))
     source = _source_of(uow, payment, from_assistance=from_assistance, region=premium.region_code)
-    return _Refundable(payment, premium, decision, source, from_assistance, max(0, withheld))
+    recover = 0
+    if payment.channel == CHANNEL_FAMILY and withheld > 0:
+        # the family account gets its whole 代缴 back: the subsidy was paid to the relative, not to
+        # the family, so it is owed by the relative (never taken from family money, issue 12)
+        owed = recoveries.paid_out_fen(uow, premium.person_id, premium.benefit_year)
+        owed -= recoveries.already_owed_fen(uow, premium.person_id, premium.benefit_year)
+        recover, withheld = max(0, min(withheld, owed)), 0
+    return _Refundable(payment, premium, decision, source, from_assistance, withheld, recover)
 
 
 def _quote_view(r: _Refundable) -> dict[str, Any]:
@@ -167,6 +177,7 @@ def _quote_view(r: _Refundable) -> dict[str, Any]:
         "refund_fen": to_person,
         "withheld_fen": r.withheld_fen,
         "to_assistance_fen": r.withheld_fen + (r.payment.amount_fen if r.from_assistance else 0),
+        "recover_fen": r.recover_fen,
         "route": "family_account" if r.payment.channel == CHANNEL_FAMILY else "original",
         "route_name": (
             "退回医疗救助资金"
@@ -464,6 +475,18 @@ def review_refund(
         refund.refund_fen = 0 if r.from_assistance else r.back_to_source_fen
         refund.withheld_fen = r.withheld_fen
         refund.tax_notified = False
+        recoveries.open_recovery(
+            uow,
+            ctx,
+            key=f"premium-refund:{refund.id}",
+            person_id=premium.person_id,
+            region_code=premium.region_code,
+            benefit_year=premium.benefit_year,
+            origin=recoveries.ORIGIN_REFUND,
+            amount_fen=r.recover_fen,
+            refund_id=refund.id,
+            premium_id=premium.id,
+        )
     else:
         refund.status = REJECTED
     refund.reviewed_by_user_id = ctx.principal.user_id
@@ -496,7 +519,6 @@ def _pay_back(uow: UnitOfWork, ctx: Ctx, r: _Refundable, refund: PremiumRefund) 
                 family_payment_id=payment.family_payment_id,
                 reason=narration,
                 idempotency_key=key,
-                withhold=withhold,
             ).body["txn_id"]
         )
     else:

@@ -67,7 +67,7 @@ from gongji.policy.schema import PremiumStandard, Profile, SubsidyCategory
 from gongji.services.auth import Role
 from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, person_regions, require_reason
-from gongji.services.resident import premiums, subsidies, waiting
+from gongji.services.resident import premiums, recoveries, subsidies, waiting
 
 Mode = Literal["all_or_nothing", "valid_only"]
 MODES = ("all_or_nothing", "valid_only")
@@ -605,6 +605,20 @@ def _apply(
     premium = premiums.claim_premium(uow, ctx, person_id=person.id, standard=standard, region_code=region)
     if plan.family_payment is not None:
         _return_family_payment(uow, ctx, premium, plan.family_payment, uploader=uploader)
+        # 就高不重复 (002 §四(二)3): the fund now pays the whole premium, so a subsidy it already paid
+        # to the person's card for this premium (先缴后补, top-up) is netted — owed back by the person
+        recoveries.open_recovery(
+            uow,
+            ctx,
+            key=f"{plan.key}:netted",
+            person_id=person.id,
+            region_code=region,
+            benefit_year=year,
+            origin=recoveries.ORIGIN_FULL_SUBSIDY,
+            amount_fen=recoveries.paid_out_fen(uow, person.id, year)
+            - recoveries.already_owed_fen(uow, person.id, year),
+            premium_id=premium.id,
+        )
     grant = subsidies.grant(
         uow,
         ctx,

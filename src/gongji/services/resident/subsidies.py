@@ -57,7 +57,7 @@ GRANT_KIND_ZH = {
 
 def assistance_account(region_code: str) -> str:
     """The medical-assistance fund (医疗救助资金) of a pooling region: it bears every subsidy."""
-    return f"external:assistance:{region_code}"
+    return L.assistance_fund(region_code)
 
 
 def payout_account(person_id: int) -> str:

@@ -24,6 +24,7 @@ from gongji.domain.errors import (
     WrongInstitution,
 )
 from gongji.services import ledger
+from gongji.services.family import fraud as family_fraud
 from gongji.services.family import payment as family_payment
 from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.settlement.benefit import accumulate
@@ -83,6 +84,8 @@ def _cancel(uow: UnitOfWork, ctx: Ctx, institution: Institution, row: Settlement
                 now=now,
                 user_id=ctx.principal.user_id,
             )
+    if row.account_txn_id is not None:  # family draws through a binding closed since (fraud): issue 12
+        family_fraud.draws_reversed(uow, ctx, txn_id=int(row.account_txn_id), after=f"settlement-cancel:{row.id}")
     row.status = "cancelled"
     reversal = _negated(
         row,
