@@ -15,20 +15,23 @@ Every rule lives in ``services.resident.channels`` and ``services.resident.subsi
   /api/subsidies/rosters/{id}``: what approval would move now; ``POST …/{id}/approve`` and
   ``…/{id}/reject`` with a ``note``, by another clerk than the uploader (``E_FOUR_EYES``);
 - ``POST /api/subsidies/fixed/pay`` (staff): 先缴后补 for the year;
-- ``POST /api/subsidies/persons/{person_id}/category`` (staff): 身份类别变化, top-up.
+- ``POST /api/subsidies/persons/{person_id}/category`` (staff): 身份类别变化, top-up;
+- ``GET /api/subsidies/recoveries`` (staff): 资助追回 — subsidies paid to a card that are owed back
+  (``services.resident.recoveries``); ``POST …/{id}/collections`` (Idempotency-Key),
+  ``…/{id}/write-off`` and ``…/{id}/write-off/approve`` (a second clerk).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
-from gongji.entrypoints.api.deps import CtxDep, GjDep
+from gongji.entrypoints.api.deps import CtxDep, GjDep, IdempotencyKey
 from gongji.entrypoints.api.schemas import Body
 from gongji.services.resident import channels as premium_channels
-from gongji.services.resident import roster, subsidies
+from gongji.services.resident import recoveries, roster, subsidies
 
 router = APIRouter(tags=["subsidies 参保缴费与资助"])
 
@@ -69,6 +72,14 @@ class RosterBody(Body):
 
 class ReviewBody(Body):
     note: str = Field(max_length=200)
+
+
+class RecoveryCollectionBody(Body):
+    amount_fen: int
+
+
+class WriteOffBody(Body):
+    reason: str = Field(max_length=200)
 
 
 class FixedRunBody(Body):
@@ -184,3 +195,40 @@ def change_category(person_id: int, body: CategoryBody, gj: GjDep, ctx: CtxDep) 
             reason=body.reason,
         ),
     )
+
+
+@router.get("/api/subsidies/recoveries")
+def subsidy_recoveries(gj: GjDep, ctx: CtxDep, include_closed: bool = False) -> list[dict[str, Any]]:
+    """资助追回: subsidies paid to a person's card that are owed back to the assistance fund (a
+    family-paid premium refunded, or a fixed subsidy netted by the full one), in my regions."""
+    return gj.run(lambda uow: recoveries.recoveries(uow, ctx, open_only=not include_closed))  # type: ignore[no-any-return]
+
+
+@router.post("/api/subsidies/recoveries/{recovery_id}/collections", status_code=201)
+def collect_recovery(
+    recovery_id: int, body: RecoveryCollectionBody, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Money received back from the person, into the assistance fund; a replay of the key answers
+    the first result (200 + Idempotent-Replayed)."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        result = recoveries.collect(uow, ctx, recovery_id=recovery_id, amount_fen=body.amount_fen, idempotency_key=key)
+        uow.commit()
+        if result["replayed"]:
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
+        return result
+
+    return gj.run(go)  # type: ignore[no-any-return]
+
+
+@router.post("/api/subsidies/recoveries/{recovery_id}/write-off")
+def request_recovery_write_off(recovery_id: int, body: WriteOffBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Ask to write off what is still owed; a second clerk approves."""
+    return _commit(gj, lambda uow: recoveries.request_write_off(uow, ctx, recovery_id=recovery_id, reason=body.reason))
+
+
+@router.post("/api/subsidies/recoveries/{recovery_id}/write-off/approve")
+def approve_recovery_write_off(recovery_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Approve a write-off asked by another clerk (E_FOUR_EYES for the same one)."""
+    return _commit(gj, lambda uow: recoveries.approve_write_off(uow, ctx, recovery_id=recovery_id))
