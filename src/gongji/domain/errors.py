@@ -66,6 +66,8 @@ The hierarchy (HTTP status in brackets)::
     │   ├── MessageIdReused [409]           E_SETL_MSGID (same msgid, different request)
     │   ├── WrongInstitution [403]          E_SETL_INSTITUTION (not the signed-in institution's)
     │   ├── PersonUnknown                   E_SETL_PERSON (no such insured person)
+    │   ├── CredentialMismatch [403]        E_SETL_CREDENTIAL (就诊凭证 is someone else's)
+    │   ├── CredentialInvalid               E_SETL_CREDENTIAL_INVALID (医保码 forged/expired/used)
     │   ├── NotInsured                      E_SETL_NOT_INSURED (insutype not in normal status)
     │   ├── VisitUnknown                    E_SETL_VISIT (no such mdtrt_id for this person)
     │   ├── VisitCancelled                  E_SETL_VISIT_CANCELLED
@@ -542,6 +544,28 @@ class PersonUnknown(SettlementRefusal):
     code = "E_SETL_PERSON"
     message_zh = "未查询到该参保人员信息"
     message_en = "No insured person matches"
+
+
+class CredentialMismatch(SettlementRefusal):
+    """The 就诊凭证 belongs to another person than ``psn_no`` / ``certno`` / the visit. Nothing
+    about either person is answered. ``attempts`` (not sent to the client) names the persons
+    concerned, for the read history the interface writes after rolling back."""
+
+    http_status = 403
+    code = "E_SETL_CREDENTIAL"
+    message_zh = "就诊凭证与人员编号不是同一人，请使用患者本人的医保凭证"
+    message_en = "The medical credential belongs to someone else than psn_no"
+
+    def __init__(self, *args: Any, attempts: tuple[int, ...] = (), cert_type: str | None = None, **detail: Any) -> None:
+        super().__init__(*args, **detail)
+        self.attempts = attempts
+        self.cert_type = cert_type
+
+
+class CredentialInvalid(SettlementRefusal):
+    code = "E_SETL_CREDENTIAL_INVALID"
+    message_zh = "就诊凭证无效，请患者出示本人有效的医保凭证"
+    message_en = "The medical credential is not valid"
 
 
 class NotInsured(SettlementRefusal):

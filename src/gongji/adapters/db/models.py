@@ -64,6 +64,8 @@ class Person(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(20))
     hukou_region: Mapped[str | None] = mapped_column(String(6))
+    ssc_no: Mapped[str | None] = mapped_column(String(20), unique=True)
+    """社会保障卡卡号: the card a HIS reads as 就诊凭证 03 (recorded at enrollment)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -498,6 +500,43 @@ class Visit(Base):
     msgid: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mdtrt_cert_type: Mapped[str | None] = mapped_column(String(3))
+    """The 就诊凭证类型 the visit was opened with (01 医保码 / 02 身份证 / 03 社保卡)."""
+
+
+class EcToken(Base):
+    """医保电子凭证 token (医保码): shown on the citizen's page, short-lived, one visit.
+
+    ``nonce`` is the token's public part; the text a HIS scans is ``ec1.<nonce>.<signature>``
+    (``domain.credentials``). ``status``: live → used (bound to ``visit_id`` by 2201, 2206 or
+    2207) or replaced (the citizen asked for a new code)."""
+
+    __tablename__ = "ec_token"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fixmedins_code: Mapped[str | None] = mapped_column(String(20))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+
+
+class PersonRead(Base):
+    """Which institution read (1101) or tried to use (refused credential) whom, when, with
+    which kind of credential. The credential's number is never stored."""
+
+    __tablename__ = "person_read"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20))
+    infno: Mapped[str] = mapped_column(String(6))
+    mdtrt_cert_type: Mapped[str | None] = mapped_column(String(3))
+    outcome: Mapped[str] = mapped_column(String(10))  # read / refused
+    opter: Mapped[str | None] = mapped_column(String(30))
+    msgid: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class FeeDetail(Base):

@@ -114,13 +114,18 @@ class HisClient:
 
     # --- the outpatient flow ------------------------------------------------------------------
 
-    def person_info(self, certno: str, name: str = "") -> dict[str, Any]:
+    def person_info(
+        self, certno: str, name: str = "", *, cert_type: str = "02", cert_no: str | None = None
+    ) -> dict[str, Any]:
+        """1101 with the credential the counter read: by default the ID card (02, ``certno``);
+        ``cert_type`` 01 with the 医保码 text or 03 with the social-security card number as
+        ``cert_no`` (``certno`` may then be "")."""
         return self.call(
             "1101",
             {
                 "data": {
-                    "mdtrt_cert_type": "02",
-                    "mdtrt_cert_no": certno,
+                    "mdtrt_cert_type": cert_type,
+                    "mdtrt_cert_no": cert_no if cert_no is not None else certno,
                     "psn_cert_type": "01",
                     "certno": certno,
                     "psn_name": name,
@@ -128,7 +133,19 @@ class HisClient:
             },
         )
 
-    def register(self, psn_no: str, insutype: str, certno: str, name: str, *, ipt_otp_no: str) -> dict[str, Any]:
+    def register(
+        self,
+        psn_no: str,
+        insutype: str,
+        certno: str,
+        name: str,
+        *,
+        ipt_otp_no: str,
+        cert_type: str = "02",
+        cert_no: str | None = None,
+        psn_type: str = "11",
+    ) -> dict[str, Any]:
+        """2201 with the same credential as the 1101 before it."""
         return self.call(
             "2201",
             {
@@ -136,11 +153,11 @@ class HisClient:
                     "psn_no": psn_no,
                     "insutype": insutype,
                     "begntime": self.now().astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-                    "mdtrt_cert_type": "02",
-                    "mdtrt_cert_no": certno,
+                    "mdtrt_cert_type": cert_type,
+                    "mdtrt_cert_no": cert_no if cert_no is not None else certno,
                     "psn_cert_type": "01",
                     "certno": certno,
-                    "psn_type": "11",
+                    "psn_type": psn_type,
                     "psn_name": name,
                     "ipt_otp_no": ipt_otp_no,
                     "dept_code": "A03",
@@ -162,11 +179,13 @@ class HisClient:
         med_type: str = "11",
         chrg_bchno: str = "0",
         parts: dict[str, int] | None = None,
+        cert_type: str = "02",
+        cert_no: str | None = None,
     ) -> dict[str, Any]:
         data: dict[str, Any] = {
             "psn_no": psn_no,
-            "mdtrt_cert_type": "02",
-            "mdtrt_cert_no": certno,
+            "mdtrt_cert_type": cert_type,
+            "mdtrt_cert_no": cert_no if cert_no is not None else certno,
             "psn_cert_type": "01",
             "certno": certno,
             "med_type": med_type,

@@ -34,6 +34,7 @@ from gongji.domain.errors import (
 from gongji.policy.schema import PolicyLookupError, Profile
 from gongji.services.registry.persons import Ctx
 from gongji.services.resident import waiting
+from gongji.services.settlement import credentials
 from gongji.services.settlement.lookups import enrollment_of, money, now_local, person_of, visit_of
 from gongji.services.settlement.prescriptions import check_prescription
 
@@ -189,6 +190,7 @@ def compute(
     visit = visit_of(uow, institution, person, data.get("mdtrt_id"))
     if visit.status != "open":
         raise VisitCancelled()
+    credentials.for_settlement(uow, ctx, institution, visit, data, bind=lock)  # 2206 writes nothing
     insutype = str(data["insutype"])
     if insutype != visit.insutype:
         raise NotInsured("险种与挂号登记的险种不一致", "insutype differs from the visit's", field="insutype")

@@ -25,6 +25,7 @@ from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.nhsa import gateway_auth, spec
 from gongji.domain import ledger as L
 from gongji.domain.errors import (
+    CredentialMismatch,
     GongjiError,
     InvalidRequest,
     MessageIdReused,
@@ -37,6 +38,7 @@ from gongji.services.audit import Channel
 from gongji.services.registry.persons import Ctx
 from gongji.services.settlement import (
     cancel,
+    credentials,
     fees,
     person_info,
     reconciliation,
@@ -216,7 +218,9 @@ def _handlers() -> dict[str, Handler]:
     data = one("data")
     return {
         "9001": lambda uow, ctx, p, inst, env, parsed: reconciliation.sign_in(uow, ctx, inst, one("signIn")(parsed)),
-        "1101": lambda uow, ctx, p, inst, env, parsed: person_info.person_info(uow, ctx, data(parsed)),
+        "1101": lambda uow, ctx, p, inst, env, parsed: person_info.person_info(
+            uow, ctx, inst, data(parsed), msgid=env.msgid, opter=env.opter
+        ),
         "2201": lambda uow, ctx, p, inst, env, parsed: visits.register_visit(uow, ctx, inst, env.msgid, data(parsed)),
         "2202": lambda uow, ctx, p, inst, env, parsed: visits.cancel_visit(uow, ctx, inst, data(parsed)),
         "2204": lambda uow, ctx, p, inst, env, parsed: fees.upload_fees(uow, ctx, p, inst, list(parsed["feedetail"])),
@@ -312,6 +316,17 @@ def call(
             return Answer(200, answer)
         except GongjiError as err:
             uow.session.rollback()
+            if isinstance(err, CredentialMismatch):  # someone else's credential: both persons see the attempt
+                credentials.record_refusal(
+                    uow,
+                    err,
+                    institution_code=caller.institution.fixmedins_code,
+                    infno=env.infno,
+                    opter=env.opter,
+                    msgid=env.msgid,
+                    at=clock.now(),
+                )
+                uow.commit()
             return refuse(err)
 
     return run(use_case)

@@ -1,4 +1,9 @@
-"""1101 人员信息获取: a person and their insurances, by ID number (SPEC §5)."""
+"""1101 人员信息获取: the person of the 就诊凭证 and their insurances (SPEC §5; issue 13 §1).
+
+The person is found from the credential only (``credentials.for_reading``); a ``psn_no``,
+``certno`` or name of anyone else is refused. Every read is recorded (``person_read``: which
+institution, whom, when, with which kind of credential) and audited. ``psn_type`` is given as
+the 3-character code 2201/2206 take back (``domain.credentials.interface_psn_type``)."""
 
 from __future__ import annotations
 
@@ -9,15 +14,17 @@ from sqlalchemy import select
 from gongji.adapters.db.models import (
     Employer,
     Enrollment,
-    Person,
+    Institution,
 )
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import family as F
+from gongji.domain.credentials import interface_psn_type
 from gongji.domain.errors import (
     PersonUnknown,
 )
 from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.resident import waiting
+from gongji.services.settlement import credentials
 from gongji.services.settlement.lookups import age_on, money, now_local, own_balance, psn_no
 
 INSU_STAS = {"normal": "1", "suspended": "2", "interrupted": "2", "terminated": "4"}
@@ -26,16 +33,20 @@ INSU_STAS = {"normal": "1", "suspended": "2", "interrupted": "2", "terminated": 
 # --- 1101 人员信息获取 -----------------------------------------------------------------------------
 
 
-def person_info(uow: UnitOfWork, ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    """Find the person by the 就诊凭证 (02 ID card) or the 证件号码; a name, if sent, must match.
-    An unknown number and a wrong name get the same answer (no enumeration)."""
-    cert_type = data.get("mdtrt_cert_type")
-    number = data.get("mdtrt_cert_no") if cert_type == "02" else None
-    number = number or data.get("certno")
-    if not number:
-        raise PersonUnknown("请提供身份证号码（就诊凭证类型02或证件号码）", "Send an ID number", field="certno")
-    person = uow.session.scalar(select(Person).where(Person.cert_no == str(number).upper()))
-    if person is None or (data.get("psn_name") and not F.names_match(str(data["psn_name"]), person.name)):
+def person_info(
+    uow: UnitOfWork,
+    ctx: Ctx,
+    institution: Institution,
+    data: dict[str, Any],
+    *,
+    msgid: str,
+    opter: object = None,
+) -> dict[str, Any]:
+    """The credential's person; a name, if sent, must match (an unknown credential and a wrong
+    name get the same answer: no enumeration)."""
+    presented = credentials.for_reading(uow, ctx, institution, data)
+    person = presented.person
+    if data.get("psn_name") and not F.names_match(str(data["psn_name"]), person.name):
         raise PersonUnknown()
     today = now_local(ctx).date()
     enrollments = list(uow.session.scalars(select(Enrollment).where(Enrollment.person_id == person.id)))
@@ -47,7 +58,7 @@ def person_info(uow: UnitOfWork, ctx: Ctx, data: dict[str, Any]) -> dict[str, An
             {
                 "balc": money(balance if e.insutype == "310" else 0),
                 "insutype": e.insutype,
-                "psn_type": e.psn_type,
+                "psn_type": interface_psn_type(e.psn_type),
                 "psn_insu_stas": INSU_STAS.get(e.status, "0"),
                 "psn_insu_date": e.start_date.isoformat(),
                 "paus_insu_date": e.end_date.isoformat() if e.end_date else None,
@@ -56,7 +67,18 @@ def person_info(uow: UnitOfWork, ctx: Ctx, data: dict[str, Any]) -> dict[str, An
                 "emp_name": employer.name if employer else None,
             }
         )
-    audit_event(uow, ctx, "nhsa.1101", "person", person.id)
+    credentials.record(
+        uow,
+        person_id=person.id,
+        institution_code=institution.fixmedins_code,
+        infno="1101",
+        cert_type=presented.cert_type,
+        outcome=credentials.READ,
+        opter=opter,
+        msgid=msgid,
+        at=ctx.clock.now(),
+    )
+    audit_event(uow, ctx, "nhsa.1101", "person", person.id, mdtrt_cert_type=presented.cert_type)
     return {
         "baseinfo": {
             "psn_no": psn_no(person.id),

@@ -25,6 +25,7 @@ from gongji.adapters.db.models import (
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import ledger as L
 from gongji.domain import settlement as S
+from gongji.domain.credentials import interface_psn_type
 from gongji.policy.schema import Profile
 from gongji.services import ledger
 from gongji.services.family import payment as family_payment
@@ -64,10 +65,10 @@ def _setlinfo(
         "brdy": p.birth_date.isoformat() if p.birth_date else None,
         "age": age_on(p.birth_date, c.setl_time.date()),
         "insutype": c.enrollment.insutype,
-        "psn_type": c.enrollment.psn_type,
+        "psn_type": interface_psn_type(c.enrollment.psn_type),
         "cvlserv_flag": "0",
         "setl_time": fmt_time(c.setl_time),
-        "mdtrt_cert_type": "02",
+        "mdtrt_cert_type": c.visit.mdtrt_cert_type or "02",
         "med_type": c.med_type,
         "medfee_sumamt": money(amounts.medfee_fen),
         "fulamt_ownpay_amt": money(amounts.fulamt_ownpay_fen),

@@ -11,6 +11,7 @@ from gongji.adapters.db.models import (
     Institution,
     Person,
     Settlement,
+    Visit,
 )
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import settlement as S
@@ -32,6 +33,11 @@ ACCOUNT_PAY_TYPE = ("310200", "城镇职工基本医疗保险个人账户基金"
 # --- 5203 结算信息查询 ------------------------------------------------------------------------------
 
 
+def _cert_type_of(uow: UnitOfWork, visit_id: int) -> str:
+    visit = uow.session.get(Visit, visit_id)
+    return (visit.mdtrt_cert_type if visit else None) or "02"
+
+
 def settlement_view(uow: UnitOfWork, row: Settlement, *, cancel: bool = False) -> dict[str, Any]:
     person = uow.session.get(Person, row.person_id)
     institution = institution_of(uow, row.fixmedins_code)
@@ -51,7 +57,7 @@ def settlement_view(uow: UnitOfWork, row: Settlement, *, cancel: bool = False) -
         "psn_type": None,
         "cvlserv_flag": "0",
         "setl_time": fmt_time(row.setl_time),
-        "mdtrt_cert_type": "02",
+        "mdtrt_cert_type": _cert_type_of(uow, row.visit_id),
         "med_type": row.med_type,
         "medfee_sumamt": money(row.medfee_fen),
         "fulamt_ownpay_amt": money(row.fulamt_ownpay_fen),

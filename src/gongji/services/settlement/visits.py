@@ -1,4 +1,7 @@
-"""2201 / 2202 挂号 and its cancellation; 2601 of a 2201 uses :func:`cancel_open_visit`."""
+"""2201 / 2202 挂号 and its cancellation; 2601 of a 2201 uses :func:`cancel_open_visit`.
+
+2201 opens a visit only with the credential of ``psn_no`` (``credentials.for_new_visit``);
+a 医保码 token is used by the visit it opens."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from gongji.domain.errors import (
     VisitCancelled,
 )
 from gongji.services.registry.persons import Ctx, audit_event
+from gongji.services.settlement import credentials
 from gongji.services.settlement.lookups import enrollment_of, person_of, psn_no, visit_of
 
 # --- 2201 / 2202 挂号 ------------------------------------------------------------------------------
@@ -26,6 +30,7 @@ def register_visit(
     uow: UnitOfWork, ctx: Ctx, institution: Institution, msgid: str, data: dict[str, Any]
 ) -> dict[str, Any]:
     person = person_of(uow, data.get("psn_no"))
+    presented = credentials.for_new_visit(uow, ctx, institution, data)  # the credential is psn_no's
     enrollment = enrollment_of(uow, person.id, str(data["insutype"]))
     visit = Visit(
         person_id=person.id,
@@ -41,10 +46,13 @@ def register_visit(
         insured_region=enrollment.region_code,
         msgid=msgid,
         created_at=ctx.clock.now(),
+        mdtrt_cert_type=presented.cert_type,
     )
     uow.session.add(visit)
     uow.session.flush()
-    audit_event(uow, ctx, "nhsa.2201", "visit", visit.id, person_id=person.id)
+    if presented.token is not None:
+        credentials.use_token(ctx, institution, presented.token, visit)
+    audit_event(uow, ctx, "nhsa.2201", "visit", visit.id, person_id=person.id, mdtrt_cert_type=presented.cert_type)
     return {
         "data": {"mdtrt_id": str(visit.id), "psn_no": psn_no(person.id), "ipt_otp_no": visit.ipt_otp_no},
     }
