@@ -164,3 +164,45 @@ def snapshot(gj: Gongji, accounts: Sequence[str] = ()) -> dict[str, int]:
 def fen(value: Any) -> int:
     """A yuan amount of an answer (JSON number or text) in fen."""
     return int(Decimal(str(value)) * 100)
+
+
+# --- 就诊凭证 (issue 13 §1) ----------------------------------------------------------------------
+
+
+def ec_token(gj: Gongji, person_id: int, *, ttl_minutes: int = 5) -> str:
+    """The text of a fresh 医保码 of ``person_id`` (as their page shows it); earlier ones retire."""
+    from gongji.services.settlement import credentials
+
+    who = S.citizen(gj, person_id)
+
+    def go(uow: Any) -> str:
+        issued = credentials.issue_token(uow, S.ctx(gj, who), ttl_minutes=ttl_minutes)
+        uow.commit()
+        return issued.text
+
+    return gj.run(go)
+
+
+def ssc_card(gj: Gongji, by: Any, person_id: int, number: str) -> str:
+    """Record ``number`` as the person's social-security card (就诊凭证 03)."""
+    from gongji.services.registry import cards
+
+    def go(uow: Any) -> str:
+        cards.record_card(uow, S.ctx(gj, by), person_id=person_id, ssc_no=number)
+        uow.commit()
+        return number
+
+    return gj.run(go)
+
+
+def reads(gj: Gongji, person_id: int) -> list[tuple[str, str, str | None]]:
+    """(institution, outcome, credential type) of each recorded read of the person, oldest first."""
+    from sqlalchemy import select
+
+    from gongji.adapters.db.models import PersonRead
+
+    def go(uow: Any) -> list[tuple[str, str, str | None]]:
+        rows = uow.session.scalars(select(PersonRead).where(PersonRead.person_id == person_id).order_by(PersonRead.id))
+        return [(r.fixmedins_code, r.outcome, r.mdtrt_cert_type) for r in rows]
+
+    return gj.run(go)

@@ -14,6 +14,8 @@ class Settings:
     token_ttl_minutes: int
     province: str  # the policy profile this deployment runs: gansu / zhejiang / henan
     profiles_dir: Path | None
+    ec_token_ttl_minutes: int = 5
+    """How long a 医保码 (医保电子凭证 token) on the citizen's page stays valid (1–60)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -25,4 +27,5 @@ class Settings:
             token_ttl_minutes=int(os.environ.get("GONGJI_TOKEN_TTL_MINUTES", "120")),
             province=os.environ.get("GONGJI_PROVINCE", "gansu"),
             profiles_dir=Path(profiles) if profiles else None,
+            ec_token_ttl_minutes=int(os.environ.get("GONGJI_EC_TOKEN_TTL_MINUTES", "5")),
         )

@@ -10,7 +10,18 @@ from fastapi.staticfiles import StaticFiles
 from gongji import __version__
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.entrypoints.api import errors
-from gongji.entrypoints.api.routes import auth, family, meta, nhsa, offsite, registry, resident, subsidies, tax
+from gongji.entrypoints.api.routes import (
+    auth,
+    credentials,
+    family,
+    meta,
+    nhsa,
+    offsite,
+    registry,
+    resident,
+    subsidies,
+    tax,
+)
 
 WEB = Path(__file__).parent.parent / "web"
 
@@ -24,10 +35,11 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     )
     app.state.gj = gj
     errors.install(app)
-    for module in (meta, auth, registry, family, nhsa, tax, resident, subsidies, offsite):
+    for module in (meta, auth, registry, credentials, family, nhsa, tax, resident, subsidies, offsite):
         app.include_router(module.router)
     from gongji.entrypoints.web import (
         account_pages,
+        credential_pages,
         family_fraud_pages,
         family_pages,
         income_pages,
@@ -38,6 +50,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(income_pages.router)
+    app.include_router(credential_pages.router)
     app.include_router(family_pages.router)
     app.include_router(family_fraud_pages.router)
     app.include_router(resident_pages.router)

@@ -57,6 +57,7 @@ class EnrollmentIn(Body):
     psn_type: str = Field(max_length=10)
     start_date: date
     employer_code: str | None = Field(default=None, max_length=18)
+    ssc_no: str | None = Field(default=None, max_length=20, description="社会保障卡卡号 (就诊凭证 03)")
 
 
 class EnrollmentChangeIn(Body):

@@ -51,6 +51,7 @@ from gongji.services.family import common as family_common
 from gongji.services.registry import accounts, income
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx
+from gongji.services.settlement import person_reads
 from gongji.services.settlement import records as settlement_records
 
 router = APIRouter(include_in_schema=False)
@@ -90,6 +91,7 @@ FLASH = {
     "account_unfrozen": "个人账户已解冻",
     "reversed": "冲正成功，已生成冲正交易",
     "reversed_replayed": "该笔冲正已处理过（重复提交），未重复冲正",
+    "ssc_card": "社会保障卡卡号已登记",
 }
 ACCOUNT_STATUS_ZH = {"normal": "正常", "frozen": "已冻结"}
 TXN_KIND_ZH = (
@@ -413,6 +415,7 @@ def my_home(request: Request) -> Response:
             if record["account"]
             else [],
             "settlements": settlement_records.records(uow, ctx, person_id=person_id),
+            "reads": person_reads.reads_of(uow, ctx, person_id=person_id, limit=20),
         }
 
     try:
@@ -472,6 +475,7 @@ def _person_page(
         record = registry.person_record(uow, ctx, person_id=person_id)
         record["movements"] = _staff_movements(uow, ctx, person_id) if record["account"] else []
         record["settlements"] = settlement_records.records(uow, ctx, person_id=person_id)
+        record["reads"] = person_reads.reads_of(uow, ctx, person_id=person_id, limit=50)
         uow.commit()  # the audit rows of the reads
         return record
 
@@ -490,6 +494,7 @@ def _person_page(
         principal,
         failed=error,
         p=record,
+        reads=record["reads"],
         sex_zh=SEX_ZH.get(record["sex"], record["sex"]),
         cert_type_zh=CERT_TYPE_ZH.get(record["cert_type"], record["cert_type"]),
         hukou_name=_region_name(record["hukou_region"]),
@@ -709,6 +714,7 @@ def staff_enroll_existing(
     psn_type: Str = "",
     start_date: Str = "",
     employer_code: Str = "",
+    ssc_no: Str = "",
 ) -> Response:
     def enroll(uow: Any, ctx: Ctx) -> str:
         registry.enroll(
@@ -720,6 +726,7 @@ def staff_enroll_existing(
             psn_type=psn_type.strip(),
             start_date=parse_date(start_date, field="start_date"),
             employer_code=employer_code.strip().upper() or None,
+            ssc_no=_limit(ssc_no, 20, "ssc_no") or None,
         )
         return "enrolled"
 
@@ -768,6 +775,7 @@ def staff_register(
     resident_psn_type: Str = "15",
     employer_code: Str = "",
     start_date: Str = "",
+    ssc_no: Str = "",
 ) -> Response:
     """Register a person and enroll them, in one transaction (an error writes nothing)."""
     principal = _need(request, Role.STAFF)
@@ -784,6 +792,7 @@ def staff_register(
         "resident_psn_type": resident_psn_type[:4],
         "employer_code": employer_code[:18],
         "start_date": start_date[:10],
+        "ssc_no": ssc_no[:20],
     }
 
     def register(uow: Any, ctx: Ctx) -> int:
@@ -809,6 +818,7 @@ def staff_register(
             psn_type=employee_psn_type.strip() if employee else resident_psn_type.strip(),
             start_date=parse_date(start_date, field="start_date"),
             employer_code=(employer_code.strip().upper() or None) if employee else None,
+            ssc_no=_limit(ssc_no, 20, "ssc_no") or None,
         )
         return person.id
 

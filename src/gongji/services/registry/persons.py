@@ -32,6 +32,7 @@ from gongji.domain.registry import (
     scope_prefix,
 )
 from gongji.services.auth import Role
+from gongji.services.registry import cards
 from gongji.services.registry.accounts import account_balances, open_personal_account
 from gongji.services.registry.context import Ctx as Ctx
 from gongji.services.registry.context import audit_event as audit_event
@@ -154,10 +155,12 @@ def enroll(
     psn_type: str,
     start_date: date,
     employer_code: str | None = None,
+    ssc_no: str | None = None,
 ) -> Enrollment:
     """Enroll a person: employees through their employer, residents directly.
 
-    Employees get a personal account (current year and past years) in the ledger.
+    Employees get a personal account (current year and past years) in the ledger. ``ssc_no``,
+    the social-security card number, is stored with the person (就诊凭证 03; ``cards``).
     """
     ctx.principal.require(Role.STAFF)
     if insutype not in INSUTYPES:
@@ -212,6 +215,8 @@ def enroll(
     _event(uow, ctx, enrollment, "enroll", None, None, start_date, None)
     if insutype in EMPLOYEE_INSUTYPES:
         open_personal_account(uow, person_id=person.id, region_code=region_code, opened_on=start_date, ctx=ctx)
+    if ssc_no is not None and ssc_no.strip():
+        cards.record_card(uow, ctx, person_id=person.id, ssc_no=ssc_no)
     audit_event(
         uow,
         ctx,
@@ -314,6 +319,7 @@ def person_record(uow: UnitOfWork, ctx: Ctx, *, person_id: int, audit_read: bool
         "cert_no": person.cert_no,
         "name": person.name,
         "phone": person.phone,
+        "ssc_no": cards.masked_card(person.ssc_no),
         "enrollments": [enrollment_view(e) for e in enrollments],
         "account": None
         if account is None
