@@ -6,15 +6,15 @@ with; ``ec_token`` holds the short-lived 医保电子凭证 tokens of the citize
 ``person_read`` records every 1101 (and every refused use of someone else's credential): which
 institution, whom, when, with which kind of credential. Existing rows stay as they are.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
