@@ -13,7 +13,7 @@ from gongji.adapters.db.engine import make_engine
 from gongji.adapters.db.unit_of_work import UnitOfWork, run, session_factory
 from gongji.adapters.logsafe import MaskingFilter, MaskingFormatter
 from gongji.config import Settings
-from gongji.domain.clock import Clock, SystemClock
+from gongji.domain.clock import Clock, OffsetClock, SystemClock
 from gongji.policy import Profile, ProfileError, load_profiles
 
 T = TypeVar("T")
@@ -61,6 +61,13 @@ class Gongji:
         return self.profiles[self.settings.province]
 
 
+def business_clock(settings: Settings) -> Clock:
+    """Real time, or the simulated clock ``GONGJI_CLOCK`` starts (every deadline reads it)."""
+    if settings.clock_start is not None:
+        return OffsetClock(settings.clock_start)
+    return SystemClock()
+
+
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Gongji:
     settings = settings or Settings.from_env()
     if settings.database_url.startswith("sqlite:///"):
@@ -78,6 +85,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     return Gongji(
         settings=settings,
         engine=make_engine(settings.database_url),
-        clock=clock or SystemClock(),
+        clock=clock or business_clock(settings),
         profiles=profiles,
     )

@@ -83,6 +83,7 @@ The hierarchy (HTTP status in brackets)::
     │   ├── SubsidyUnknown                  E_RESIDENT_SUBSIDY_UNKNOWN (code not in the profile)
     │   ├── OutsideCollectionWindow         E_RESIDENT_OUTSIDE_WINDOW (not in a 缴费期)
     │   │   └── LatePaymentYear             E_RESIDENT_LATE_YEAR (中途参保 only for the current year)
+    │   ├── TaxAcceptanceTimeOutOfTolerance E_RESIDENT_TAX_ACCEPTED_AT (受理时间 too far from the clock)
     │   ├── NoPremiumStandard               E_RESIDENT_NO_STANDARD (no premium for that year)
     │   ├── PremiumAmountMismatch           E_RESIDENT_AMOUNT (paid ≠ due)
     │   ├── PremiumAlreadyPaid [409]        E_RESIDENT_ALREADY_PAID (the year is paid already)
@@ -661,6 +662,15 @@ class LatePaymentYear(OutsideCollectionWindow):
     code = "E_RESIDENT_LATE_YEAR"
     message_zh = "集中缴费期外参保缴费（中途参保）仅受理当年度的缴费"
     message_en = "A payment outside the collection window is accepted only for the current benefit year"
+
+
+class TaxAcceptanceTimeOutOfTolerance(ResidentRefusal):
+    """The tax bureau's acceptance time (受理时间) of a request is later than now, or earlier by
+    more than the profile's tolerance (issue 14 §1): the window is not judged on it."""
+
+    code = "E_RESIDENT_TAX_ACCEPTED_AT"
+    message_zh = "税务受理时间与医保系统当前时间相差超出允许范围，请核对后重新提交"
+    message_en = "The tax bureau's acceptance time is outside the tolerance around the current time"
 
 
 class NoPremiumStandard(ResidentRefusal):

@@ -19,6 +19,15 @@ app.add_typer(users_app, name="users")
 console = Console()
 
 
+def _calendar_app() -> typer.Typer:
+    from gongji.entrypoints.cli_calendar import calendar_app
+
+    return calendar_app
+
+
+app.add_typer(_calendar_app(), name="calendar")
+
+
 def _gj():  # type: ignore[no-untyped-def]
     from gongji.bootstrap import bootstrap
     from gongji.policy import ProfileError

@@ -224,6 +224,9 @@ class Family(Sourced):
     premium_payment_mode: PremiumPaymentMode
     """requires_binding: premium payment needs an existing binding; commitment_at_payment: the
     commitment is signed while paying (Henan tax flow)."""
+    tax_acceptance_tolerance_minutes: PositiveCount
+    """How long before the business clock's now the tax bureau's acceptance time (受理时间) of a
+    代缴 request may lie: within it, the collection window is judged on the acceptance time."""
 
     max_failed_name_matches: PositiveCount
     """Failed name/ID matches per authorizer within the window before binding is refused."""

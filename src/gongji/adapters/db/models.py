@@ -1136,3 +1136,27 @@ class SubsidyRecovery(Base):
     write_off_requested_by_user_id: Mapped[int | None] = mapped_column(Integer)
     write_off_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     write_off_approved_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class CalendarOverride(Base):
+    """A day staff set against the official schedule (issue 14 §1): made a holiday or a working
+    day (调休上班), with the name shown and the notice it follows. Beats the schedule."""
+
+    __tablename__ = "calendar_override"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str] = mapped_column(String(200))
+    updated_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarYear(Base):
+    """A year staff confirmed once the State Council's schedule for it is out: its days no
+    override names are no longer provisional."""
+
+    __tablename__ = "calendar_year"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(200))
+    confirmed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

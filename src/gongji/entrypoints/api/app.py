@@ -22,6 +22,7 @@ from gongji.entrypoints.api.routes import (
     subsidies,
     tax,
 )
+from gongji.entrypoints.api.routes import calendar as calendar_api
 
 WEB = Path(__file__).parent.parent / "web"
 
@@ -35,7 +36,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     )
     app.state.gj = gj
     errors.install(app)
-    for module in (meta, auth, registry, credentials, family, nhsa, tax, resident, subsidies, offsite):
+    for module in (meta, auth, registry, credentials, family, nhsa, tax, resident, subsidies, offsite, calendar_api):
         app.include_router(module.router)
     from gongji.entrypoints.web import (
         account_pages,
@@ -60,5 +61,8 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     app.include_router(refund_pages.router)
     app.include_router(roster_pages.router)
     app.include_router(offsite_pages.router)
+    from gongji.entrypoints.web import calendar_pages
+
+    app.include_router(calendar_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

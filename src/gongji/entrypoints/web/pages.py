@@ -29,7 +29,7 @@ from gongji.adapters.db.models import AuditLog
 from gongji.adapters.region_data import region_table
 from gongji.bootstrap import Gongji
 from gongji.domain import ledger as L
-from gongji.domain.clock import SHANGHAI
+from gongji.domain.clock import SHANGHAI, is_simulated
 from gongji.domain.errors import AuthError, Forbidden, GongjiError, InvalidAmount, InvalidRequest, UnknownCode
 from gongji.domain.masking import mask_name, mask_text
 from gongji.domain.money import require_positive_fen, yuan
@@ -185,6 +185,8 @@ def render(
         context["error"] = _err_view(failed)
     context.setdefault("error", None)
     flash = FLASH.get(request.query_params.get("ok", ""))
+    clock = _gj(request).clock
+    context.setdefault("sim_today", clock.today().isoformat() if is_simulated(clock) else None)  # GONGJI_CLOCK
     response = templates.TemplateResponse(
         request,
         template,

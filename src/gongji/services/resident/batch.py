@@ -256,6 +256,7 @@ class _New:
     family_body: dict[str, Any] = field(default_factory=dict)
     commitment_id: int | None = None
     payment_row: dict[str, Any] = field(default_factory=dict)
+    paid_on: date | None = None  # the day the window was judged on (premiums.window_day)
     answer: dict[str, Any] = field(default_factory=dict)
     answer_json: str = ""
 
@@ -416,7 +417,7 @@ def _read_facts(uow: UnitOfWork, profile: Profile, new: list[_New]) -> _Facts:
 
 def _decide(uow: UnitOfWork, ctx: Ctx, profile: Profile, new: list[_New], facts: _Facts) -> list[_New]:
     """Run the checks of every new request in order; returns the requests to pay."""
-    today = ctx.clock.today()
+    now = ctx.clock.now()
     balances = {code: a.balance_fen for code, a in facts.accounts.items()}
     paid_now: dict[tuple[int, int, str], _New] = {}  # premiums paid by an earlier request of the chunk
     paid: list[_New] = []
@@ -426,7 +427,8 @@ def _decide(uow: UnitOfWork, ctx: Ctx, profile: Profile, new: list[_New], facts:
         try:
             # premiums._verify_and_pay
             payer, relative = premiums.check_parties(facts.persons.get(checked.payer_cert_no), relative_person)
-            standard = premiums.check_premium_terms(profile, today, req)
+            item.paid_on = premiums.window_day(profile, now, req)
+            standard = premiums.check_premium_terms(profile, item.paid_on, req)
             region = premiums.resident_region_of(profile, facts.normal_390.get(relative.id, []))
             key = (relative.id, standard.benefit_year, standard.insutype)
             row = facts.premiums.get(key)
@@ -485,7 +487,7 @@ def _premium_values(uow: UnitOfWork, ctx: Ctx, profile: Profile, paid: list[_New
             profile,
             birth_date=item.relative.birth_date,
             benefit_year=year,
-            paid_on=today,
+            paid_on=item.paid_on or today,
             outside_window=False,
             paid_years=earlier,
             employee_spells=facts.employee_spells.get(pid, []),

@@ -63,6 +63,7 @@ from gongji.domain.errors import (
     RelationNotAllowed,
     ResidentRefusal,
     SelfBinding,
+    TaxAcceptanceTimeOutOfTolerance,
     UnknownCode,
 )
 from gongji.domain.ids import CERT_TYPE_RESIDENT_ID, parse_id_number
@@ -146,11 +147,18 @@ class TaxPremiumRequest:
     amount_fen: int
     insutype: str = RESIDENT_BASIC
     commitment: TaxCommitment | None = None
+    accepted_at: datetime | None = None
+    """受理时间: when the tax bureau accepted the payment (issue 14 §1); the window is judged on it
+    when it lies within the profile's tolerance before now (``window_day``)."""
 
     def canonical(self) -> dict[str, Any]:
         body = asdict(self)
         if self.commitment is not None:
             body["commitment"]["signed_at"] = self.commitment.signed_at.isoformat()
+        if self.accepted_at is None:
+            del body["accepted_at"]  # requests without it hash as they did before it existed
+        else:
+            body["accepted_at"] = self.accepted_at.isoformat()
         return body
 
 
@@ -407,7 +415,8 @@ def _verify_and_pay(
     payer = person_by_cert(uow, checked.payer_cert_no)
     relative = person_by_cert(uow, checked.relative_cert_no) if payer is not None else None
     payer, relative = check_parties(payer, relative)
-    standard = check_premium_terms(profile, ctx.clock.today(), req)
+    paid_on = window_day(profile, ctx.clock.now(), req)
+    standard = check_premium_terms(profile, paid_on, req)
     region = _resident_region(uow, profile, relative.id)
     premium = claim_premium(uow, ctx, person_id=relative.id, standard=standard, region_code=region)
     check_not_paid(premium.status, standard)
@@ -449,7 +458,7 @@ def _verify_and_pay(
         commitment_id = row.id
     for column, value in paid_premium_values(standard, req.amount_fen, now).items():
         setattr(premium, column, value)
-    waiting.record(uow, profile, premium, paid_on=ctx.clock.today())  # in the window: breaks only
+    waiting.record(uow, profile, premium, paid_on=paid_on)  # in the window: breaks only
     payment = PremiumPayment(
         **premium_payment_row(
             premium_id=premium.id,
@@ -542,6 +551,25 @@ def check_parties(payer: Person | None, relative: Person | None) -> tuple[Person
     if payer.id == relative.id:
         raise SelfBinding("家庭共济账户不能为本人代缴", "The family account does not pay one's own premium")
     return payer, relative
+
+
+def window_day(profile: Profile, now: datetime, req: TaxPremiumRequest) -> date:
+    """The day a tax request's collection window is judged on (issue 14 §1): the business clock's
+    day, or the tax bureau's acceptance time (受理时间) when the request carries one — so a payment
+    accepted at 23:59 on the window's last day and forwarded after midnight is still in it. An
+    acceptance time later than now (beyond the clock skew) or earlier by more than the profile's
+    ``tax_acceptance_tolerance_minutes`` is refused (E_RESIDENT_TAX_ACCEPTED_AT)."""
+    if req.accepted_at is None:
+        return now.astimezone(SHANGHAI).date()
+    accepted = req.accepted_at if req.accepted_at.tzinfo else req.accepted_at.replace(tzinfo=SHANGHAI)
+    tolerance = timedelta(minutes=profile.family.tax_acceptance_tolerance_minutes)
+    if accepted > now + SIGNING_CLOCK_SKEW or now - accepted > tolerance:
+        raise TaxAcceptanceTimeOutOfTolerance(
+            accepted_at=accepted.astimezone(SHANGHAI).isoformat(),
+            now=now.astimezone(SHANGHAI).isoformat(timespec="seconds"),
+            tolerance_minutes=profile.family.tax_acceptance_tolerance_minutes,
+        )
+    return accepted.astimezone(SHANGHAI).date()
 
 
 def check_premium_terms(profile: Profile, today: date, req: TaxPremiumRequest) -> PremiumStandard:

@@ -57,6 +57,11 @@ class TaxFamilyPremiumIn(Body):
     amount_fen: FamilyFen
     insutype: str = Field(default="390", pattern=r"^[0-9]{3,5}$", description="390 居民基本 / 392 大病")
     commitment: TaxCommitmentIn | None = Field(default=None, description="缴费时签署承诺书的省份必填（河南）")
+    accepted_at: datetime | None = Field(
+        default=None,
+        description="税务受理时间（可选，无时区按北京时间）：在允许误差内时按受理时间判断缴费期，超出则拒绝"
+        " E_RESIDENT_TAX_ACCEPTED_AT",
+    )
 
 
 class TaxQueryIn(Body):
@@ -103,6 +108,7 @@ def family_premium(body: TaxFamilyPremiumIn, gj: GjDep, ctx: CtxDep) -> dict[str
         amount_fen=body.amount_fen,
         insutype=body.insutype,
         commitment=premiums.TaxCommitment(**c.model_dump()) if c is not None else None,
+        accepted_at=body.accepted_at,
     )
 
     def go(uow: Any) -> dict[str, Any]:
