@@ -1063,6 +1063,11 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
                 " → ".join(BALANCE_ZH[b] for b in fam.allocation_draw_order) if fam.allocation_draw_order else "—",
             ),
             ("premium_payment_mode", "代缴保费方式", PREMIUM_MODE_ZH[fam.premium_payment_mode]),
+            (
+                "tax_acceptance_tolerance_minutes",
+                "税务受理时间允许误差",
+                f"{fam.tax_acceptance_tolerance_minutes}分钟",
+            ),
             ("max_failed_name_matches", "身份核验失败次数上限", f"{fam.max_failed_name_matches}次"),
             ("name_match_window_minutes", "核验失败计数时段", f"{fam.name_match_window_minutes}分钟"),
             ("spouse_min_age_male", "配偶最低年龄（男）", f"{fam.spouse_min_age_male}周岁"),
