@@ -32,10 +32,19 @@ Str = Annotated[str, Form()]
 
 
 def qr_svg(text: str) -> Markup:
-    """The QR code of ``text`` as an inline SVG element (error correction M, 4 px modules)."""
+    """The QR code of ``text`` as an inline SVG element (error correction M; a viewBox, so CSS sizes it)."""
     buffer = io.BytesIO()
     segno.make(text, error="m", micro=False).save(
-        buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, title="医保码", svgclass="qr", lineclass=None
+        buffer,
+        kind="svg",
+        scale=6,
+        border=2,
+        xmldecl=False,
+        svgns=True,
+        omitsize=True,
+        title="医保码",
+        svgclass="qr",
+        lineclass=None,
     )
     return Markup(buffer.getvalue().decode("utf-8"))  # noqa: S704 - segno's own SVG of our token text
 
