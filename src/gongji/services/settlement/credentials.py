@@ -202,14 +202,21 @@ def for_settlement(
     if _expired(token, ctx.clock.now()) or token.status != LIVE:
         raise _refuse_token("已过期" if _expired(token, ctx.clock.now()) else "已使用")
     if bind:
-        use_token(ctx, institution, token, visit)
+        use_token(uow, ctx, institution, token, visit)
 
 
-def use_token(ctx: Ctx, institution: Institution, token: EcToken, visit: Visit) -> None:
-    token.status = USED
-    token.used_at = ctx.clock.now()
-    token.fixmedins_code = institution.fixmedins_code
-    token.visit_id = visit.id
+def use_token(uow: UnitOfWork, ctx: Ctx, institution: Institution, token: EcToken, visit: Visit) -> None:
+    """Bind a live token to ``visit``; a conditional UPDATE, so of two calls racing with the
+    same token one wins and the other is refused (one visit per token)."""
+    result = uow.session.execute(
+        update(EcToken)
+        .where(EcToken.id == token.id, EcToken.status == LIVE)
+        .values(status=USED, used_at=ctx.clock.now(), fixmedins_code=institution.fixmedins_code, visit_id=visit.id)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 1) != 1:
+        raise _refuse_token("已使用")
+    uow.session.refresh(token)
 
 
 # --- the read history ------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def register_visit(
     uow.session.add(visit)
     uow.session.flush()
     if presented.token is not None:
-        credentials.use_token(ctx, institution, presented.token, visit)
+        credentials.use_token(uow, ctx, institution, presented.token, visit)
     audit_event(uow, ctx, "nhsa.2201", "visit", visit.id, person_id=person.id, mdtrt_cert_type=presented.cert_type)
     return {
         "data": {"mdtrt_id": str(visit.id), "psn_no": psn_no(person.id), "ipt_otp_no": visit.ipt_otp_no},
