@@ -25,6 +25,7 @@ from tests.e2e.conftest import login
 
 GANSU = "620702"
 OTHER_HOSPITAL = "H62070200002"
+HOSPITAL_CODE = "H62070200001"  # the `hospital` fixture (tests/e2e/conftest.py)
 CARD = "G12345678"
 
 
@@ -310,3 +311,26 @@ def test_the_card_number_is_stored_at_enrollment_and_belongs_to_one_person(gj, c
     assert taken.status_code == 409 and taken.json()["code"] == "E_DUPLICATE"
     bad = client.post(f"/api/persons/{patient}/ssc-card", json={"ssc_no": "卡-1"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["code"] == "E_VALIDATION"
+
+
+def test_the_loser_of_two_calls_racing_with_one_token_is_refused(gj, hospital, patient):
+    """One visit per token even when two 2201 pass the status check together: binding is a
+    conditional UPDATE, so the second binding finds the token used and is refused."""
+    from sqlalchemy import select
+
+    from gongji.domain.errors import CredentialInvalid
+    from gongji.services.settlement import credentials
+
+    token = N.ec_token(gj, patient)
+    won = hospital.register(str(patient), "310", "", "", ipt_otp_no="MZ-R1", cert_type="01", cert_no=token)
+    assert won["infcode"] == 0, won
+    ctx = S.ctx(gj, S.staff(gj, ["620000"]))
+
+    def lose(uow: Any) -> None:
+        row = uow.session.scalar(select(M.EcToken).where(M.EcToken.person_id == patient))
+        visit = uow.session.get(M.Visit, int(won["output"]["data"]["mdtrt_id"]))
+        institution = uow.session.scalar(select(M.Institution).where(M.Institution.fixmedins_code == HOSPITAL_CODE))
+        credentials.use_token(uow, ctx, institution, row, visit)  # as if its status check had passed
+
+    with pytest.raises(CredentialInvalid, match="医保码已使用"):
+        gj.run(lose)
