@@ -8,6 +8,7 @@ and use cases only raise them. A client sees::
 The hierarchy (HTTP status in brackets)::
 
     GongjiError
+    ├── ServiceUnavailable [503]            E_UNAVAILABLE (the database cannot be reached; retry)
     ├── InvalidInput [422]                  bad input; nothing was written
     │   ├── InvalidIdNumber                 E_ID_FORMAT
     │   │   ├── IdChecksumMismatch          E_ID_CHECKSUM
@@ -17,7 +18,8 @@ The hierarchy (HTTP status in brackets)::
     │   ├── UnknownCode                     E_UNKNOWN_CODE (region, insutype, person type, ...)
     │   ├── InvalidRequest                  E_VALIDATION (schema: missing/oversize/wrong type)
     │   ├── WeakPassword                    E_PASSWORD_WEAK (new password too short/simple)
-    │   └── UnsupportedMediaType [415]      E_CONTENT_TYPE
+    │   ├── UnsupportedMediaType [415]      E_CONTENT_TYPE
+    │   └── PayloadTooLarge [413]           E_TOO_LARGE (request body over the route's cap)
     ├── AuthError [401]                     E_AUTH_REQUIRED
     │   ├── BadCredentials                  E_AUTH_INVALID
     │   ├── TokenExpired                    E_TOKEN_EXPIRED
@@ -222,6 +224,24 @@ class UnsupportedMediaType(InvalidInput):
     code = "E_CONTENT_TYPE"
     message_zh = "请求内容类型不支持，请使用 application/json"
     message_en = "Unsupported content type; send application/json"
+
+
+class PayloadTooLarge(InvalidInput):
+    """The body is larger than the route allows (1 MB for the API; see entrypoints/api/guard.py)."""
+
+    http_status = 413
+    code = "E_TOO_LARGE"
+    message_zh = "请求体过大"
+    message_en = "Request body too large"
+
+
+class ServiceUnavailable(GongjiError):
+    """The database cannot be reached (outage, restart); nothing was done, the client may retry."""
+
+    http_status = 503
+    code = "E_UNAVAILABLE"
+    message_zh = "系统暂时不可用，请稍后重试"
+    message_en = "Service temporarily unavailable; please retry shortly"
 
 
 class AuthError(GongjiError):

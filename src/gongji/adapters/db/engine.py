@@ -32,9 +32,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    # No pre-ping round trip per checkout: stale connections are recycled, and a failure mid-use
-    # case is retried by the unit of work.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    # pool_pre_ping: a checkout tests the connection first and replaces a dead one, so after the
+    # database restarts the pool does not hand out its dead connections one request at a time
+    # (issue 13 §5: burst-free recovery). While the database is down a use case fails with
+    # OperationalError, which the API answers 503 E_UNAVAILABLE.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

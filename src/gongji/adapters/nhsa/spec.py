@@ -48,6 +48,10 @@ _DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$")
 _WIDE = Context(prec=60)
 _FREE_FORM = frozenset({"exp_content"})  # 字段扩展: some clients send a JSON object/list instead of text
+BORROWED: dict[str, str] = {"2206": "2207"}
+"""2206 (预结算) has no fee parts in the spec, but HIS send 2207's input to it: fields of the lender's
+nodes that the borrower lacks are read by the lender's rules when present (never required), so an
+amount is yuan whichever transaction carries it (``12`` is 12.00 yuan, not 0.12)."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ def _require(infno: str) -> TransactionSpec:
 
 def parse_input(infno: str, input_obj: object) -> dict[str, Any]:
     """Validate and normalise the ``input`` object of a request for ``infno`` (see the module docstring)."""
-    spec = _require(infno)
+    spec = _with_borrowed(infno, _require(infno))
     if not isinstance(input_obj, dict):
         raise SpecViolation("input", "交易输入 input 须为对象", "The input must be a JSON object")
     result: dict[str, Any] = dict(input_obj)  # unknown nodes are kept as given
@@ -219,6 +223,29 @@ def parse_input(infno: str, input_obj: object) -> dict[str, Any]:
                 )
             result[node.name] = _parse_row(node, value, node.name)
     return result
+
+
+def _with_borrowed(infno: str, spec: TransactionSpec) -> TransactionSpec:
+    lender = transaction(BORROWED[infno]) if infno in BORROWED else None
+    if lender is None:
+        return spec
+    nodes = []
+    for node in spec.inputs:
+        other = lender.input(node.name)
+        extra = tuple(
+            FieldSpec(**{**f.__dict__, "required": False})
+            for f in (other.fields if other else ())
+            if f.code not in node.codes
+        )
+        nodes.append(NodeSpec(node.name, node.fields + extra, node.is_list))
+    return TransactionSpec(spec.infno, spec.name, tuple(nodes), spec.outputs, spec.input_file, spec.output_file)
+
+
+def yuan_to_fen(value: object, code: str) -> int:
+    """An amount of the interface (yuan, at most two decimals, a JSON number or a text) as int fen,
+    exactly (Decimal, never float arithmetic); raises SpecViolation otherwise."""
+    money_field = FieldSpec(code=code, name="金额", type="number", length=16, scale=2, dict=False, required=True)
+    return cast(int, _number(money_field, value, code))
 
 
 def _parse_row(node: NodeSpec, row: Mapping[str, Any], where: str) -> dict[str, Any]:

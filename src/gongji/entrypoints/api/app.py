@@ -23,6 +23,7 @@ from gongji.entrypoints.api.routes import (
     tax,
 )
 from gongji.entrypoints.api.routes import calendar as calendar_api
+from gongji.entrypoints.api.schemas import ERROR_RESPONSES
 
 WEB = Path(__file__).parent.parent / "web"
 
@@ -33,6 +34,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         title="共济 Gongji API",
         version=__version__,
         description="基本医疗保险：个人账户家庭共济、居民参保缴费、两定结算、后台清算。错误码列表见 /api/errors。",
+        responses=ERROR_RESPONSES,
     )
     app.state.gj = gj
     errors.install(app)

@@ -13,22 +13,43 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gongji.adapters.logsafe import KNOWN_NAMES, query_for_log, remember_body_names
-from gongji.domain.errors import GongjiError, InvalidRequest, UnsupportedMediaType
+from gongji.domain.errors import GongjiError, InvalidRequest, ServiceUnavailable
+from gongji.entrypoints.api.guard import DEFAULT_CAP, InputGuard
 
 log = logging.getLogger("gongji.api")
-MAX_BODY_BYTES = 1_000_000
+MAX_BODY_BYTES = DEFAULT_CAP  # how much of a body the access log reads for names to mask
+RETRY_AFTER_SECONDS = 5
 
 
 def error_response(err: GongjiError) -> JSONResponse:
     response = JSONResponse(status_code=err.http_status, content=err.to_dict())
     if err.detail and "retry_after_seconds" in err.detail:  # 429: when to come back (RFC 9110)
         response.headers["Retry-After"] = str(err.detail["retry_after_seconds"])
+    elif isinstance(err, ServiceUnavailable):
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def database_refusal(exc: BaseException) -> GongjiError | None:
+    """What a database failure means to the client, or None for a genuine internal error.
+
+    The database cannot be reached (refused, restarted, pool exhausted) → 503 E_UNAVAILABLE; a
+    value the database cannot hold (an integer beyond 64 bits, a NUL, a lone surrogate) that got
+    past the input guard → 422 E_VALIDATION. Either way the unit of work rolled back."""
+    if isinstance(exc, sa.OperationalError | sa.InterfaceError | sa.TimeoutError | sa.DisconnectionError):
+        return ServiceUnavailable()
+    if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
+        return ServiceUnavailable()
+    cause = exc.orig if isinstance(exc, sa.StatementError) else exc
+    if isinstance(exc, sa.DataError) or isinstance(cause, OverflowError | UnicodeError | RecursionError):
+        return InvalidRequest("请求中的数值或文字超出可保存的范围", "A value cannot be stored (out of range)")
+    return None
 
 
 def install(app: FastAPI) -> None:
@@ -55,6 +76,16 @@ def install(app: FastAPI) -> None:
         err.http_status = exc.status_code
         return error_response(err)
 
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        refusal = database_refusal(exc)
+        if refusal is None:
+            return await _unexpected(request, exc)
+        log.warning("%s on %s %s: %s", refusal.code, request.method, request.url.path, type(exc).__name__)
+        return error_response(refusal)
+
+    for kind in (sa.SQLAlchemyError, OverflowError, UnicodeError, RecursionError):
+        app.add_exception_handler(kind, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -62,7 +93,7 @@ def install(app: FastAPI) -> None:
         err.http_status = 500
         return error_response(err)
 
-    app.add_middleware(BodyGuard)
+    app.add_middleware(InputGuard)
     app.add_middleware(AccessLog)
 
 
@@ -111,31 +142,3 @@ class AccessLog:
                 status,
                 (time.perf_counter() - started) * 1000,
             )
-
-
-class BodyGuard:
-    """API writes must be JSON and at most 1 MB (wrong content type → 415, oversize → 413)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] in {"POST", "PUT", "PATCH"}
-            and scope["path"].startswith("/api/")
-        ):
-            headers = Headers(scope=scope)
-            length = headers.get("content-length")
-            refusal: GongjiError | None = None
-            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-                refusal = GongjiError("请求体过大", "Request body too large", code="E_HTTP_413")
-                refusal.http_status = 413
-            else:
-                ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-                if ctype != "application/json" and (length not in (None, "0")):
-                    refusal = UnsupportedMediaType(got=ctype or None)
-            if refusal is not None:
-                await error_response(refusal)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -131,3 +131,29 @@ class FamilyPaymentIn(Body):
     cert_no: str = Field(min_length=1, max_length=50, description="患者居民身份证号码")
     amount_fen: FamilyFen
     use: str = Field(min_length=1, max_length=30, description="outpatient / inpatient / pharmacy_drugs / ...")
+
+
+class ErrorBody(BaseModel):
+    """The body of every refusal (4xx/5xx), as ``domain.errors.GongjiError.to_dict`` writes it."""
+
+    code: str = Field(description="稳定的错误码，如 E_VALIDATION；完整列表见 /api/errors")
+    message: str = Field(description="中文说明")
+    message_en: str = Field(description="English message")
+    detail: dict[str, Any] | None = Field(default=None, description="附加信息（字段名等），可缺省")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        401: "未登录或登录已过期 (E_AUTH_REQUIRED, E_TOKEN_EXPIRED …)",
+        403: "无权操作 (E_FORBIDDEN, E_OUT_OF_REGION …)",
+        404: "记录不存在 (E_NOT_FOUND …)",
+        409: "与现有记录冲突 (E_DUPLICATE, E_STATE, E_IDEMPOTENCY_MISMATCH …)",
+        413: "请求体过大 (E_TOO_LARGE)",
+        415: "请求内容类型不支持 (E_CONTENT_TYPE)",
+        422: "输入有误 (E_VALIDATION 及各业务规则错误码)",
+        429: "尝试次数过多 (E_FAMILY_TOO_MANY_ATTEMPTS …)",
+        503: "系统暂时不可用，请稍后重试 (E_UNAVAILABLE)",
+    }.items()
+}
+"""Documented on every operation, so a client generated from the OpenAPI reads the error body."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
@@ -88,19 +87,13 @@ PARTS = (
 
 
 def _part_fen(value: object, code: str) -> int | None:
-    """A part as fen. 2207 input is parsed by the spec (fen already); 2206's spec has no parts, so a
-    HIS that sends them there sends yuan text ("30.00"): read it exactly or refuse, never a 500."""
-    if value is None or value == "" or value == "null":
+    """A part as fen. The spec's parser has read it already, in 2207 and in 2206 alike (2206
+    borrows 2207's parts: spec.BORROWED): yuan with at most two decimals → ``int`` fen."""
+    if value is None:
         return None
-    if isinstance(value, int):
-        return value
-    try:
-        fen = Decimal(str(value)) * 100
-    except InvalidOperation:
-        fen = Decimal("NaN")
-    if not fen.is_finite() or fen != fen.to_integral_value():
+    if isinstance(value, bool) or not isinstance(value, int):
         raise AmountsMismatch(f"{code} 金额格式不正确", f"{code} is not an amount in yuan", field=code)
-    return int(fen)
+    return value
 
 
 def _fee_split(data: dict[str, Any], lines: list[FeeDetail]) -> S.FeeSplit:

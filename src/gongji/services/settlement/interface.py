@@ -152,7 +152,9 @@ def _envelope(body: Any, path_infno: str | None) -> Envelope:
         raise InvalidRequest("发送方报文ID过长（最长30位）", "msgid is too long", field="msgid")
     for name in ("mdtrtarea_admvs", "insuplc_admdvs"):
         value = body.get(name)
-        if value not in (None, "") and not (isinstance(value, str) and len(value) == 6 and value.isdigit()):
+        if value not in (None, "") and not (
+            isinstance(value, str) and len(value) == 6 and value.isascii() and value.isdigit()
+        ):
             raise InvalidRequest(f"{name} 须为6位医保区划代码", f"{name} must be a 6-digit region code", field=name)
     return Envelope(
         infno=infno,

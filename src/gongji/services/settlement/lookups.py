@@ -61,7 +61,7 @@ def psn_no(person_id: int) -> str:
 
 def int_id(value: object, error: type[GongjiError], field: str) -> int:
     text = str(value or "")
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:  # ASCII only: not "١٢" or "²"
         raise error(field=field)
     return int(text)
 
