@@ -393,7 +393,7 @@ def family_allocate_form(request: Request) -> Response:
 
 
 def _binding_id(value: str) -> int:
-    if not value.strip().isdigit() or len(value.strip()) > 12:
+    if not (value.strip().isascii() and value.strip().isdigit()) or len(value.strip()) > 12:
         raise InvalidRequest("请选择共济亲属", "Choose a bound relative", field="binding_id")
     return int(value.strip())
 

@@ -1349,7 +1349,7 @@ def audit_log(request: Request, page: str = "1") -> Response:
     principal = _need(request, Role.AUDITOR)
     if isinstance(principal, Response):
         return principal
-    page_no = max(1, int(page)) if page.isdigit() and len(page) < 8 else 1
+    page_no = max(1, int(page)) if page.isascii() and page.isdigit() and len(page) < 8 else 1
 
     def go(uow: Any) -> tuple[int, list[dict[str, Any]]]:
         total = int(uow.session.scalar(select(func.count()).select_from(AuditLog)) or 0)

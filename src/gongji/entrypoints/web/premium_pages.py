@@ -67,7 +67,7 @@ def _year(value: str | None, default: int) -> int:
     value = (value or "").strip()
     if not value:
         return default
-    if not value.isdigit() or len(value) != 4:
+    if not (value.isascii() and value.isdigit()) or len(value) != 4:
         raise InvalidRequest("年度应为4位数字", "year: four digits", field="year")
     return int(value)
 
@@ -361,7 +361,7 @@ def _check_details(request: Request, benefit_year: str, relation: str, phone: st
     if not profile.allows_relation(relation):
         raise InvalidRequest("请选择代缴关系", "Choose the relation", field="relation")
     phone = _limit(phone, 20, "phone")
-    if not (phone.isdigit() and 5 <= len(phone) <= 20):
+    if not (phone.isascii() and phone.isdigit() and 5 <= len(phone) <= 20):
         raise InvalidRequest("联系电话格式错误", "Malformed phone number", field="phone")
     return year, relation, phone
 

@@ -147,7 +147,7 @@ def roster_upload(
         "dry_run": "1" if dry_run == "1" else "",
     }
     try:
-        if not (form["benefit_year"].isdigit() and len(form["benefit_year"]) == 4):
+        if not (form["benefit_year"].isascii() and form["benefit_year"].isdigit() and len(form["benefit_year"]) == 4):
             raise InvalidRequest("请选择待遇年度", "Choose the benefit year", field="benefit_year")
         if form["mode"] not in ROSTER_MODES:
             raise InvalidRequest("请选择导入方式", "Choose the import mode", field="mode")
