@@ -17,7 +17,7 @@ SQLite (a file, WAL, the engine gongji configures):
   * gongji 2207 over HTTP exactly as above, on a migrated SQLite file.
 
 Set-up, outside the timed window: one hospital (level 3) per client, each with a gateway key
-(services: auth.create_user, nhsa.issue_credential); PERSONS employees (310, normal) with a
+(services: auth.create_user, institutions.keys.issue); PERSONS employees (310, normal) with a
 funded personal account (ledger_bench.seed_ledger: every 100th account left empty, so cash
 pays) and a live enrollment; persons are split between the clients so no two clients settle
 the same person at once, and each client settles at its own hospital (its own receivable row).
@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import os
 import pstats
 import random
@@ -73,12 +72,15 @@ from sqlalchemy import event, insert, text  # noqa: E402
 
 from gongji.adapters.db.migrate import upgrade  # noqa: E402
 from gongji.adapters.db.models import Enrollment, Institution, Visit  # noqa: E402
-from gongji.adapters.nhsa.client import SHANGHAI, HisClient, Key, parts_of  # noqa: E402
+from gongji.adapters.nhsa.client import CALL_SERVICE, SHANGHAI, HisClient, Key, encode, parts_of  # noqa: E402
 from gongji.bootstrap import Gongji, bootstrap  # noqa: E402
 from gongji.devtools import pg_cluster  # noqa: E402
 from gongji.entrypoints import his_simulator as sim  # noqa: E402
 from gongji.services import auth  # noqa: E402
+from gongji.services.audit import Channel  # noqa: E402
 from gongji.services.auth import Role  # noqa: E402
+from gongji.services.institutions import keys  # noqa: E402
+from gongji.services.registry.context import Ctx  # noqa: E402
 from gongji.services.settlement import interface as nhsa  # noqa: E402
 
 REGION = LB.REGION  # 620100 兰州: persons, enrollments and hospitals in one pooling region
@@ -302,6 +304,9 @@ def seed_institutions(gj: Gongji, n: int) -> list[Hospital]:
     """n level-3 hospitals, each with a system user and one gateway key (api and tif in turn)."""
     password_hash = auth.hash_password("bench-password-1")  # once: argon2 is slow on purpose
 
+    clerk = auth.Principal(user_id=0, username="bench", role=Role.STAFF, display_name="基准", regions=("620000",))
+    setup = Ctx(principal=clerk, channel=Channel("system"), clock=gj.clock)
+
     def go(uow: Any) -> list[Hospital]:
         out = []
         for i in range(n):
@@ -310,7 +315,7 @@ def seed_institutions(gj: Gongji, n: int) -> list[Hospital]:
             uow.session.add(
                 Institution(fixmedins_code=code, name=name, kind="hospital", level=HOSPITAL_LEVEL, region_code=REGION)
             )
-            user = auth.create_user(
+            auth.create_user(
                 uow,
                 username=f"his_{code}",
                 password="bench-password-1",
@@ -319,9 +324,8 @@ def seed_institutions(gj: Gongji, n: int) -> list[Hospital]:
                 fixmedins_code=code,
                 password_hash=password_hash,
             )
-            scheme = "api" if i % 2 == 0 else "tif"
-            cred = nhsa.issue_credential(uow, user=user, scheme=scheme, now=gj.clock.now())
-            out.append(Hospital(code, name, Key(scheme=scheme, key_id=cred.key_id, secret=cred.secret)))  # type: ignore[arg-type]
+            api_key, secret = keys.issue(uow, setup, fixmedins_code=code)
+            out.append(Hospital(code, name, Key(key_id=api_key.key_id, secret=secret)))
         uow.commit()
         return out
 
@@ -584,13 +588,13 @@ def profile_pass(gj: Gongji, hospital: Hospital, jobs: list[Job]) -> dict[str, A
         event.listen(gj.engine, what, fn)
 
     def direct(job: Job, his: HisClient) -> None:
-        body = his.envelope("2207", settle_body(his, job))
+        content = encode(his.envelope("2207", settle_body(his, job)))
         answer = nhsa.call(
             gj.run,
             profile=gj.profile,
             clock=gj.clock,
-            headers=his.headers("2207"),
-            raw_body=json.dumps(body, ensure_ascii=False).encode(),
+            headers=his.headers("2207", CALL_SERVICE, content),
+            raw_body=content,
             path_infno=None,
             client_addr="127.0.0.1",
         )

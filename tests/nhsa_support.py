@@ -4,18 +4,28 @@ hospital-side client (adapters.nhsa.client.HisClient) that talks to the app in-p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from gongji.adapters.db.models import Institution
 from gongji.adapters.nhsa.client import HisClient, Key
 from gongji.bootstrap import Gongji
 from gongji.services import auth
+from gongji.services.audit import Channel
 from gongji.services.auth import Role
-from gongji.services.settlement import interface as nhsa
+from gongji.services.institutions import keys, registry
+from gongji.services.registry.context import Ctx
 from tests import support as S
+
+
+def setup_ctx(gj: Gongji, region: str) -> Ctx:
+    """A province clerk for setting up tests (no user row: the audit shows user 0)."""
+    clerk = auth.Principal(
+        user_id=0, username="test_setup", role=Role.STAFF, display_name="测试", regions=(region[:2] + "0000",)
+    )
+    return Ctx(principal=clerk, channel=Channel("system"), clock=gj.clock)
 
 
 def institution(
@@ -26,21 +36,23 @@ def institution(
     kind: str = "hospital",
     level: int = 3,
     name: str | None = None,
-    scheme: str = "api",
 ) -> Key:
-    """A designated institution, its system user and one gateway key of ``scheme``."""
+    """A designated institution registered and given a gateway key through the staff use cases;
+    its system user ``his_<code>`` has the test password (some tests log in with it)."""
+    ctx = setup_ctx(gj, region)
 
     def go(uow: Any) -> Key:
-        uow.session.add(
-            Institution(
-                fixmedins_code=code,
-                name=name or f"测试{'医院' if kind == 'hospital' else '药房'}{code[-3:]}",
-                kind=kind,
-                level=level,
-                region_code=region,
-            )
+        registry.register(
+            uow,
+            ctx,
+            code=code,
+            name=name or f"测试{'医院' if kind == 'hospital' else '药房'}{code[-3:]}",
+            kind=kind,
+            level=level,
+            region_code=region,
+            agreement_start=date(2020, 1, 1),
         )
-        user = auth.create_user(
+        auth.create_user(
             uow,
             username=f"his_{code}",
             password=S.PASSWORD,
@@ -48,10 +60,9 @@ def institution(
             display_name=code,
             fixmedins_code=code,
         )
-        credential = nhsa.issue_credential(uow, user=user, scheme=scheme, now=gj.clock.now())
-        key = Key(scheme=scheme, key_id=credential.key_id, secret=credential.secret)  # type: ignore[arg-type]
+        api_key, secret = keys.issue(uow, ctx, fixmedins_code=code)
         uow.commit()
-        return key
+        return Key(key_id=api_key.key_id, secret=secret)
 
     return gj.run(go)
 

@@ -11,6 +11,7 @@ balances and the ledger are the same afterwards.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -68,7 +69,7 @@ def bound(gj, client, me, child) -> int:
 
 @pytest.fixture
 def hospital(gj, client) -> dict[str, str]:
-    """A designated hospital in 甘州区, logged in (no use case registers institutions yet)."""
+    """A designated hospital in 甘州区 and its user (who charges through the payment use case)."""
 
     def go(uow: Any) -> None:
         uow.session.add(
@@ -85,7 +86,7 @@ def hospital(gj, client) -> dict[str, str]:
         uow.commit()
 
     gj.run(go)
-    return login(client, "hosp_zy")
+    return {"username": "hosp_zy"}
 
 
 def _auditor(gj) -> None:
@@ -129,12 +130,45 @@ def _allocate(client, headers, binding_id: int, amount: Any, key: str | None = "
     )
 
 
-def _pay(client, headers, cert_no: str, amount: Any, use: str = "outpatient", key: str = "pay-1"):
-    return client.post(
-        "/api/family/payments",
-        json={"cert_no": cert_no, "amount_fen": amount, "use": use},
-        headers=headers | {"Idempotency-Key": key},
-    )
+class _Charged:
+    """The answer of an in-process charge, shaped as the HTTP answers the assertions read."""
+
+    def __init__(self, status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.status_code, self._body, self.headers = status_code, body, headers or {}
+        self.text = json.dumps(body, ensure_ascii=False)
+
+    def json(self) -> dict[str, Any]:
+        return self._body
+
+
+def _pay(gj, who: dict[str, str], cert_no: str, amount: Any, use: str = "outpatient", key: str = "pay-1") -> _Charged:
+    """An institution charging own account → family funds → cash, through the payment use case.
+
+    ``POST /api/family/payments`` was removed (issue 13 §2: a password login could debit anyone by
+    ID number); institutions charge through the signed 两定 interface (2207). ``who`` names the
+    principal: ``{"username": ...}`` of the user acting."""
+    from gongji.domain.errors import GongjiError
+    from gongji.services.audit import Channel
+    from gongji.services.family import payment as family_payment
+    from gongji.services.registry.context import Ctx
+
+    def go(uow: Any) -> _Charged:
+        from gongji.adapters.db.models import AppUser
+
+        user = uow.session.scalar(select(AppUser).where(AppUser.username == who["username"]))
+        ctx = Ctx(principal=auth.principal_of(uow, user), channel=Channel("test"), clock=gj.clock)
+        try:
+            result = family_payment.pay_at_institution(
+                uow, ctx, gj.profile, cert_no=cert_no, amount_fen=amount, use=use, idempotency_key=key
+            )
+        except GongjiError as err:
+            return _Charged(err.http_status, err.to_dict())
+        uow.commit()
+        if result.replayed:
+            return _Charged(200, result.body, {"Idempotent-Replayed": "true"})
+        return _Charged(201, result.body)
+
+    return gj.run(go)
 
 
 def _members(client, headers) -> dict:
@@ -506,9 +540,9 @@ def test_vaccines_outside_the_programme_are_not_paid_by_family_funds_in_gansu_se
 ):
     assert _allocate(client, me, bound, 5_000).status_code == 201
     before = _snapshot(gj, client, me)
-    r = _pay(client, hospital, S.person_cert(gj, child), 2_000, use="vaccines", key="vac-1")
+    r = _pay(gj, hospital, S.person_cert(gj, child), 2_000, use="vaccines", key="vac-1")
     assert _refused(r, 422, "E_FAMILY_USE")["detail"]["use"] == "vaccines"
-    _refused(_pay(client, hospital, S.person_cert(gj, child), 2_000, use="massage", key="vac-2"), 422, "E_UNKNOWN_CODE")
+    _refused(_pay(gj, hospital, S.person_cert(gj, child), 2_000, use="massage", key="vac-2"), 422, "E_UNKNOWN_CODE")
     assert _snapshot(gj, client, me) == before
 
 
@@ -522,7 +556,7 @@ def test_payment_splits_own_account_then_family_then_cash_and_replays_once_seed0
     assert _allocate(client, me, binding_id, 5_000).status_code == 201
 
     cert = S.person_cert(gj, spouse)
-    paid = _pay(client, hospital, cert, 10_000, key="visit-1")
+    paid = _pay(gj, hospital, cert, 10_000, key="visit-1")
     assert paid.status_code == 201, paid.text
     split = paid.json()
     assert (split["own_fen"], split["family_fen"], split["cash_fen"]) == (3_000, 5_000, 2_000)
@@ -530,10 +564,10 @@ def test_payment_splits_own_account_then_family_then_cash_and_replays_once_seed0
     assert [(d["binding_id"], d["amount_fen"]) for d in split["family"]] == [(binding_id, 5_000)]
     assert cert not in paid.text
 
-    replay = _pay(client, hospital, cert, 10_000, key="visit-1")
+    replay = _pay(gj, hospital, cert, 10_000, key="visit-1")
     assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json() == split
-    changed = _pay(client, hospital, cert, 9_000, key="visit-1")
+    changed = _pay(gj, hospital, cert, 9_000, key="visit-1")
     _refused(changed, 409, "E_IDEMPOTENCY_MISMATCH")
 
     assert _account(client, login(client, "lina"))["total_fen"] == 0
@@ -544,9 +578,22 @@ def test_payment_splits_own_account_then_family_then_cash_and_replays_once_seed0
 
 def test_payments_are_for_institutions_only(gj, client, me, child):
     """Family funds are spent at designated institutions (seed 000 就医购药), not by citizens or staff."""
-    r = _pay(client, me, S.person_cert(gj, child), 100, key="citizen-pay")
+    r = _pay(gj, {"username": "wjg"}, S.person_cert(gj, child), 100, key="citizen-pay")
     _refused(r, 403, "E_FORBIDDEN")
-    _refused(_pay(client, login(client, "staff_gs"), S.person_cert(gj, child), 100, key="s"), 403, "E_FORBIDDEN")
+    _refused(_pay(gj, {"username": "staff_gs"}, S.person_cert(gj, child), 100, key="s"), 403, "E_FORBIDDEN")
+
+
+def test_the_direct_institution_charge_route_is_gone_issue13_2(gj, client, child, hospital):
+    """Issue 13 §2: ``POST /api/family/payments`` let an institution's password login debit anyone
+    by ID number; it is removed — whoever calls it, nothing moves."""
+    before = _counts(gj)
+    r = client.post(
+        "/api/family/payments",
+        json={"cert_no": S.person_cert(gj, child), "amount_fen": 100, "use": "outpatient"},
+        headers=login(client, "hosp_zy") | {"Idempotency-Key": "k1"},
+    )
+    assert r.status_code in (404, 405), r.text
+    assert _counts(gj) == before
 
 
 # --- staff: fraud (虚构家庭成员关系, seed 003 四(四)) ------------------------------------------------------
@@ -557,7 +604,7 @@ def test_staff_revoke_opens_a_receivable_and_money_returns_only_as_collected_see
 ):
     """seed 003 四(四): 停止待遇 at once, 追回医保基金 as a receivable collected step by step, 纳入信用管理."""
     assert _allocate(client, me, bound, 20_000).status_code == 201
-    paid = _pay(client, hospital, S.person_cert(gj, child), 5_000, key="visit-9")
+    paid = _pay(gj, hospital, S.person_cert(gj, child), 5_000, key="visit-9")
     assert paid.json()["family_fen"] == 5_000 and paid.json()["own_fen"] == 0
     staff = login(client, "staff_gs")
 
@@ -617,7 +664,7 @@ def test_write_off_by_the_clerk_who_asked_is_refused_a_second_clerk_approves_see
     gj, client, me, bound, hospital, child
 ):
     assert _allocate(client, me, bound, 20_000).status_code == 201
-    assert _pay(client, hospital, S.person_cert(gj, child), 5_000, key="visit-w").status_code == 201
+    assert _pay(gj, hospital, S.person_cert(gj, child), 5_000, key="visit-w").status_code == 201
     S.staff(gj, ["620700"], username="staff_gs_b")
     staff = login(client, "staff_gs")
     case = client.post(
@@ -671,7 +718,7 @@ def test_citizen_calling_staff_endpoints_is_forbidden_seed003(gj, client, me, au
 
 def test_staff_and_institutions_have_no_citizen_family_endpoints(gj, client, office, child, hospital):
     """The citizen endpoints act on the logged-in citizen's own person only (seed 000: 本人通过APP办理)."""
-    for headers in (login(client, "staff_gs"), hospital):
+    for headers in (login(client, "staff_gs"), login(client, "hosp_zy")):
         _refused(client.get("/api/family/members", headers=headers), 403, "E_FORBIDDEN")
         _refused(client.get("/api/family/history", headers=headers), 403, "E_FORBIDDEN")
         body = _bind_body(gj, child, "child")

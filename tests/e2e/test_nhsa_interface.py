@@ -38,8 +38,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from gongji.adapters.db.models import BenefitAccumulator, FeeDetail, Prescription, Settlement, SettlementParty
-from gongji.adapters.nhsa import gateway_auth, spec
-from gongji.adapters.nhsa.client import CALL_SERVICE, PATHS, HisClient, parts_of
+from gongji.adapters.nhsa import spec
+from gongji.adapters.nhsa.client import CALL_SERVICE, PATHS, HisClient, encode, parts_of
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.domain import ledger as L
 from gongji.entrypoints.api.app import create_app
@@ -231,23 +231,35 @@ def test_1101_answers_alike_on_all_three_url_styles_and_a_path_infno_must_match_
 
     before = N.snapshot(gj)
     body = hospital.envelope("1101", person_info_input(certno))
+    content = encode(body)
     for url in (f"{CALL_SERVICE}/2201", PATHS["2207"]):
-        r = client.post(url, json=body, headers=hospital.headers("1101"))
+        r = client.post(url, content=content, headers=hospital.headers("1101", url, content))
         assert r.status_code == 200
         refused(r.json(), "E_VALIDATION", "不一致", region=None)  # envelope refused before its region is read
     assert N.snapshot(gj) == before
 
 
-def test_tif_gateway_headers_authenticate_an_institution_key_of_scheme_tif(gj, client, patient):
-    """INTERFACE.md §7 (b): x-tif-paasid / timestamp / nonce / sha256 signature."""
-    key = N.institution(gj, "H62070200009", region=GANSU, level=2, scheme="tif")
-    his = N.his(client, gj, "H62070200009", key, region=GANSU)
-    headers = his.headers("1101")
-    assert set(headers) == set(gateway_auth.TIF_HEADERS)
-    assert ok(his, "1101", person_info_input(S.person_cert(gj, patient)))["baseinfo"]["psn_no"] == str(patient)
-    headers["x-tif-signature"] = "0" * 64
-    r = his.post(his.envelope("1101", person_info_input("x")), headers=headers)
-    assert r.status_code == 401 and r.json() == {"code": 401, "message": gateway_auth.MISMATCH}
+def test_the_national_gateway_schemes_that_sign_no_body_are_refused_issue13_2(gj, client, hospital, patient):
+    """Issue 13 §2: the CSB ``_api_*`` HmacSHA1 (no body, no nonce) and TIF ``x-tif-*`` headers
+    (INTERFACE.md §7) could be replayed with another body; only GJ-HMAC-SHA256 is accepted."""
+    import base64
+    import hashlib
+    import hmac
+
+    body = hospital.envelope("1101", person_info_input(S.person_cert(gj, patient)))
+    ts = str(int(hospital.now().timestamp() * 1000))
+    text = f"_api_access_key={hospital.key.key_id}&_api_name=1101&_api_timestamp={ts}&_api_version=1.0.0"
+    sha1 = base64.b64encode(hmac.new(hospital.key.secret.encode(), text.encode(), hashlib.sha1).digest()).decode()
+    csb = {"_api_name": "1101", "_api_version": "1.0.0", "_api_timestamp": ts}
+    csb |= {"_api_access_key": hospital.key.key_id, "_api_signature": sha1}
+    tif = {"x-tif-paasid": hospital.key.key_id, "x-tif-timestamp": ts[:10], "x-tif-nonce": "abc123"}
+    tif["x-tif-signature"] = hashlib.sha256(f"{ts[:10]}{hospital.key.secret}abc123{ts[:10]}".encode()).hexdigest()
+    before = N.snapshot(gj)
+    for headers in (csb, tif):
+        r = hospital.post(body, headers=headers)
+        assert r.status_code == 401, r.text
+        assert r.json()["error_code"] == "E_GATEWAY_HEADERS" and "缺少服务网关的请求头" in r.json()["message"]
+    assert N.snapshot(gj) == before
 
 
 # --- 2. the spec's own sample and the spec's output names (INTERFACE.md §2, §4) ---------------------
@@ -285,15 +297,20 @@ def test_malformed_json_unknown_infno_and_missing_envelope_fields_are_refused_an
     gj, client, hospital, patient
 ):
     before = N.snapshot(gj, accounts_of(patient))
-    r = client.post(CALL_SERVICE, content=b'{"infno": "1101", ', headers=hospital.headers("1101"))
+    r = client.post(
+        CALL_SERVICE,
+        content=b'{"infno": "1101", ',
+        headers=hospital.headers("1101", CALL_SERVICE, b'{"infno": "1101", '),
+    )
     refused(r.json(), "E_VALIDATION", "不是合法的JSON", region=None)
-    r = client.post(CALL_SERVICE, content=b"[1, 2]", headers=hospital.headers("1101"))
+    r = client.post(CALL_SERVICE, content=b"[1, 2]", headers=hospital.headers("1101", CALL_SERVICE, b"[1, 2]"))
     refused(r.json(), "E_VALIDATION", "须为JSON对象", region=None)
     refused(hospital.post(hospital.envelope("9999", {})).json(), "E_SETL_INFNO", "不支持的接口编号: 9999", region=None)
     for field in ("msgid", "input", "fixmedins_code", "infno"):
         body = hospital.envelope("1101", person_info_input(S.person_cert(gj, patient)))
         del body[field]
-        r = client.post(CALL_SERVICE, json=body, headers=hospital.headers("1101"))
+        content = encode(body)
+        r = client.post(CALL_SERVICE, content=content, headers=hospital.headers("1101", CALL_SERVICE, content))
         refused(r.json(), "E_VALIDATION", f"缺少报文头字段 {field}", region=None)
     body = hospital.envelope("1101", person_info_input(S.person_cert(gj, patient)))
     body["mdtrtarea_admvs"] = "62"

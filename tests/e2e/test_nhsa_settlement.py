@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from gongji.adapters.db.models import BenefitAccumulator, LedgerTxn, NhsaMessage, Settlement, SettlementParty
 from gongji.adapters.nhsa import gateway_auth
-from gongji.adapters.nhsa.client import HisClient, parts_of
+from gongji.adapters.nhsa.client import CALL_SERVICE, HisClient, encode, parts_of
 from gongji.domain import ledger as L
 from gongji.domain.errors import InvalidStateTransition
 from gongji.services import ledger
@@ -143,16 +143,26 @@ def test_bad_signature_gets_the_gateways_401(gj, hospital, patient):
     body = hospital.envelope(
         "1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "x", "psn_cert_type": "01", "certno": "x"}}
     )
-    headers = hospital.headers("1101")
+    content = encode(body)
+    headers = hospital.headers("1101", CALL_SERVICE, content)
     headers["_api_signature"] = "A" + headers["_api_signature"][1:]
     r = hospital.post(body, headers=headers)
-    assert r.status_code == 401 and r.json() == {"code": 401, "message": gateway_auth.MISMATCH}
+    assert r.status_code == 401 and r.json()["error_code"] == "E_GATEWAY_SIGNATURE", r.text
+    assert r.json()["code"] == 401 and r.json()["message"] == "签名不一致!"
     r = hospital.post(body, headers={})
-    assert r.status_code == 401 and r.json()["message"] == gateway_auth.MISSING
-    old = hospital.now() - timedelta(minutes=31)
-    stale = gateway_auth.sign_api_headers(hospital.key.key_id, hospital.key.secret, "1101", now=old)
+    assert r.status_code == 401 and r.json()["error_code"] == "E_GATEWAY_HEADERS"
+    old = hospital.now() - timedelta(minutes=6)
+    stale = gateway_auth.sign(
+        key_id=hospital.key.key_id,
+        secret=hospital.key.secret,
+        api_name="1101",
+        method="POST",
+        path=CALL_SERVICE,
+        body=content,
+        now=old,
+    )
     r = hospital.post(body, headers=stale)
-    assert r.status_code == 401 and r.json()["message"] == gateway_auth.TIMEOUT
+    assert r.status_code == 401 and r.json()["message"] == "签名时间戳超时!"
 
 
 def test_family_pays_after_own_account_then_cash_acct_used_flag_2(gj, client, hospital, authorizer, patient):
@@ -184,7 +194,9 @@ def test_unknown_infno_and_malformed_json_are_refused_with_infcode_minus_1(gj, h
     r = hospital.post(hospital.envelope("9999", {}))
     assert r.status_code == 200 and r.json()["infcode"] == -1 and "9999" in r.json()["err_msg"]
     r = hospital.http.post(
-        "/fsi/api/rsfComIfsService/callService", content=b"{not json", headers=hospital.headers("1101")
+        "/fsi/api/rsfComIfsService/callService",
+        content=b"{not json",
+        headers=hospital.headers("1101", CALL_SERVICE, b"{not json"),
     )
     assert r.json()["infcode"] == -1 and "JSON" in r.json()["err_msg"]
 

@@ -23,7 +23,16 @@ The hierarchy (HTTP status in brackets)::
     ├── AuthError [401]                     E_AUTH_REQUIRED
     │   ├── BadCredentials                  E_AUTH_INVALID
     │   ├── TokenExpired                    E_TOKEN_EXPIRED
-    │   └── ResetCodeInvalid                E_AUTH_RESET_CODE (wrong, used or expired reset code)
+    │   ├── ResetCodeInvalid                E_AUTH_RESET_CODE (wrong, used or expired reset code)
+    │   └── GatewayRefusal                  E_GATEWAY: a signed request refused (docs/his-signing.md)
+    │       ├── GatewayHeadersMissing       E_GATEWAY_HEADERS
+    │       ├── GatewayTimestamp            E_GATEWAY_TIMESTAMP (outside ±5 minutes)
+    │       ├── GatewayUnknownKey           E_GATEWAY_KEY
+    │       ├── GatewayKeyRevoked           E_GATEWAY_KEY_REVOKED
+    │       ├── GatewaySignature            E_GATEWAY_SIGNATURE
+    │       ├── GatewayNonceReused          E_GATEWAY_NONCE (replay)
+    │       ├── GatewayApiName              E_GATEWAY_API_NAME (_api_name ≠ infno)
+    │       └── GatewayHolderInactive [403] E_GATEWAY_SUSPENDED (institution suspended/ended)
     ├── LoginThrottled [429]                E_AUTH_THROTTLED (too many failed logins; retry at …)
     ├── Forbidden [403]                     E_FORBIDDEN
     │   ├── OldPasswordWrong                E_PASSWORD_OLD (password change: old one wrong)
@@ -311,6 +320,63 @@ class FourEyesRequired(Forbidden):
     code = "E_FOUR_EYES"
     message_zh = "录入人不能审核自己录入的业务，须由另一名工作人员审核"
     message_en = "The clerk who entered this cannot approve it; a second staff member must"
+
+
+class GatewayRefusal(AuthError):
+    """The gateway refuses a signed request (docs/his-signing.md); nothing was read or written."""
+
+    code = "E_GATEWAY"
+    message_zh = "服务网关拒绝了请求"
+    message_en = "The gateway refused the request"
+
+
+class GatewayHeadersMissing(GatewayRefusal):
+    code = "E_GATEWAY_HEADERS"
+    message_zh = "缺少服务网关的请求头!"
+    message_en = "Gateway headers missing or malformed"
+
+
+class GatewayTimestamp(GatewayRefusal):
+    code = "E_GATEWAY_TIMESTAMP"
+    message_zh = "签名时间戳超时!"
+    message_en = "The signature timestamp is outside the 5-minute window"
+
+
+class GatewayUnknownKey(GatewayRefusal):
+    code = "E_GATEWAY_KEY"
+    message_zh = "非法用户!"
+    message_en = "Unknown access key"
+
+
+class GatewayKeyRevoked(GatewayRefusal):
+    code = "E_GATEWAY_KEY_REVOKED"
+    message_zh = "接入密钥已吊销或已轮换，请使用新密钥"
+    message_en = "The access key was revoked or rotated; use the new key"
+
+
+class GatewaySignature(GatewayRefusal):
+    code = "E_GATEWAY_SIGNATURE"
+    message_zh = "签名不一致!"
+    message_en = "Signature mismatch"
+
+
+class GatewayNonceReused(GatewayRefusal):
+    code = "E_GATEWAY_NONCE"
+    message_zh = "请求随机数(_api_nonce)已使用过，疑似重放，请求被拒绝"
+    message_en = "The nonce was already used (replay); request refused"
+
+
+class GatewayApiName(GatewayRefusal):
+    code = "E_GATEWAY_API_NAME"
+    message_zh = "请求头 _api_name 与报文 infno 不一致"
+    message_en = "The _api_name header differs from the body's infno"
+
+
+class GatewayHolderInactive(GatewayRefusal):
+    http_status = 403
+    code = "E_GATEWAY_SUSPENDED"
+    message_zh = "定点医药机构协议已暂停或终止，不能调用接口"
+    message_en = "The institution's agreement is suspended or ended"
 
 
 class NotFound(GongjiError):

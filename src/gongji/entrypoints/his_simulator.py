@@ -5,7 +5,9 @@ Each round is one visit at one institution: 1101 person info → 2201 register �
 pre-settle → 2207 settle (the 2206 fee parts sent back, ``parts_of``), and about one
 settlement in ten is then cancelled with 2208. The cast (institutions with their gateway keys,
 persons with a normal enrollment, the relatives of active family bindings) is read straight
-from the database: this is a local development tool. The plan of rounds (who, where, how
+from the database: this is a local development tool, run beside the server with the same
+``GONGJI_KEY_PEPPER``, which re-derives each demo key's secret (services.institutions.keys); a
+real HIS holds the secret it was shown once. The plan of rounds (who, where, how
 much, which ``acct_used_flag``, URL style and key) is drawn up front from ``seed``, so the same
 seed on the same demo database plays the same rounds whatever the concurrency.
 
@@ -18,9 +20,7 @@ bench/settlement_bench.py drive it with their own HTTP transport.
 
 from __future__ import annotations
 
-import itertools
 import random
-import secrets
 import threading
 import time
 from collections import Counter
@@ -33,9 +33,10 @@ import httpx2 as httpx
 from rich.table import Table
 from sqlalchemy import select
 
-from gongji.adapters.db.models import Enrollment, FamilyBinding, Institution, InstitutionCredential, Person
+from gongji.adapters.db.models import ApiKey, Enrollment, FamilyBinding, Institution, Person
 from gongji.adapters.nhsa.client import HisClient, Key, UrlStyle, parts_of
 from gongji.bootstrap import Gongji
+from gongji.services.institutions import keys as key_service
 
 Style = Literal["body", "path", "service", "mixed"]
 STYLES: tuple[UrlStyle, ...] = ("body", "path", "service")
@@ -86,15 +87,14 @@ def load_cast(gj: Gongji, *, max_patients: int = 5_000) -> Cast:
     with gj.uow() as uow:
         s = uow.session
         keys: dict[str, list[Key]] = {}
-        for cred in s.scalars(
-            select(InstitutionCredential)
-            .where(InstitutionCredential.status == "active")
-            .order_by(InstitutionCredential.id)
+        for api_key in s.scalars(
+            select(ApiKey)
+            .where(ApiKey.status == "active", ApiKey.holder == key_service.INSTITUTION)
+            .order_by(ApiKey.id)
         ):
-            if cred.scheme in ("api", "tif"):
-                keys.setdefault(cred.fixmedins_code, []).append(
-                    Key(scheme=cred.scheme, key_id=cred.key_id, secret=cred.secret)  # type: ignore[arg-type]
-                )
+            secret = key_service.secret_of(api_key)  # re-derived: needs this server's key pepper
+            if secret is not None and api_key.fixmedins_code:
+                keys.setdefault(api_key.fixmedins_code, []).append(Key(key_id=api_key.key_id, secret=secret))
         sites = tuple(
             Site(
                 code=inst.fixmedins_code,
@@ -105,7 +105,9 @@ def load_cast(gj: Gongji, *, max_patients: int = 5_000) -> Cast:
                 keys=tuple(keys[inst.fixmedins_code]),
             )
             for inst in s.scalars(
-                select(Institution).where(Institution.fixmedins_code.in_(list(keys))).order_by(Institution.id)
+                select(Institution)
+                .where(Institution.fixmedins_code.in_(list(keys)), Institution.status == "active")
+                .order_by(Institution.id)
             )
         )
         base = (
@@ -344,12 +346,6 @@ def play(his: HisClient, rnd: Round, tally: SimulationResult) -> None:
 # --- the run -------------------------------------------------------------------------------------
 
 
-def _msgid_counter() -> itertools.count[int]:
-    """One counter for every client of the run, so two threads playing the same institution in
-    the same second never send the same msgid; a random start keeps back-to-back runs apart."""
-    return itertools.count(1 + secrets.randbelow(5_000))
-
-
 def run_simulation(
     http_factory: Callable[[], httpx.Client],
     gj: Gongji,
@@ -373,7 +369,6 @@ def run_simulation(
     result = SimulationResult(rounds=count, concurrency=concurrency, style=style, seed=seed)
     queue = iter(rounds)
     lock = threading.Lock()
-    seq = _msgid_counter()
     done = 0
     failures: list[BaseException] = []
 
@@ -398,7 +393,6 @@ def run_simulation(
                         region=rnd.site.region,
                         key=rnd.key,
                         now=gj.clock.now,
-                        _seq=seq,
                     )
                     clients[rnd.key.key_id] = his
                 play(his, rnd, tally)

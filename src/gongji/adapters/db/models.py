@@ -179,7 +179,11 @@ class Institution(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(10))  # hospital / pharmacy
     level: Mapped[int] = mapped_column(Integer)  # 1..3 for hospitals, 0 for pharmacies
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # 统筹区 (pooling region)
+    # 协议状态: active (在协议期), suspended (暂停), ended (终止); only active may call the gateway.
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")
+    agreement_start: Mapped[date | None] = mapped_column(Date)
+    agreement_end: Mapped[date | None] = mapped_column(Date)
 
 
 class LedgerAccount(Base):
@@ -441,19 +445,38 @@ class FamilyFraudCollection(Base):
 # --- settlement through the national 两定 interface (SPEC §5) ------------------------------------
 
 
-class InstitutionCredential(Base):
-    """A designated institution's gateway key: ``_api_*`` (AK/SK, HMAC-SHA1) or ``x-tif-*``
-    (paasid/token, SHA-256). The secret is kept as given: an HMAC check needs it in clear."""
+class ApiKey(Base):
+    """A gateway key (docs/institution-keys.md): of a designated institution (``holder``
+    ``institution``) or of the tax bureau's interface (``tax``). The secret itself is never
+    stored: it is derived from the server's key pepper, ``key_id`` and ``salt``; the table keeps
+    its SHA-256 (checked on every use) and four characters to tell keys apart."""
 
-    __tablename__ = "institution_credential"
+    __tablename__ = "api_key"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    fixmedins_code: Mapped[str] = mapped_column(String(20), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    scheme: Mapped[str] = mapped_column(String(3))  # api / tif
     key_id: Mapped[str] = mapped_column(String(64), unique=True)
-    secret: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    holder: Mapped[str] = mapped_column(String(12))  # institution / tax
+    fixmedins_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))  # whose principal a signed call gets
+    salt: Mapped[str] = mapped_column(String(64))
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    secret_hint: Mapped[str] = mapped_column(String(8))  # the secret's first four characters
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active / revoked
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replaced_by: Mapped[str | None] = mapped_column(String(64))  # the key_id a rotation issued
+
+
+class GatewayNonce(Base):
+    """A nonce seen with a key, kept until ``expires_at`` (the signature window): a unique
+    constraint, not a read-then-write, makes a second use fail under any concurrency."""
+
+    __tablename__ = "gateway_nonce"
+    __table_args__ = (UniqueConstraint("key_id", "nonce", name="uq_gateway_nonce_key_nonce"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class NhsaMessage(Base):

@@ -1,13 +1,16 @@
-"""A hospital-side client of the 两定 interface: builds the envelope, signs the gateway headers
-and posts to any of the three URL styles. The hospital simulator (``gongji his``), the
+"""A hospital-side client of the 两定 interface: builds the envelope, signs each request
+(``GJ-HMAC-SHA256`` over method, path, timestamp, nonce and the body, docs/his-signing.md) and
+posts to any of the three URL styles. Each message gets a ``msgid`` unique across clients and
+restarts: institution code + Beijing time + a random 4-character sequence. The hospital simulator (``gongji his``), the
 benchmark and the tests use it; the HTTP transport is an ``httpx.Client`` (FastAPI's
 TestClient is one), so tests run it in-process and the simulator over the network.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
+import json
+import secrets
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +25,7 @@ from gongji.adapters.nhsa import gateway_auth
 CALL_SERVICE = "/fsi/api/rsfComIfsService/callService"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UrlStyle = Literal["body", "path", "service"]
+_SEQ = string.digits + string.ascii_uppercase
 PATHS = {
     "1101": "/fsi/api/fsiPsnInfoService/queryPsnInfo",
     "2201": "/fsi/api/outpatientDocInfoService/outpatientRregistration",
@@ -43,7 +47,8 @@ PATHS = {
 
 @dataclass(frozen=True)
 class Key:
-    scheme: Literal["api", "tif"]
+    """A gateway key: the public ``key_id`` and the secret shown once when it was issued."""
+
     key_id: str
     secret: str
 
@@ -57,15 +62,15 @@ class HisClient:
     key: Key
     style: UrlStyle = "body"
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_msgid(self) -> str:
-        """定点医药机构编号(12) + yyyyMMddHHmmss(14) + 顺序号(4), unique in this client."""
-        with self._lock:
-            n = next(self._seq)
+        """定点医药机构编号(12) + yyyyMMddHHmmss(14, Beijing) + 顺序号(4): the national 30 characters.
+
+        The sequence is 4 random characters of 0-9A-Z (1.68 million a second), not a counter that
+        two HIS instances or a restarted one would repeat; the rare collision with another instance
+        is answered E_SETL_MSGID with nothing done, and :meth:`call` then sends again under a new msgid."""
         stamp = self.now().astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")
-        return f"{self.fixmedins_code}{stamp}{n % 10000:04d}" if n < 10000 else f"{self.fixmedins_code}{stamp}{n}"
+        return f"{self.fixmedins_code}{stamp}{''.join(secrets.choice(_SEQ) for _ in range(4))}"
 
     def envelope(self, infno: str, input_: Any, *, msgid: str | None = None, insuplc: str = "") -> dict[str, Any]:
         return {
@@ -89,10 +94,18 @@ class HisClient:
             "input": input_,
         }
 
-    def headers(self, infno: str) -> dict[str, str]:
-        if self.key.scheme == "api":
-            return gateway_auth.sign_api_headers(self.key.key_id, self.key.secret, infno, now=self.now())
-        return gateway_auth.sign_tif_headers(self.key.key_id, self.key.secret, now=self.now())
+    def headers(self, infno: str, path: str, body: bytes, *, nonce: str | None = None) -> dict[str, str]:
+        """The signed gateway headers of one request (a fresh nonce unless one is given)."""
+        return gateway_auth.sign(
+            key_id=self.key.key_id,
+            secret=self.key.secret,
+            api_name=infno,
+            method="POST",
+            path=path,
+            body=body,
+            now=self.now(),
+            nonce=nonce,
+        )
 
     def url(self, infno: str) -> str:
         if self.style == "path":
@@ -102,15 +115,22 @@ class HisClient:
         return CALL_SERVICE
 
     def post(self, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST the envelope as UTF-8 JSON, signed (``headers`` replace the signature, for tests)."""
         infno = str(body.get("infno"))
-        signed = headers if headers is not None else self.headers(infno)
-        return self.http.post(self.url(infno), json=body, headers=signed)
+        content = encode(body)
+        url = self.url(infno)
+        signed = headers if headers is not None else self.headers(infno, url, content)
+        return self.http.post(url, content=content, headers={"Content-Type": "application/json"} | signed)
 
     def call(self, infno: str, input_: Any, *, msgid: str | None = None, insuplc: str = "") -> dict[str, Any]:
         """Send one transaction; the answer's JSON (infcode 0 or -1), or raises on HTTP errors."""
-        response = self.post(self.envelope(infno, input_, msgid=msgid, insuplc=insuplc))
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
+        for _ in range(3):
+            response = self.post(self.envelope(infno, input_, msgid=msgid, insuplc=insuplc))
+            response.raise_for_status()
+            answer: dict[str, Any] = response.json()
+            if msgid is not None or answer.get("err_code") != "E_SETL_MSGID":
+                break  # an own msgid is the caller's business; a generated one collided: new msgid
+        return answer
 
     # --- the outpatient flow ------------------------------------------------------------------
 
@@ -199,6 +219,11 @@ class HisClient:
         for name, fen in (parts or {}).items():
             data[name] = yuan(fen)
         return {"data": data}
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and signed): compact UTF-8 JSON."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def yuan(fen: int) -> str:

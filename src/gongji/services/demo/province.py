@@ -29,6 +29,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, insert, select, text, update
 
 from gongji.adapters.db.models import (
+    ApiKey,
     AppUser,
     Base,
     Employer,
@@ -43,6 +44,7 @@ from gongji.adapters.db.models import (
     Person,
     PersonalAccount,
 )
+from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.region_data import region_table
 from gongji.bootstrap import Gongji
 from gongji.domain import ledger as L
@@ -405,6 +407,7 @@ class _Generator:
         rng = self.rng
         rows: list[dict[str, Any]] = []
         seqs: dict[str, int] = {}
+        agreement_start = date(self.gj.clock.today().year - 2, 1, 1)  # 定点协议 in force since
 
         def add(kind: str, level: int, county: str, name: str, city_code: str) -> str:
             letter = "H" if kind == "hospital" else "P"
@@ -418,6 +421,9 @@ class _Generator:
                     "kind": kind,
                     "level": level,
                     "region_code": city_code,
+                    "status": "active",
+                    "agreement_start": agreement_start,
+                    "agreement_end": None,
                 }
             )
             return fixmedins
@@ -949,15 +955,28 @@ class _Generator:
                 )
                 created.append((role.value, username, description))
             uow.flush()
-            # each demo institution gets both kinds of gateway key for the interface (gongji his)
-            from gongji.services.settlement import interface as nhsa
-
-            for user in uow.session.scalars(select(AppUser).where(AppUser.role == Role.INSTITUTION.value)):
-                if not nhsa.credentials_of(uow, str(user.fixmedins_code)):
-                    for scheme in ("api", "tif"):
-                        nhsa.issue_credential(uow, user=user, scheme=scheme, now=self.gj.clock.now())
+            self._issue_demo_keys(uow)
             uow.commit()
         return created
+
+    def _issue_demo_keys(self, uow: UnitOfWork) -> None:
+        """Each demo institution with a system user gets a gateway key, issued by the province
+        clerk through the same use case as staff (audited); ``gongji his`` re-derives the secrets."""
+        from gongji.services.institutions import keys
+        from gongji.services.registry.context import Ctx
+
+        clerk = uow.session.scalar(select(AppUser).where(AppUser.username == "staff_province"))
+        if clerk is None:
+            return
+        ctx = Ctx(principal=auth.principal_of(uow, clerk), channel=Channel("system"), clock=self.gj.clock)
+        have = set(uow.session.scalars(select(ApiKey.fixmedins_code).where(ApiKey.status == "active")))
+        codes = uow.session.scalars(
+            select(AppUser.fixmedins_code).where(AppUser.role == Role.INSTITUTION.value).order_by(AppUser.id)
+        )
+        for code in codes:
+            if code and code not in have:
+                keys.issue(uow, ctx, fixmedins_code=code)
+                have.add(code)
 
 
 def _credit_check(body17: str) -> str:

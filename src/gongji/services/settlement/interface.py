@@ -6,7 +6,9 @@ Every answer is the spec's envelope. A refusal is ``infcode -1`` with a Chinese 
 ignore) and nothing written. The first successful answer to an institution's ``msgid`` is
 stored in the same database transaction as its effects, so a repeated ``msgid`` gets that
 answer back and moves no money again; the same ``msgid`` with a different request is refused.
-A bad or missing gateway signature gets the gateway's own HTTP 401 answer.
+A request the gateway refuses (docs/his-signing.md: signature over method, path, timestamp,
+nonce and body; single-use nonce; ``_api_name`` = ``infno``; active institution and key) gets
+the gateway's HTTP 401/403 answer, and nothing behind it runs.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gongji.adapters.db.models import AppUser, Institution, InstitutionCredential, NhsaMessage
+from gongji.adapters.db.models import Institution, NhsaMessage
 from gongji.adapters.db.unit_of_work import UnitOfWork
-from gongji.adapters.nhsa import gateway_auth, spec
+from gongji.adapters.nhsa import spec
 from gongji.domain import ledger as L
 from gongji.domain.errors import (
     CredentialMismatch,
+    GatewayRefusal,
     GongjiError,
     InvalidRequest,
     MessageIdReused,
@@ -35,6 +38,7 @@ from gongji.domain.errors import (
 from gongji.policy.schema import Profile
 from gongji.services import auth
 from gongji.services.audit import Channel
+from gongji.services.institutions import gateway, keys
 from gongji.services.registry.persons import Ctx
 from gongji.services.settlement import (
     cancel,
@@ -171,39 +175,22 @@ def _envelope(body: Any, path_infno: str | None) -> Envelope:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who signed the request: the key, its institution and the institution's system user."""
+    """Who signed the request: the institution of the key and the institution's system user."""
 
-    credential: InstitutionCredential
     institution: Institution
     principal: auth.Principal
 
 
-def authenticate(uow: UnitOfWork, headers: Mapping[str, str], now: datetime) -> Caller:
-    """The gateway check (INTERFACE.md §7), one query for key, user and institution; raises
-    gateway_auth.GatewayRejected. A key of a deactivated user is an unknown key (非法用户)."""
-    claim = gateway_auth.parse_headers(headers)
-    row = uow.session.execute(
-        select(InstitutionCredential, AppUser, Institution)
-        .join(AppUser, AppUser.id == InstitutionCredential.user_id)
-        .join(Institution, Institution.fixmedins_code == InstitutionCredential.fixmedins_code)
-        .where(
-            InstitutionCredential.key_id == claim.key_id,
-            InstitutionCredential.scheme == claim.scheme,
-            InstitutionCredential.status == "active",
-            AppUser.active.is_(True),
-        )
-    ).first()
-    gateway_auth.verify(claim, secret=row[0].secret if row else None, now=now)
-    assert row is not None
-    credential, user, institution = row
-    principal = auth.Principal(
-        user_id=user.id,
-        username=user.username,
-        role=auth.Role(user.role),
-        display_name=user.display_name,
-        fixmedins_code=user.fixmedins_code,
-    )  # institution users carry no regions
-    return Caller(credential, institution, principal)
+def _infno_of(raw_body: bytes, path_infno: str | None) -> str | None:
+    """The body's ``infno`` that ``_api_name`` must equal (the path's when the body has none);
+    None when the body is not a JSON object — the envelope check refuses it then."""
+    try:
+        body = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return path_infno
+    if isinstance(body, dict) and body.get("infno") not in (None, ""):
+        return str(body["infno"])
+    return path_infno
 
 
 Handler = Callable[[UnitOfWork, Ctx, Profile, Any, Envelope, dict[str, Any]], Any]
@@ -255,8 +242,11 @@ def call(
     raw_body: bytes,
     path_infno: str | None,
     client_addr: str | None,
+    method: str = "POST",
+    path: str = "/fsi/api/rsfComIfsService/callService",
 ) -> Answer:
-    """Handle one HTTP call of the interface; ``run`` is the app's retrying unit-of-work runner."""
+    """Handle one HTTP call of the interface; ``run`` is the app's retrying unit-of-work runner.
+    ``method`` and ``path`` (with any query string) are what the gateway signature covers."""
     received = _local(clock.now())
     region = ""
 
@@ -264,12 +254,24 @@ def call(
         now = _local(clock.now())
         return Answer(200, _answer(infcode=-1, output={}, err=err, region=region, received=received, now=now))
 
+    try:
+        admitted = gateway.admit(
+            run,  # type: ignore[arg-type]
+            gateway.Request(headers=headers, method=method, path=path, body=raw_body),
+            holder=keys.INSTITUTION,
+            api_name=_infno_of(raw_body, path_infno),
+            clock=clock,
+        )
+    except GatewayRefusal as refused:
+        return Answer(refused.http_status, gateway.refusal_body(refused))
+
     def use_case(uow: UnitOfWork) -> Answer:
         nonlocal region
-        try:
-            caller = authenticate(uow, headers, clock.now())
-        except gateway_auth.GatewayRejected as rejected:
-            return Answer(401, rejected.body())
+        institution = uow.session.scalar(
+            select(Institution).where(Institution.fixmedins_code == admitted.fixmedins_code)
+        )
+        assert institution is not None
+        caller = Caller(institution, admitted.principal)
         try:
             try:
                 body = json.loads(raw_body)
@@ -332,35 +334,3 @@ def call(
             return refuse(err)
 
     return run(use_case)
-
-
-def issue_credential(
-    uow: UnitOfWork, *, user: AppUser, scheme: str, now: datetime, key_id: str | None = None, secret: str | None = None
-) -> InstitutionCredential:
-    """Give an institution's system user a gateway key (``api``: AK/SK; ``tif``: paasid/token)."""
-    if scheme not in {"api", "tif"}:
-        raise InvalidRequest("网关方式须为 api 或 tif", "scheme must be api or tif", field="scheme")
-    if not user.fixmedins_code:
-        raise WrongInstitution("该账号未关联定点医药机构", "This user is not linked to an institution")
-    credential = InstitutionCredential(
-        fixmedins_code=user.fixmedins_code,
-        user_id=user.id,
-        scheme=scheme,
-        key_id=key_id or f"{'AK' if scheme == 'api' else 'PAAS'}{user.fixmedins_code}{secrets.token_hex(4).upper()}",
-        secret=secret or secrets.token_urlsafe(24),
-        status="active",
-        created_at=now,
-    )
-    uow.session.add(credential)
-    uow.session.flush()
-    return credential
-
-
-def credentials_of(uow: UnitOfWork, fixmedins_code: str) -> list[InstitutionCredential]:
-    return list(
-        uow.session.scalars(
-            select(InstitutionCredential)
-            .where(InstitutionCredential.fixmedins_code == fixmedins_code, InstitutionCredential.status == "active")
-            .order_by(InstitutionCredential.id)
-        )
-    )

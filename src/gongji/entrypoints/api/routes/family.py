@@ -25,7 +25,6 @@ from gongji.entrypoints.api.schemas import (
     FamilyAllocationIn,
     FamilyBindIn,
     FamilyCollectionIn,
-    FamilyPaymentIn,
     FamilyRevokeIn,
     FamilyUnbindIn,
     ReasonIn,
@@ -35,7 +34,6 @@ from gongji.services.family import agreement as family_agreement
 from gongji.services.family import allocation as family_allocation
 from gongji.services.family import binding as family_binding
 from gongji.services.family import fraud as family_fraud
-from gongji.services.family import payment as family_payment
 from gongji.services.family import views as family_views
 from gongji.services.registry.persons import Ctx
 
@@ -156,25 +154,9 @@ def history(
 # --- designated institutions ---------------------------------------------------------------------
 
 
-@router.post("/payments", status_code=201, deprecated=True)
-def pay_at_institution(
-    body: FamilyPaymentIn, key: IdempotencyKey, response: Response, gj: GjDep, ctx: CtxDep
-) -> dict[str, Any]:
-    """A designated institution charges a patient: own account, then family funds, then cash
-    (先个人后共济). Needs an Idempotency-Key header; a replay returns the first answer.
-
-    Deprecated: institutions settle through the national interface (2207, docs/settlement.md),
-    which adds the fund's share, the settlement record and reconciliation. Kept for clients
-    built against issue 3 and for the family API tests."""
-
-    def go(uow: Any) -> dict[str, Any]:
-        result = family_payment.pay_at_institution(
-            uow, ctx, gj.profile, cert_no=body.cert_no, amount_fen=body.amount_fen, use=body.use, idempotency_key=key
-        )
-        uow.commit()
-        return money_answer(result, response)
-
-    return gj.run(go)
+# The direct charge ``POST /api/family/payments`` is gone (issue 13 §2): an institution's password
+# login could debit anyone by ID number. Institutions settle through the signed 两定 interface
+# (2207, acct_used_flag 2; docs/settlement.md, docs/his-signing.md).
 
 
 # --- staff: window service (seed 003) and fraud (虚构家庭成员关系, seed 003 四(四)) --------------------

@@ -20,6 +20,13 @@ router = APIRouter(tags=["两定接口 (national interface)"])
 CALL_SERVICE = "/fsi/api/rsfComIfsService/callService"
 
 
+def signed_path(request: Request) -> str:
+    """The request target the gateway signature covers: the path as sent, plus ``?query``."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    return raw.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+
+
 async def _handle(request: Request, path_infno: str | None) -> Response:
     gj: Gongji = request.app.state.gj
     raw = await request.body()
@@ -32,6 +39,8 @@ async def _handle(request: Request, path_infno: str | None) -> Response:
         raw_body=raw,
         path_infno=path_infno,
         client_addr=request.client.host if request.client else None,
+        method=request.method,
+        path=signed_path(request),
     )
     if answer.content is not None:
         return Response(
