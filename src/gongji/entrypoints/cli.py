@@ -16,6 +16,10 @@ from gongji.config import Settings
 app = typer.Typer(help="共济 Gongji — basic medical insurance platform", no_args_is_help=True)
 users_app = typer.Typer(help="用户管理 Users", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+from gongji.entrypoints.cli_institutions import institutions_app, tax_keys_app  # noqa: E402
+
+app.add_typer(institutions_app, name="institutions")
+app.add_typer(tax_keys_app, name="tax-keys")
 console = Console()
 
 
@@ -179,7 +183,10 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
     if shown.get("institution"):
         console.print(
             "两定接口 National interface: POST /fsi/api/rsfComIfsService/callService (docs/settlement.md)\n"
-            "医院模拟器 Hospital simulator, in a second terminal: .venv/bin/gongji his --count 50 --concurrency 4"
+            "  每家演示机构已发放网关密钥 (gongji institutions keys list <编码>); 请求签名见 docs/his-signing.md\n"
+            "医院模拟器 Hospital simulator, in a second terminal with the server's GONGJI_KEY_PEPPER (it re-derives\n"
+            "  the demo keys): .venv/bin/gongji his --count 50 --concurrency 4\n"
+            "接入真实 HIS: .venv/bin/gongji institutions keys issue <编码>  (密钥只显示一次 the secret is shown once)"
         )
 
 
