@@ -182,3 +182,31 @@ def test_a_clerk_of_another_region_cannot_register_suspend_or_issue_keys(gj, hos
     listed = gj.run(lambda uow: registry.listing(uow, lanzhou))
     assert hospital.fixmedins_code not in [i["fixmedins_code"] for i in listed]
     assert gj.run(lambda uow: keys.listing(uow, clerk(gj, ["620000"]), fixmedins_code=hospital.fixmedins_code))
+
+
+def test_the_staff_api_registers_issues_once_lists_masked_and_keeps_clerks_to_their_regions(gj, client):
+    from tests.e2e.conftest import login
+
+    S.staff(gj, ["620700"], username="staff_zy")
+    S.staff(gj, ["620100"], username="staff_lz")
+    zy, lz = login(client, "staff_zy"), login(client, "staff_lz")
+    body = {"fixmedins_code": "H62070200051", "name": "甘州区接口医院", "kind": "hospital", "level": 2}
+    body |= {"region_code": "620702", "agreement_start": "2026-01-01"}
+    r = client.post("/api/institutions", json=body, headers=lz)
+    assert r.status_code == 403 and r.json()["code"] == "E_OUT_OF_REGION", r.text
+    r = client.post("/api/institutions", json=body, headers=zy)
+    assert r.status_code == 201 and r.json()["status"] == "active", r.text
+    issued = client.post("/api/institutions/H62070200051/keys", headers=zy)
+    assert issued.status_code == 201 and issued.json()["secret"].startswith("gjs_"), issued.text
+    secret = issued.json()["secret"]
+    listed = client.get("/api/institutions/H62070200051/keys", headers=zy)
+    assert listed.status_code == 200 and secret not in listed.text and listed.json()["count"] == 1
+    assert client.get("/api/institutions/H62070200051/keys", headers=lz).status_code == 403
+    assert client.get("/api/institutions", headers=lz).json()["count"] == 0
+    key_id = issued.json()["key_id"]
+    r = client.post(f"/api/keys/{key_id}/revoke", json={"reason": "测试吊销"}, headers=lz)
+    assert r.status_code == 403
+    r = client.post(f"/api/keys/{key_id}/revoke", json={"reason": "测试吊销"}, headers=zy)
+    assert r.status_code == 200 and r.json()["status"] == "revoked", r.text
+    actions = gj.run(lambda uow: list(uow.session.scalars(select(AuditLog.action))))
+    assert {"institution.register", "apikey.issue", "apikey.revoke"} <= set(actions)

@@ -23,6 +23,7 @@ from gongji.entrypoints.api.routes import (
     tax,
 )
 from gongji.entrypoints.api.routes import calendar as calendar_api
+from gongji.entrypoints.api.routes import institutions as institutions_api
 from gongji.entrypoints.api.schemas import ERROR_RESPONSES
 
 WEB = Path(__file__).parent.parent / "web"
@@ -38,7 +39,20 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     )
     app.state.gj = gj
     errors.install(app)
-    for module in (meta, auth, registry, credentials, family, nhsa, tax, resident, subsidies, offsite, calendar_api):
+    for module in (
+        meta,
+        auth,
+        registry,
+        credentials,
+        family,
+        nhsa,
+        tax,
+        resident,
+        subsidies,
+        offsite,
+        calendar_api,
+        institutions_api,
+    ):
         app.include_router(module.router)
     from gongji.entrypoints.web import (
         account_pages,
@@ -53,6 +67,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(income_pages.router)
+    from gongji.entrypoints.web import institution_pages
+
+    app.include_router(institution_pages.router)
     app.include_router(credential_pages.router)
     app.include_router(family_pages.router)
     app.include_router(family_fraud_pages.router)
