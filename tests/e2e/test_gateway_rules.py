@@ -210,3 +210,34 @@ def test_the_staff_api_registers_issues_once_lists_masked_and_keeps_clerks_to_th
     assert r.status_code == 200 and r.json()["status"] == "revoked", r.text
     actions = gj.run(lambda uow: list(uow.session.scalars(select(AuditLog.action))))
     assert {"institution.register", "apikey.issue", "apikey.revoke"} <= set(actions)
+
+
+def test_the_tax_interface_takes_a_signed_tax_key_once_and_refuses_other_keys(gj, client, hospital):
+    """Issue 13 §3: tax-bureau credentials the same way — issued by province staff, signed, single-use."""
+
+    def setup(uow: Any) -> Key:
+        auth.create_user(uow, username="tax_bureau", password=S.PASSWORD, role=Role.TAX, display_name="税务")
+        with pytest.raises(OutOfRegion):
+            keys.issue(uow, clerk(gj, ["620700"]), tax_username="tax_bureau")  # a city clerk may not
+        key, secret = keys.issue(uow, clerk(gj, ["620000"]), tax_username="tax_bureau")
+        uow.commit()
+        return Key(key.key_id, secret)
+
+    tax_key = gj.run(setup)
+    path = "/api/tax/refund-notifications?limit=5"
+
+    def signed(key: Key, api_name: str = "tax") -> dict[str, str]:
+        return gateway_auth.sign(
+            key_id=key.key_id, secret=key.secret, api_name=api_name, method="GET", path=path, body=b"",
+            now=gj.clock.now(),
+        )  # fmt: skip
+
+    headers = signed(tax_key)
+    r = client.get(path, headers=headers)
+    assert r.status_code == 200 and r.json()["count"] == 0, r.text
+    r = client.get(path, headers=headers)
+    assert r.status_code == 401 and r.json()["code"] == "E_GATEWAY_NONCE", r.text
+    r = client.get("/api/tax/refund-notifications?limit=500", headers=signed(tax_key))
+    assert r.status_code == 401 and r.json()["code"] == "E_GATEWAY_SIGNATURE"  # the query is signed too
+    r = client.get(path, headers=signed(hospital.key))
+    assert r.status_code == 401 and r.json()["code"] == "E_GATEWAY_KEY"  # an institution key is not a tax key

@@ -1,6 +1,7 @@
 """The tax bureau's interface (税务, SPEC §1) and premiums paid from the family account (代缴, §6).
 
-``/api/tax`` (bearer token of a tax user): the tax bureau forwards a premium the authorizer
+``/api/tax`` (a request signed with a tax-bureau key, docs/his-signing.md with ``_api_name`` ``tax``,
+or the bearer token of a tax user): the tax bureau forwards a premium the authorizer
 asked to pay from the family account (seed 003 附件三(二)) and gets ``"paid"`` — debited at
 once — or ``"refused"`` with the reason: a refusal is a 200 answer, so the tax app can offer
 another channel. A repeated ``request_id`` gets the first answer. Refunds approved by staff
@@ -26,6 +27,7 @@ from pydantic import Field, StrictBool, StrictInt
 from gongji.domain.errors import Forbidden
 from gongji.entrypoints.api.deps import CtxDep, GjDep
 from gongji.entrypoints.api.schemas import Body, FamilyFen
+from gongji.entrypoints.api.signed import TaxCtxDep
 from gongji.services.auth import Role
 from gongji.services.registry.persons import Ctx
 from gongji.services.resident import premiums
@@ -95,7 +97,7 @@ def _citizen(ctx: Ctx) -> int:
 
 
 @tax_router.post("/family-premiums")
-def family_premium(body: TaxFamilyPremiumIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+def family_premium(body: TaxFamilyPremiumIn, gj: GjDep, ctx: TaxCtxDep) -> dict[str, Any]:
     """共济账户代缴: verify and debit at once (``paid``), or ``refused`` with ``reason_code`` and
     ``reason``; both are 200 and are kept under ``request_id``. A different body under a used
     ``request_id`` is 409 E_IDEMPOTENCY_MISMATCH; a malformed one 422 (not kept)."""
@@ -120,13 +122,13 @@ def family_premium(body: TaxFamilyPremiumIn, gj: GjDep, ctx: CtxDep) -> dict[str
 
 
 @tax_router.get("/family-premiums/{request_id}")
-def family_premium_answer(request_id: str, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+def family_premium_answer(request_id: str, gj: GjDep, ctx: TaxCtxDep) -> dict[str, Any]:
     """The answer given to ``request_id`` (404 if it never arrived)."""
     return gj.run(lambda uow: premiums.tax_answer(uow, ctx, request_id=request_id))
 
 
 @tax_router.post("/family-premiums/query")
-def family_premium_query(body: TaxQueryIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+def family_premium_query(body: TaxQueryIn, gj: GjDep, ctx: TaxCtxDep) -> dict[str, Any]:
     """结果查询 (seed 004): what an authorizer's family account paid for a benefit year."""
 
     def go(uow: Any) -> dict[str, Any]:
@@ -140,14 +142,14 @@ def family_premium_query(body: TaxQueryIn, gj: GjDep, ctx: CtxDep) -> dict[str, 
 
 
 @tax_router.get("/refund-notifications")
-def refund_notifications(gj: GjDep, ctx: CtxDep, limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+def refund_notifications(gj: GjDep, ctx: TaxCtxDep, limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
     """Refunds to record as unpaid, oldest first, until acknowledged."""
     items = gj.run(lambda uow: premium_refunds.tax_refund_notifications(uow, ctx, limit=limit))
     return {"items": items, "count": len(items)}
 
 
 @tax_router.post("/refund-notifications/{notification_id}/ack")
-def ack_refund_notification(notification_id: int, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+def ack_refund_notification(notification_id: int, gj: GjDep, ctx: TaxCtxDep) -> dict[str, Any]:
     """The tax bureau has set the premium to unpaid; acking again changes nothing."""
 
     def go(uow: Any) -> dict[str, Any]:
