@@ -250,3 +250,18 @@ def test_after_postgresql_drops_every_connection_the_next_requests_succeed(pg, c
         statuses = [client.get(f"/api/persons/{patient}", headers=staff).status_code for _ in range(15)]
     app.engine.dispose()
     assert statuses == [200] * 15
+
+
+# --- the OpenAPI says what a refusal looks like -------------------------------------------------------
+
+
+def test_every_operation_documents_the_error_body_the_server_sends(gj, client):
+    spec = client.get("/openapi.json").json()
+    ref = "#/components/schemas/ErrorBody"
+    assert set(spec["components"]["schemas"]["ErrorBody"]["required"]) == {"code", "message", "message_en"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status in ("401", "403", "404", "409", "413", "422", "429", "503"):
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": ref}, (method, path, status)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # FastAPI's 422 body is never sent
