@@ -241,3 +241,36 @@ def test_the_tax_interface_takes_a_signed_tax_key_once_and_refuses_other_keys(gj
     assert r.status_code == 401 and r.json()["code"] == "E_GATEWAY_SIGNATURE"  # the query is signed too
     r = client.get(path, headers=signed(hospital.key))
     assert r.status_code == 401 and r.json()["code"] == "E_GATEWAY_KEY"  # an institution key is not a tax key
+
+
+def test_racing_uses_of_one_nonce_admit_exactly_one(gj):
+    """Issue 13 §2: the nonce table's unique constraint, not a read-then-write, decides a race."""
+    import threading
+    from datetime import UTC, datetime
+
+    from gongji.domain.errors import GatewayNonceReused
+    from gongji.services.institutions import gateway
+
+    outcomes: list[str] = []
+    start = threading.Barrier(6)
+
+    def spend() -> None:
+        def go(uow: Any) -> None:
+            gateway.spend_nonce(
+                uow, key_id="K-RACE", nonce="n" * 32, signed_at=datetime.now(UTC), now=datetime.now(UTC)
+            )
+            uow.commit()
+
+        start.wait()
+        try:
+            gj.run(go)
+            outcomes.append("admitted")
+        except GatewayNonceReused:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=spend) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["admitted"] + ["refused"] * 5
