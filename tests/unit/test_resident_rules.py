@@ -35,6 +35,7 @@ from gongji.domain.errors import (
     RefundReasonUnproven,
     ResidentRefusal,
     SubsidyUnknown,
+    TaxAcceptanceTimeOutOfTolerance,
 )
 from gongji.domain.ids import make_id_number
 from gongji.policy import PremiumStandard, Profile, SubsidyCategory, WaitingPeriod, load_profiles
@@ -591,6 +592,9 @@ def test_every_resident_refusal_has_its_own_code_and_is_tested_here():
         PremiumInsufficientFunds,
         FullSubsidyPaysNothing,  # also tests/unit/test_full_subsidy_rule.py (seed 002 §四(二)1)
     }
+    # the tax bureau's acceptance time against the business clock (issue 14 §1, seed 004 window)
+    # is tested by tests/integration/test_tax_acceptance_time.py
+    premium_checks.add(TaxAcceptanceTimeOutOfTolerance)
     # refund reasons the records do not bear out (issue 12 Part C) are tested by
     # tests/integration/test_premium_refunds.py::test_refund_reasons_are_checked_against_the_records_seed002_s7
     assert set(ResidentRefusal.__subclasses__()) == tested | premium_checks | {

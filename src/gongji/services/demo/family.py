@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from gongji.adapters.db.models import AppUser, Enrollment, HouseholdMember, Institution, LedgerAccount
+from gongji.adapters.db.models import AppUser, Enrollment, HouseholdMember, Institution, LedgerAccount, Person
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.bootstrap import Gongji
 from gongji.domain.clock import SHANGHAI
@@ -176,6 +176,9 @@ def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
         )
         if insutype is None:
             return
+        cert_no = uow.session.scalar(select(Person.cert_no).where(Person.id == relative_id))
+    # the relative shows their identity card at the counter (mdtrt_cert_type 02, issue 13 §1)
+    card = {"mdtrt_cert_type": "02", "mdtrt_cert_no": cert_no}
     ctx = Ctx(principal=principal, channel=Channel("system"), clock=gj.clock)
     now = gj.clock.now().astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
     msgid = f"{code}{now:%Y%m%d%H%M%S}"
@@ -187,7 +190,7 @@ def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
             ctx,
             pharmacy,
             f"{msgid}0001",
-            {"psn_no": str(relative_id), "insutype": insutype, "begntime": now, "ipt_otp_no": "DEMO-0001"},
+            {"psn_no": str(relative_id), **card, "insutype": insutype, "begntime": now, "ipt_otp_no": "DEMO-0001"},
         )
         settle.settle(
             uow,
@@ -197,6 +200,7 @@ def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
             f"{msgid}0002",
             {
                 "psn_no": str(relative_id),
+                **card,
                 "mdtrt_id": visit["data"]["mdtrt_id"],
                 "insutype": insutype,
                 "med_type": "41",
