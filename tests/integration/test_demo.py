@@ -224,3 +224,23 @@ def test_other_provinces_use_their_own_region_codes(gj, province, prefix):
         assert registry.count_persons(uow) == 60
         assert all(c.startswith(prefix) for c in uow.session.scalars(select(Person.cert_no)))
         assert ledger.check_ledger(uow).ok
+
+
+def test_demo_persons_carry_a_social_security_card_the_counter_can_read_issue13_s1(loaded):
+    """Issue 13 §1: the card number is stored at enrollment, so a HIS can present 03 社会保障卡.
+    The demo gives everyone over one year a unique 9-character number; 2201's lookup finds them."""
+    from gongji.services.settlement import credentials
+
+    gj, _ = loaded
+    with gj.engine.connect() as c:
+        rows = c.execute(select(Person.id, Person.ssc_no, Person.birth_date)).all()
+    cards = [r.ssc_no for r in rows if r.ssc_no]
+    assert len(cards) == len(set(cards)) and len(cards) >= 0.9 * len(rows)
+    assert all(len(card) == 9 and card[0].isalpha() and card[1:].isdigit() for card in cards)
+    assert all(r.ssc_no is None for r in rows if (date(2026, 1, 1) - r.birth_date).days < 300)
+    holder = next(r for r in rows if r.ssc_no)
+
+    def present(uow):
+        return credentials.identify(uow, {"mdtrt_cert_type": "03", "mdtrt_cert_no": holder.ssc_no.lower()}).person.id
+
+    assert gj.run(present) == holder.id

@@ -692,6 +692,9 @@ class _Generator:
                         "birth_date": date.fromordinal(m.birth),
                         "phone": phone,
                         "hukou_region": county,
+                        # 社会保障卡 (issue 13 §1, 03 at the counter): everyone but babies under one
+                        # year; a 9-character number unique by person id (letter + 8 digits)
+                        "ssc_no": f"D{person_id:08d}" if age >= 1 else None,
                         "created_at": now,
                     }
                 )
