@@ -65,3 +65,31 @@ def test_check_ledger_fails_when_a_balance_was_edited_behind_the_ledgers_back(en
     result = runner.invoke(app, ["check-ledger"])
     assert result.exit_code == 1
     assert "≠ opening + postings" in result.output
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.1.2.3", "gongji.example.cn"])
+def test_serve_refuses_the_development_secrets_beyond_loopback_issue13(env, monkeypatch, host):
+    """The 医保码 secret and the key pepper have laptop defaults; off loopback the server refuses
+    to start without both (else a 医保码 or a gateway key could be forged from the source)."""
+    import uvicorn
+
+    started: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append(k["host"]))
+    monkeypatch.delenv("GONGJI_EC_SECRET", raising=False)
+    monkeypatch.setenv("GONGJI_KEY_PEPPER", "p" * 40)
+    result = runner.invoke(app, ["serve", "--host", host])
+    assert result.exit_code == 2 and started == []
+    assert "GONGJI_EC_SECRET" in result.output and "GONGJI_KEY_PEPPER" not in result.output
+
+    monkeypatch.setenv("GONGJI_EC_SECRET", "s" * 40)
+    assert runner.invoke(app, ["serve", "--host", host]).exit_code == 0 and started == [host]
+
+
+def test_serve_on_loopback_starts_with_the_development_secrets(env, monkeypatch):
+    import uvicorn
+
+    started: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append(k["host"]))
+    monkeypatch.delenv("GONGJI_EC_SECRET", raising=False)
+    monkeypatch.delenv("GONGJI_KEY_PEPPER", raising=False)
+    assert runner.invoke(app, ["serve"]).exit_code == 0 and started == ["127.0.0.1"]

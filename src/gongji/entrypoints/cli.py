@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -230,12 +231,34 @@ def serve(
     import uvicorn
 
     _gj()  # fail early on a bad profile or database
+    _refuse_dev_secrets_off_loopback(host)
     console.print(
         f"[bold]共济 Gongji[/bold]\n  登录 Log in:   http://{host}:{port}/login\n"
         f"  API 文档 docs: http://{host}:{port}/docs\n  错误码 errors: http://{host}:{port}/api/errors\n"
         f"  健康检查:      http://{host}:{port}/healthz\n  Ctrl+C 停止 to stop"
     )
     uvicorn.run("gongji.entrypoints.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+
+
+def _refuse_dev_secrets_off_loopback(host: str) -> None:
+    """The 医保码 token secret and the gateway key pepper have laptop defaults; serving beyond this
+    machine with them would let anyone who read the source forge a 医保码 or a key (issue 13)."""
+    import ipaddress
+
+    from gongji.services.institutions.keys import PEPPER_ENV
+    from gongji.services.settlement.credentials import EC_SECRET_ENV
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    missing = [name for name in (EC_SECRET_ENV, PEPPER_ENV) if not os.environ.get(name)]
+    if missing and not loopback:
+        console.print(
+            f"[red]在 {host} 上对外服务须设置 {'、'.join(missing)}（开发默认值只可用于本机 127.0.0.1）。\n"
+            f"Serving on {host} needs {', '.join(missing)}; the development defaults are for loopback only.[/red]"
+        )
+        raise typer.Exit(2)
 
 
 @app.command()
