@@ -62,6 +62,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         income_pages,
         pages,
         resident_pages,
+        subsidy_recovery_pages,
     )
 
     app.include_router(account_pages.router)
@@ -73,6 +74,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     app.include_router(credential_pages.router)
     app.include_router(family_pages.router)
     app.include_router(family_fraud_pages.router)
+    app.include_router(subsidy_recovery_pages.router)
     app.include_router(resident_pages.router)
     from gongji.entrypoints.web import offsite_pages, premium_pages, refund_pages, roster_pages
 

@@ -186,6 +186,22 @@ def approve_write_off(uow: UnitOfWork, ctx: Ctx, *, recovery_id: int) -> dict[st
     return recovery_view(uow, row)
 
 
+def get_recovery(uow: UnitOfWork, ctx: Ctx, *, recovery_id: int) -> dict[str, Any]:
+    """Staff: one recovery of their regions, with the write-off request if any (name masked)."""
+    row = _recovery(uow, ctx, recovery_id)
+    view = recovery_view(uow, row)
+    view["write_off"] = (
+        None
+        if row.write_off_requested_by_user_id is None
+        else {
+            "reason": row.write_off_reason,
+            "requested_by_user_id": row.write_off_requested_by_user_id,
+            "requested_at": row.write_off_requested_at.isoformat() if row.write_off_requested_at else None,
+        }
+    )
+    return view
+
+
 def recovery_view(uow: UnitOfWork, row: SubsidyRecovery) -> dict[str, Any]:
     return {
         "recovery_id": row.id,
