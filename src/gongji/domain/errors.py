@@ -125,17 +125,22 @@ The hierarchy (HTTP status in brackets)::
     │       ├── StopDestinationInvalid      E_RESIDENT_STOP_DESTINATION (流出 without a valid 流入地)
     │       ├── StopReasonInvalid           E_RESIDENT_STOP_REASON (毕业离校 for a non-student)
     │       └── GraduateStillCovered        E_RESIDENT_GRADUATE_COVERED (毕业生 covered to 31 Dec)
-    └── OffsiteRefusal [422]                E_OFFSITE: 异地就医备案 or 门诊慢特病认定 refused (seed 001 二、三)
-        ├── OffsiteNotInsured               E_OFFSITE_NOT_INSURED (no normal enrollment to register from)
-        ├── OffsiteKindNotEligible          E_OFFSITE_KIND (e.g. 异地安置退休 for a non-retiree)
-        ├── OffsiteMaterialsMissing         E_OFFSITE_MATERIALS (ID, form, or the kind's proof/承诺书)
-        ├── OffsiteDestinationInvalid       E_OFFSITE_DESTINATION (unknown, or inside the insured region)
-        ├── OffsiteDatesInvalid             E_OFFSITE_DATES (start/end outside the kind's validity)
-        ├── OffsiteLateNotAllowed           E_OFFSITE_LATE (补办 only before discharge)
-        ├── OffsiteOverlap [409]            E_OFFSITE_OVERLAP (another registration covers those days)
-        ├── OffsiteChangeTooEarly           E_OFFSITE_TOO_EARLY (long-term: before the minimum period)
-        ├── ChronicOrganInvalid             E_CHRONIC_ORGAN (transplant without a listed organ, or vice versa)
-        └── ChronicDuplicate [409]          E_CHRONIC_DUPLICATE (a pending or valid recognition exists)
+    ├── OffsiteRefusal [422]                E_OFFSITE: 异地就医备案 or 门诊慢特病认定 refused (seed 001 二、三)
+    │   ├── OffsiteNotInsured               E_OFFSITE_NOT_INSURED (no normal enrollment to register from)
+    │   ├── OffsiteKindNotEligible          E_OFFSITE_KIND (e.g. 异地安置退休 for a non-retiree)
+    │   ├── OffsiteMaterialsMissing         E_OFFSITE_MATERIALS (ID, form, or the kind's proof/承诺书)
+    │   ├── OffsiteDestinationInvalid       E_OFFSITE_DESTINATION (unknown, or inside the insured region)
+    │   ├── OffsiteDatesInvalid             E_OFFSITE_DATES (start/end outside the kind's validity)
+    │   ├── OffsiteLateNotAllowed           E_OFFSITE_LATE (补办 only before discharge)
+    │   ├── OffsiteOverlap [409]            E_OFFSITE_OVERLAP (another registration covers those days)
+    │   ├── OffsiteChangeTooEarly           E_OFFSITE_TOO_EARLY (long-term: before the minimum period)
+    │   ├── ChronicOrganInvalid             E_CHRONIC_ORGAN (transplant without a listed organ, or vice versa)
+    │   └── ChronicDuplicate [409]          E_CHRONIC_DUPLICATE (a pending or valid recognition exists)
+    └── OneThingRefusal [422]               E_ONETHING: 就医费用报销"一件事" refused as a whole (seed 001)
+        ├── OneThingNotOffered              E_ONETHING_NOT_OFFERED (the profile has no [onething])
+        ├── OneThingTooManyMaterials        E_ONETHING_MATERIALS (more than 3 materials)
+        ├── OneThingVisitLimit [409]        E_ONETHING_VISITS (a second visit; a visit online)
+        └── OneThingCommitmentInvalid       E_ONETHING_COMMITMENT (承诺书 not signed with one's name)
 
 The codes are stable API: clients switch on ``code``; the messages may be reworded.
 """
@@ -1060,6 +1065,41 @@ class ChronicDuplicate(OffsiteRefusal):
     code = "E_CHRONIC_DUPLICATE"
     message_zh = "该病种已有待审核或有效的认定"
     message_en = "A pending or valid recognition of this disease exists"
+
+
+class OneThingRefusal(GongjiError):
+    """就医费用报销"一件事" refused as a whole (seed 001); nothing is written. A part refused
+    inside an accepted case is not an error: the part carries its reason."""
+
+    http_status = 422
+    code = "E_ONETHING"
+    message_zh = "不符合就医费用报销一件事的办理规定"
+    message_en = "Refused by a rule of the one-thing service"
+
+
+class OneThingNotOffered(OneThingRefusal):
+    code = "E_ONETHING_NOT_OFFERED"
+    message_zh = "本省未开通就医费用报销一件事"
+    message_en = "This province does not offer the one-thing service"
+
+
+class OneThingTooManyMaterials(OneThingRefusal):
+    code = "E_ONETHING_MATERIALS"
+    message_zh = "一件事联办最多提交3份材料，相同材料不重复提交"
+    message_en = "At most the profile's number of materials (3) per one-thing application"
+
+
+class OneThingVisitLimit(OneThingRefusal):
+    http_status = 409
+    code = "E_ONETHING_VISITS"
+    message_zh = "一件事联办最多跑一次，网上办理无需到场"
+    message_en = "At most one visit per case, none for an online application"
+
+
+class OneThingCommitmentInvalid(OneThingRefusal):
+    code = "E_ONETHING_COMMITMENT"
+    message_zh = "请阅读承诺书并以本人姓名签署（承诺件）"
+    message_en = "Sign the commitment with your own name (承诺件)"
 
 
 def all_error_classes() -> list[type[GongjiError]]:

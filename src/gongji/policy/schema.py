@@ -818,6 +818,33 @@ class Offsite(Sourced):
         return next((d for d in self.chronic if d.code == code), None)
 
 
+class OneThing(Sourced):
+    """就医费用报销"一件事" (seed 001): one application for family binding, off-site registration,
+    chronic-disease recognition and direct settlement, with its time limits in working days from
+    acceptance, its materials, visits and steps, and the answers the seed gives."""
+
+    committed_working_days: PositiveCount
+    """承诺办结时限 (001: 2个工作日)."""
+    statutory_working_days: PositiveCount
+    """法定办结时限 (001: 3个工作日)."""
+    max_materials: PositiveCount
+    """一事联办递交材料 (001: 3份材料)."""
+    max_visits: Count
+    """一事联办跑动次数 (001: 1次跑动; 到场次数 0次或1次, none online)."""
+    steps: tuple[NonEmptyText, ...] = Field(min_length=1)
+    """一事联办办理环节 (001: 3个环节)."""
+    visit_reason: NonEmptyText
+    """必须现场办理原因说明 (001: 需现场提交本人有效证件办理结算)."""
+    family_scope_answer: NonEmptyText
+    """常见问题: why a cross-province relative cannot be bound (001: 仅支持省内办理)."""
+
+    @model_validator(mode="after")
+    def _committed_within_statutory(self) -> OneThing:
+        if self.committed_working_days > self.statutory_working_days:
+            raise ValueError("onething: the committed limit exceeds the statutory one")
+        return self
+
+
 # --------------------------------------------------------------------------------------------
 # The profile
 
@@ -831,6 +858,8 @@ class Profile(_Frozen):
     accounts: Accounts
     settlement: SettlementPolicy
     offsite: Offsite
+    onething: OneThing | None = None
+    """The one-thing service, where the province offers it (Gansu, seed 001)."""
 
     @model_validator(mode="after")
     def _terms_fit_the_profile(self) -> Profile:

@@ -1183,3 +1183,59 @@ class CalendarYear(Base):
     source: Mapped[str] = mapped_column(String(200))
     confirmed_by_user_id: Mapped[int | None] = mapped_column(Integer)
     confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- 就医费用报销"一件事" (seed 001; issue 14 §5) ---------------------------------------------------
+
+
+class OneThingCase(Base):
+    """One application of the one-thing service (多表合一, 一表申报), accepted when it is filed:
+    its time limits run in working days from ``accepted_on``; it closes when every part ends.
+    ``commitments`` records what the applicant committed to (承诺件), ``proofs_pending`` the
+    proofs the commitment stands in for until they are handed in (``proofs_received``)."""
+
+    __tablename__ = "onething_case"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(24), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    insured_region: Mapped[str] = mapped_column(String(6), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # online / window / window_agent
+    agent_name: Mapped[str | None] = mapped_column(String(50))
+    agent_relation: Mapped[str | None] = mapped_column(String(24))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    materials: Mapped[str] = mapped_column(String(200))  # material codes, comma-separated
+    commitments: Mapped[str] = mapped_column(Text)  # JSON: what was committed to, with versions
+    commitment_sha256: Mapped[str] = mapped_column(String(64))
+    proofs_pending: Mapped[str] = mapped_column(String(100), default="")  # comma-separated
+    proofs_received: Mapped[str] = mapped_column(Text, default="[]")  # JSON: material, at, by
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    visit_reason: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), index=True)  # reviewing / done
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_on: Mapped[date] = mapped_column(Date, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class OneThingPart(Base):
+    """One part of a case, routed to the office that handles it (串并联办理): done or refused at
+    once (即办件), waiting for a review, or waiting for the parts it follows. ``request`` keeps
+    what was asked (personal data masked); the record it made is linked."""
+
+    __tablename__ = "onething_part"
+    __table_args__ = (UniqueConstraint("case_id", "kind", name="uq_onething_part_case_kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("onething_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    office: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # waiting / processing / done / refused
+    request: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    result_code: Mapped[str | None] = mapped_column(String(48))
+    result_zh: Mapped[str | None] = mapped_column(String(300))
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("family_binding.id"))
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("offsite_registration.id"))
+    recognition_id: Mapped[int | None] = mapped_column(ForeignKey("chronic_recognition.id"), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by_user_id: Mapped[int | None] = mapped_column(Integer)

@@ -106,6 +106,7 @@ def approve(uow: UnitOfWork, ctx: Ctx, *, recognition_id: int, note: str = "") -
         raise FourEyesRequired(recognition_id=recognition_id)
     _decide(ctx, rec, O.APPROVED, _text(note, 200, "note"))
     audit_event(uow, ctx, "chronic.approve", "chronic_recognition", rec.id, entered_by=rec.entered_by_user_id)
+    _one_thing_part_ends(uow, ctx, rec)
     return rec
 
 
@@ -114,7 +115,16 @@ def reject(uow: UnitOfWork, ctx: Ctx, *, recognition_id: int, reason: str) -> Ch
     rec = _pending(uow, ctx, recognition_id)
     _decide(ctx, rec, O.REJECTED, reason)
     audit_event(uow, ctx, "chronic.reject", "chronic_recognition", rec.id, reason=reason)
+    _one_thing_part_ends(uow, ctx, rec)
     return rec
+
+
+def _one_thing_part_ends(uow: UnitOfWork, ctx: Ctx, rec: ChronicRecognition) -> None:
+    """A recognition applied for in a one-thing case (issue 14 §5) ends that part of the case."""
+    from gongji.services.onething import routing  # late: routing uses this module
+
+    uow.session.flush()
+    routing.recognition_decided(uow, ctx, rec)
 
 
 def revoke(uow: UnitOfWork, ctx: Ctx, *, recognition_id: int, reason: str) -> ChronicRecognition:
