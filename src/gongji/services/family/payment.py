@@ -30,6 +30,7 @@ from gongji.domain.money import require_positive_fen
 from gongji.policy.schema import MEDICAL_USE_KINDS, VACCINES, Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
+from gongji.services.backoffice import advances
 from gongji.services.family.common import (
     USE_ZH,
     account_status_of,
@@ -131,6 +132,7 @@ def pay(
     use_family: bool = True,
     reference: str | None = None,
     limits: F.Limits | None = None,
+    insured_region: str | None = None,
 ) -> ledger.PostResult:
     """Pay an eligible amount for a person: their own personal account first (current year,
     then past years), then family funds of their active bindings in the profile's order, then
@@ -141,6 +143,9 @@ def pay(
     pays from the own account and cash only. ``limits`` (settlement) caps what each source may
     pay of the amount, by part of the cost (seed 000). Authorizers who are suspended,
     interrupted, ended or frozen are skipped. Idempotent by key: a replay returns the first answer.
+    ``insured_region`` (settlement: the relative's insured place) books a draw on an authorizer
+    insured elsewhere between the two regions until the monthly clearing (seed 003 附件二(二)2,
+    ``services.backoffice.advances``).
     """
     require_positive_fen(amount_fen)
     request = {
@@ -185,6 +190,8 @@ def pay(
         postings = tuple(L.Posting(d.account, -d.amount_fen) for d in (*split.own, *split.family)) + (
             L.Posting(payee_account, paid),
         )
+        if insured_region is not None and use != F.PREMIUM_USE:
+            postings += advances.cross_region_postings(uow, split.family, insured_region=insured_region, now=now)
         result = ledger.post(
             uow,
             L.TransactionDraft(

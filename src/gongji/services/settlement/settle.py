@@ -201,6 +201,7 @@ def settle(
             use_family=flag == "2",
             reference=f"nhsa:{code}:{msgid}",
             limits=c.limits,
+            insured_region=insured_region,
         ).body
         own, fam = int(paid["own_fen"]), int(paid["family_fen"])
         account_txn_id = paid.get("txn_id")
