@@ -1,4 +1,4 @@
-"""Migration 0020 books cross-region family payments made before issue 15 §1 between the two
+"""Migration 0021 books cross-region family payments made before issue 15 §1 between the two
 regions (seed 003 附件二(二)2), and its downgrade takes exactly that back; the ledger checks hold
 on both sides, and a payment already booked the new way is not booked twice (SQLite, PostgreSQL)."""
 
@@ -30,7 +30,7 @@ def pair(p: B.Province) -> tuple[int, int]:
 
 
 def migrated_txns(p: B.Province) -> int:
-    q = select(func.count()).select_from(LedgerTxn).where(LedgerTxn.idempotency_key.like("migration-0020:%"))
+    q = select(func.count()).select_from(LedgerTxn).where(LedgerTxn.idempotency_key.like("migration-0021:%"))
     return int(p.gj.run(lambda uow: uow.session.scalar(q)))
 
 
@@ -48,7 +48,7 @@ def test_old_cross_region_payments_are_moved_between_the_regions_and_back(zj, mo
 
     url = zj.gj.settings.database_url
     zj.gj.engine.dispose()
-    command.downgrade(alembic_config(url), "0019")
+    command.downgrade(alembic_config(url), "0020")
     command.upgrade(alembic_config(url), "head")
     # 70.00 + 20.00 − 20.00 moved, the 5.00 not twice
     assert pair(zj) == (-75_00, 75_00)
@@ -56,7 +56,7 @@ def test_old_cross_region_payments_are_moved_between_the_regions_and_back(zj, mo
     assert zj.gj.run(lambda uow: ledger.check_ledger(uow).ok)
 
     zj.gj.engine.dispose()
-    command.downgrade(alembic_config(url), "0019")
+    command.downgrade(alembic_config(url), "0020")
     assert pair(zj) == (-5_00, 5_00)
     assert migrated_txns(zj) == 0
     assert zj.gj.run(lambda uow: ledger.check_ledger(uow).ok)

@@ -7,7 +7,7 @@ between the regions under 暂付款/暂收款 – 家庭共济医药费用 until
 (``services.backoffice.advances``). For every settlement row (originals, cancelled ones and their
 negative cancellation rows alike) whose authorizer parties are insured elsewhere and whose
 account transaction did not already book the pair, one balanced ledger transaction
-``migration-0020:setl:<id>`` adds, per authorizer region A and insured region R,
+``migration-0021:setl:<id>`` adds, per authorizer region A and insured region R,
 ``clearing:family:held:A:R`` +amount and ``clearing:family:advance:R:A`` −amount (a cancellation
 row's amounts are negative, so a cancelled settlement nets to zero as its ledger did). The
 authorizer's debit and the institution's receivable are untouched: they were already right.
@@ -15,8 +15,8 @@ authorizer's debit and the institution's receivable are untouched: they were alr
 Downgrade removes exactly those transactions (postings first), takes their amounts back out of the
 balances and drops pair accounts left without postings; the ledger checks hold on both sides.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 """
 
 import hashlib
@@ -26,12 +26,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
-KEY_PREFIX = "migration-0020:setl:"
+KEY_PREFIX = "migration-0021:setl:"
 
 _TO_BOOK = sa.text(
     "SELECT s.id, s.insured_region, p.region_code, SUM(p.amount_fen), s.created_at"
@@ -77,7 +77,7 @@ def upgrade() -> None:
             lines.append((f"clearing:family:held:{authorizer}:{insured}", authorizer, amount))
             lines.append((f"clearing:family:advance:{insured}:{authorizer}", insured, -amount))
         key = f"{KEY_PREFIX}{setl_id}"
-        request = {"op": "migration.0020.advance", "settlement_id": setl_id}
+        request = {"op": "migration.0021.advance", "settlement_id": setl_id}
         digest = hashlib.sha256(
             json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
         ).hexdigest()
