@@ -30,7 +30,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             pool_size=pool_size,
             max_overflow=pool_size,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, engine.url.database)
         return engine
     # pool_pre_ping: a checkout tests the connection first and replaces a dead one, so after the
     # database restarts the pool does not hand out its dead connections one request at a time
@@ -39,7 +39,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, database: str | None) -> None:
+    from gongji.adapters.db.tax_exchange import attach_sqlite
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -49,6 +51,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        attach_sqlite(dbapi_connection, database)  # the tax side's intermediate tables (对账中间库)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]

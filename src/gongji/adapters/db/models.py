@@ -1239,3 +1239,131 @@ class OneThingPart(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- premium clearing and reconciliation with tax (issue 15 §4; seed 003 附件三) -----------------
+
+
+class PremiumClearingMonth(Base):
+    """保险费划扣明细表 of one month (seed 003 附件三(三)): generated once the month is over from
+    every premium paid (or refunded) from a family account in it; totals within / across regions."""
+
+    __tablename__ = "premium_clearing_month"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
+    line_count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    within_fen: Mapped[int] = mapped_column(BigInteger)
+    across_fen: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    generated_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PremiumClearingLine(Base):
+    """One row of the 明细表: a premium movement (deduction, or refund with a negative amount)
+    with the authorizer's and the relative's pooling regions as they stood when generated."""
+
+    __tablename__ = "premium_clearing_line"
+    __table_args__ = (UniqueConstraint("month_id", "premium_payment_id", name="uq_premium_clearing_line"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month_id: Mapped[int] = mapped_column(ForeignKey("premium_clearing_month.id"), index=True)
+    premium_payment_id: Mapped[int] = mapped_column(ForeignKey("premium_payment.id"))
+    paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    movement: Mapped[str] = mapped_column(String(8))  # deduct / refund
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    insutype: Mapped[str] = mapped_column(String(6))
+    relative_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    authorizer_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    relative_region: Mapped[str] = mapped_column(String(6), index=True)  # pooling region (city)
+    authorizer_region: Mapped[str] = mapped_column(String(6), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    across: Mapped[bool] = mapped_column(Boolean)
+
+
+class PremiumClearingRegion(Base):
+    """One pooling region's part of a month: within-region transfer, what it pays across (as the
+    authorizer's region) and receives; its confirmation (by the 5th) and 用款计划."""
+
+    __tablename__ = "premium_clearing_region"
+    __table_args__ = (UniqueConstraint("month_id", "region_code", name="uq_premium_clearing_region"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month_id: Mapped[int] = mapped_column(ForeignKey("premium_clearing_month.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    within_count: Mapped[int] = mapped_column(Integer)
+    within_fen: Mapped[int] = mapped_column(BigInteger)
+    pay_count: Mapped[int] = mapped_column(Integer)
+    pay_fen: Mapped[int] = mapped_column(BigInteger)
+    receive_count: Mapped[int] = mapped_column(Integer)
+    receive_fen: Mapped[int] = mapped_column(BigInteger)
+    confirm_due: Mapped[date] = mapped_column(Date)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    plan_fen: Mapped[int | None] = mapped_column(BigInteger)
+    plan_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    plan_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PremiumClearingTransfer(Base):
+    """全额清算: the authorizer's region pays the relative's region's finance the full amount of
+    the month's premiums between them (no netting), by month end."""
+
+    __tablename__ = "premium_clearing_transfer"
+    __table_args__ = (
+        UniqueConstraint("month_id", "payer_region", "payee_region", name="uq_premium_clearing_transfer"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month_id: Mapped[int] = mapped_column(ForeignKey("premium_clearing_month.id"), index=True)
+    payer_region: Mapped[str] = mapped_column(String(6))
+    payee_region: Mapped[str] = mapped_column(String(6))
+    line_count: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    due: Mapped[date] = mapped_column(Date)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    bank_ref: Mapped[str | None] = mapped_column(String(60))
+    recorded_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TaxReconWeek(Base):
+    """A week's 共济账户代缴划扣明细 published to the tax side's intermediate table (seed 003
+    附件三(二)5), with the totals medical insurance published."""
+
+    __tablename__ = "tax_recon_week"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), unique=True)  # ISO week, 2026-W47
+    week_start: Mapped[date] = mapped_column(Date)
+    week_end: Mapped[date] = mapped_column(Date)
+    row_count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class TaxReconDifference(Base):
+    """A difference the tax side wrote back, as staff see and settle it: accept_ours (tax aligns
+    its record) or reverse_ours (the deduction is reversed through the ledger), with a reason."""
+
+    __tablename__ = "tax_recon_difference"
+    __table_args__ = (UniqueConstraint("week_id", "diff_no", name="uq_tax_recon_difference"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    week_id: Mapped[int] = mapped_column(ForeignKey("tax_recon_week.id"), index=True)
+    diff_no: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # missing / amount / status / extra
+    request_id: Mapped[str] = mapped_column(String(64))
+    movement: Mapped[str] = mapped_column(String(8))
+    premium_payment_id: Mapped[int | None] = mapped_column(ForeignKey("premium_payment.id"))
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    relative_cert_no: Mapped[str | None] = mapped_column(String(32))
+    mi_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    tax_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    mi_status: Mapped[str | None] = mapped_column(String(8))
+    tax_status: Mapped[str | None] = mapped_column(String(8))
+    tax_note: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(8), index=True)  # open / settled
+    resolution: Mapped[str | None] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    reversal_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
