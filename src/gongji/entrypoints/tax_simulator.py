@@ -99,18 +99,18 @@ def compare(engine: Engine, batch_no: str, *, now: datetime, kinds: Iterable[str
             raise RuntimeError(f"batch {batch_no} was compared already ({batch['state']})")
         published = _detail(conn, batch_no)
         book = spoil(published, kinds, batch_no)
-        diffs = []
-        for key, ours in published.items():
-            theirs = book.get(key)
-            if theirs is None:
-                diffs.append(("missing", ours, None, "税务无此划扣记录"))
-            elif theirs["amount_fen"] != ours["amount_fen"]:
-                diffs.append(("amount", ours, theirs, "划扣金额不一致"))
-            elif theirs["status"] != ours["status"]:
-                diffs.append(("status", ours, theirs, "缴费状态不一致"))
-        for key, theirs in book.items():
+        diffs: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None, str]] = []
+        for key, mine in published.items():
+            held = book.get(key)
+            if held is None:
+                diffs.append(("missing", mine, None, "税务无此划扣记录"))
+            elif held["amount_fen"] != mine["amount_fen"]:
+                diffs.append(("amount", mine, held, "划扣金额不一致"))
+            elif held["status"] != mine["status"]:
+                diffs.append(("status", mine, held, "缴费状态不一致"))
+        for key, held in book.items():
             if key not in published:
-                diffs.append(("extra", None, theirs, "医保无此划扣记录"))
+                diffs.append(("extra", None, held, "医保无此划扣记录"))
         for n, (kind, ours, theirs, note) in enumerate(diffs, start=1):
             row = ours or theirs
             assert row is not None

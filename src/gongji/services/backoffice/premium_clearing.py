@@ -214,12 +214,11 @@ def _insert_lines(uow: UnitOfWork, month_id: int, first: date) -> None:
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
         .where(pp.channel == CHANNEL_FAMILY, pp.created_at >= start, pp.created_at < end)
     )
-    line = PremiumClearingLine.__table__
     cols = [
         "month_id", "premium_payment_id", "paid_at", "movement", "benefit_year", "insutype", "relative_id",
         "authorizer_id", "relative_region", "authorizer_region", "amount_fen", "across",
     ]  # fmt: skip
-    uow.session.execute(insert(line).from_select(cols, rows))
+    uow.session.execute(insert(PremiumClearingLine).from_select(cols, rows))
 
 
 def _insert_regions(uow: UnitOfWork, month_id: int, due: date) -> None:
@@ -269,7 +268,7 @@ def _insert_regions(uow: UnitOfWork, month_id: int, due: date) -> None:
         "month_id", "region_code", "within_count", "within_fen", "pay_count", "pay_fen",
         "receive_count", "receive_fen", "confirm_due",
     ]  # fmt: skip
-    uow.session.execute(insert(PremiumClearingRegion.__table__).from_select(cols, rows))
+    uow.session.execute(insert(PremiumClearingRegion).from_select(cols, rows))
 
 
 def _insert_transfers(uow: UnitOfWork, month_id: int, due: date) -> None:
@@ -287,7 +286,7 @@ def _insert_transfers(uow: UnitOfWork, month_id: int, due: date) -> None:
         .group_by(line.authorizer_region, line.relative_region)
     )
     cols = ["month_id", "payer_region", "payee_region", "line_count", "amount_fen", "due"]
-    uow.session.execute(insert(PremiumClearingTransfer.__table__).from_select(cols, rows))
+    uow.session.execute(insert(PremiumClearingTransfer).from_select(cols, rows))
 
 
 # --- the regions' steps ------------------------------------------------------------------------------

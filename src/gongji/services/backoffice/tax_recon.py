@@ -207,8 +207,10 @@ def fetch_differences(uow: UnitOfWork, ctx: Ctx, *, week: str) -> dict[str, Any]
         "relative_cert_no", "mi_amount_fen", "tax_amount_fen", "mi_status", "tax_status", "tax_note",
         "state", "imported_at",
     ]  # fmt: skip
-    result = uow.session.execute(insert(TaxReconDifference.__table__).from_select(cols, rows))
-    fetched = max(result.rowcount or 0, 0)
+    count = select(func.count()).select_from(TaxReconDifference).where(TaxReconDifference.week_id == w.id)
+    before = int(uow.session.scalar(count) or 0)
+    uow.session.execute(insert(TaxReconDifference).from_select(cols, rows))
+    fetched = int(uow.session.scalar(count) or 0) - before  # rowcount of INSERT … SELECT is not portable
     audit_event(uow, ctx, "tax_recon.fetch", "tax_recon_week", w.id, week=w.week, fetched=fetched)
     return {"week": w.week, "fetched": fetched}
 

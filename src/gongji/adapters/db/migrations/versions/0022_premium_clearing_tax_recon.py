@@ -60,7 +60,9 @@ def upgrade() -> None:
             ["premium_payment_id"], ["premium_payment.id"],
             name=op.f("fk_premium_clearing_line_premium_payment_id_premium_payment"),
         ),
-        sa.ForeignKeyConstraint(["relative_id"], ["person.id"], name=op.f("fk_premium_clearing_line_relative_id_person")),
+        sa.ForeignKeyConstraint(
+            ["relative_id"], ["person.id"], name=op.f("fk_premium_clearing_line_relative_id_person")
+        ),
         sa.ForeignKeyConstraint(
             ["authorizer_id"], ["person.id"], name=op.f("fk_premium_clearing_line_authorizer_id_person")
         ),
