@@ -23,7 +23,7 @@ from gongji.domain.errors import InvalidRequest, InvalidStateTransition, OutOfRe
 from gongji.entrypoints import tax_simulator as T
 from gongji.services import ledger
 from gongji.services.backoffice import tax_recon as TR
-from tests import backoffice_support as B
+from tests import premium_support as B
 from tests import support as S
 
 

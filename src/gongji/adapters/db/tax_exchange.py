@@ -114,7 +114,7 @@ def attach_sqlite(dbapi_connection: Any, database: str | None) -> None:
 
 def ensure(conn: Connection) -> None:
     """Create the exchange tables where they are missing (a new SQLite exchange file; PostgreSQL
-    gets them from migration 0020 already)."""
+    gets them from migration 0022 already)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     metadata.create_all(conn, checkfirst=True)
