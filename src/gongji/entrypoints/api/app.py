@@ -17,6 +17,7 @@ from gongji.entrypoints.api.routes import (
     meta,
     nhsa,
     offsite,
+    onething,
     registry,
     resident,
     subsidies,
@@ -50,6 +51,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         resident,
         subsidies,
         offsite,
+        onething,
         calendar_api,
         institutions_api,
     ):
@@ -82,6 +84,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     app.include_router(refund_pages.router)
     app.include_router(roster_pages.router)
     app.include_router(offsite_pages.router)
+    from gongji.entrypoints.web import onething_pages
+
+    app.include_router(onething_pages.router)
     from gongji.entrypoints.web import calendar_pages
 
     app.include_router(calendar_pages.router)
