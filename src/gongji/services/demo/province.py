@@ -57,6 +57,7 @@ from gongji.services.audit import Channel
 from gongji.services.auth import Role
 from gongji.services.demo import family as demo_family
 from gongji.services.demo import offsite as demo_offsite
+from gongji.services.demo import onething as demo_onething
 
 DEMO_PASSWORD = "Gongji@2026"
 REFERENCE_DATE = date(2026, 1, 1)
@@ -241,6 +242,9 @@ def generate(
         password_hash=gen.password_hash,
     )
     demo_offsite.create_offsite_cases(gj, province=province, province_code=gen.prefix, exclude=set(gen.picks.values()))
+    demo_onething.create_onething_cases(
+        gj, province=province, province_code=gen.prefix, exclude=set(gen.picks.values())
+    )
     elapsed = time.monotonic() - started
     summary = DemoSummary(
         province=province,
