@@ -647,7 +647,7 @@ class Settlement(Base):
     institution_level: Mapped[int] = mapped_column(Integer)
     acct_used_flag: Mapped[str] = mapped_column(String(1))
     year: Mapped[int] = mapped_column(Integer)
-    setl_time: Mapped[datetime] = mapped_column(DateTime)
+    setl_time: Mapped[datetime] = mapped_column(DateTime, index=True)
     status: Mapped[str] = mapped_column(String(10))  # settled / cancelled / reversal
     refd_setl_flag: Mapped[str] = mapped_column(String(1))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("settlement.id"))
@@ -1367,3 +1367,81 @@ class TaxReconDifference(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     settled_by_user_id: Mapped[int | None] = mapped_column(Integer)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- 个人账户家庭共济资金清算 between pooling regions (seed 003 附件二; issue 15 §3) ------------------
+
+
+class ClearingRun(Base):
+    """The monthly clearing of one province for one data month (``month`` YYYY-MM): pre-generated
+    data, confirmations, the balance and detail tables, the payment notice. Steps' dates are
+    kept; their deadlines are computed on the working-day calendar (services.backoffice.clearing)."""
+
+    __tablename__ = "clearing_run"
+    __table_args__ = (UniqueConstraint("province_code", "month"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(6))
+    month: Mapped[str] = mapped_column(String(7))
+    state: Mapped[str] = mapped_column(String(12))  # generated / tables / noticed / closed
+    generated_on: Mapped[date] = mapped_column(Date)
+    tables_on: Mapped[date | None] = mapped_column(Date)
+    notice_on: Mapped[date | None] = mapped_column(Date)
+    items: Mapped[int] = mapped_column(BigInteger)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    checked_ok: Mapped[bool] = mapped_column(Boolean)
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClearingLine(Base):
+    """What one pooling region advanced for another in the run (set-based aggregate of the detail
+    rows): ``advancing_region`` (the relative's) is owed ``amount_fen`` by ``owing_region``."""
+
+    __tablename__ = "clearing_line"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("clearing_run.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # local / offsite
+    advancing_region: Mapped[str] = mapped_column(String(6))
+    owing_region: Mapped[str] = mapped_column(String(6))
+    items: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class ClearingCity(Base):
+    """One city's row of the balance table (清算平衡表) and its steps: confirmation of the local and
+    off-site figures, remittance of a net owed, the province's transfer of a net due."""
+
+    __tablename__ = "clearing_city"
+    __table_args__ = (UniqueConstraint("run_id", "city_code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("clearing_run.id"), index=True)
+    city_code: Mapped[str] = mapped_column(String(6))
+    owed_to_others_fen: Mapped[int] = mapped_column(BigInteger)
+    owed_by_others_fen: Mapped[int] = mapped_column(BigInteger)
+    net_fen: Mapped[int] = mapped_column(BigInteger)  # owed_by_others − owed_to_others: > 0 receives
+    has_local: Mapped[bool] = mapped_column(Boolean)
+    has_offsite: Mapped[bool] = mapped_column(Boolean)
+    local_confirmed_on: Mapped[date | None] = mapped_column(Date)
+    offsite_confirmed_on: Mapped[date | None] = mapped_column(Date)
+    remitted_on: Mapped[date | None] = mapped_column(Date)
+    transferred_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ClearingDifference(Base):
+    """A difference a city raised against one detail row (one settlement) of the run, resolved by
+    staff: ``kept`` (the figure stands) or ``deferred`` (left out of this month, cleared with the
+    next month's run)."""
+
+    __tablename__ = "clearing_difference"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("clearing_run.id"), index=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), index=True)
+    city_code: Mapped[str] = mapped_column(String(6))
+    reason: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10))  # open / resolved
+    resolution: Mapped[str | None] = mapped_column(String(10))  # kept / deferred
+    note: Mapped[str | None] = mapped_column(String(200))
+    raised_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    raised_on: Mapped[date] = mapped_column(Date)
+    resolved_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
