@@ -1445,3 +1445,125 @@ class ClearingDifference(Base):
     raised_on: Mapped[date] = mapped_column(Date)
     resolved_by_user_id: Mapped[int | None] = mapped_column(Integer)
     resolved_on: Mapped[date | None] = mapped_column(Date)
+# --- collection (征缴) units, the year's task and its aggregates (issue 16 §1–§2, seed 002 §八) -------
+
+
+class CollectionUnit(Base):
+    """A collection unit (征缴单位), two levels under a district (区县, ``region_code``): a 乡镇,
+    街道 or 大中专院校 (``parent_id`` None) and under it the 行政村, 社区 or 学校 residents belong to
+    (seed 002 §八1). ``code``: 9 digits for the upper level (区县 + 3), 12 for the lower (+ 3)."""
+
+    __tablename__ = "collection_unit"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(10))  # town/township/street/college · village/community/school
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("collection_unit.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # the district (区县)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CollectionMember(Base):
+    """Which lower unit a person belongs to (by household or residence; students by school)."""
+
+    __tablename__ = "collection_member"
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("collection_unit.id"), index=True)
+    basis: Mapped[str] = mapped_column(String(10))  # household / residence / school
+    since: Mapped[date] = mapped_column(Date)
+
+
+class CollectionMemberMove(Base):
+    """Append-only record of each assignment and move between units."""
+
+    __tablename__ = "collection_member_move"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    from_unit_id: Mapped[int | None] = mapped_column(ForeignKey("collection_unit.id"))
+    to_unit_id: Mapped[int] = mapped_column(ForeignKey("collection_unit.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CollectionStaffScope(Base):
+    """A staff user limited to one township-level unit (乡镇医保专干); their ``user_region`` rows
+    still name the district."""
+
+    __tablename__ = "collection_staff_scope"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("collection_unit.id"), index=True)
+
+
+class CollectionTaskYear(Base):
+    """A district's task (参保任务) for one benefit year: when it was computed and frozen."""
+
+    __tablename__ = "collection_task_year"
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    benefit_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    frozen_on: Mapped[date | None] = mapped_column(Date)
+    frozen_by_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class CollectionTask(Base):
+    """One person in a benefit year's task, in one lower unit. ``status`` in / out; ``source``
+    computed (from the registry), gap (参保空档期: employee insurance ended, no resident
+    enrollment) or manual; a person who leaves keeps the row with ``left_reason``."""
+
+    __tablename__ = "collection_task"
+    __table_args__ = (
+        UniqueConstraint("benefit_year", "person_id", name="uq_collection_task"),
+        Index("ix_collection_task_unit", "benefit_year", "unit_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("collection_unit.id"))
+    status: Mapped[str] = mapped_column(String(4))
+    source: Mapped[str] = mapped_column(String(10))
+    gap_since: Mapped[date | None] = mapped_column(Date)
+    left_reason: Mapped[str | None] = mapped_column(String(20))  # moved / employee / dead / manual
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CollectionTaskChange(Base):
+    """Append-only record of every change to a task after it was computed (adjustment with a
+    reason, a move, a person joining employee insurance or dying)."""
+
+    __tablename__ = "collection_task_change"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    benefit_year: Mapped[int] = mapped_column(Integer, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    action: Mapped[str] = mapped_column(String(10))  # add / remove / move / leave
+    from_unit_id: Mapped[int | None] = mapped_column(ForeignKey("collection_unit.id"))
+    to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("collection_unit.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    after_freeze: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CollectionUnitStat(Base):
+    """The task size of a lower unit for a benefit year, kept with every task change (the
+    dashboard never counts ``collection_task``)."""
+
+    __tablename__ = "collection_unit_stat"
+    unit_id: Mapped[int] = mapped_column(ForeignKey("collection_unit.id"), primary_key=True)
+    benefit_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CollectionPaidDay(Base):
+    """Net number of premiums paid on one day by members of a lower unit, for a benefit year
+    (refunds count −1 on their day). Kept by database triggers on ``resident_premium`` in the
+    transaction that records the payment (migration 0024), so every way a premium is paid or
+    refunded counts without scanning payments when the dashboard is asked."""
+
+    __tablename__ = "collection_paid_day"
+    unit_id: Mapped[int] = mapped_column(ForeignKey("collection_unit.id"), primary_key=True)
+    benefit_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    paid: Mapped[int] = mapped_column(Integer, default=0)
