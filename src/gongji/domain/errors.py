@@ -136,11 +136,15 @@ The hierarchy (HTTP status in brackets)::
     │   ├── OffsiteChangeTooEarly           E_OFFSITE_TOO_EARLY (long-term: before the minimum period)
     │   ├── ChronicOrganInvalid             E_CHRONIC_ORGAN (transplant without a listed organ, or vice versa)
     │   └── ChronicDuplicate [409]          E_CHRONIC_DUPLICATE (a pending or valid recognition exists)
-    └── OneThingRefusal [422]               E_ONETHING: 就医费用报销"一件事" refused as a whole (seed 001)
-        ├── OneThingNotOffered              E_ONETHING_NOT_OFFERED (the profile has no [onething])
-        ├── OneThingTooManyMaterials        E_ONETHING_MATERIALS (more than 3 materials)
-        ├── OneThingVisitLimit [409]        E_ONETHING_VISITS (a second visit; a visit online)
-        └── OneThingCommitmentInvalid       E_ONETHING_COMMITMENT (承诺书 not signed with one's name)
+    ├── OneThingRefusal [422]               E_ONETHING: 就医费用报销"一件事" refused as a whole (seed 001)
+    │   ├── OneThingNotOffered              E_ONETHING_NOT_OFFERED (the profile has no [onething])
+    │   ├── OneThingTooManyMaterials        E_ONETHING_MATERIALS (more than 3 materials)
+    │   ├── OneThingVisitLimit [409]        E_ONETHING_VISITS (a second visit; a visit online)
+    │   └── OneThingCommitmentInvalid       E_ONETHING_COMMITMENT (承诺书 not signed with one's name)
+    └── CollectionRefusal [422]             E_COLLECTION: township collection (issue 16 §3–§4)
+        ├── NothingToRemit [409]            E_COLLECTION_NOTHING_TO_REMIT (no unremitted cash)
+        ├── FailedPaymentMismatch [409]     E_COLLECTION_RESOLUTION (contradicts the premium records)
+        └── TownshipUnknown [404]           E_COLLECTION_TOWNSHIP (unknown or outside the scope)
 
 The codes are stable API: clients switch on ``code``; the messages may be reworded.
 """
@@ -1100,6 +1104,36 @@ class OneThingCommitmentInvalid(OneThingRefusal):
     code = "E_ONETHING_COMMITMENT"
     message_zh = "请阅读承诺书并以本人姓名签署（承诺件）"
     message_en = "Sign the commitment with your own name (承诺件)"
+
+
+class CollectionRefusal(GongjiError):
+    """A rule of township collection (征缴, seed 002 §六、§八; issue 16 §3–§4) refuses."""
+
+    http_status = 422
+    code = "E_COLLECTION"
+    message_zh = "不符合乡镇征缴工作的办理规定"
+    message_en = "Refused by a rule of township collection"
+
+
+class NothingToRemit(CollectionRefusal):
+    http_status = 409
+    code = "E_COLLECTION_NOTHING_TO_REMIT"
+    message_zh = "本乡镇（街道）没有未解报的现金费款"
+    message_en = "The township holds no unremitted cash"
+
+
+class FailedPaymentMismatch(CollectionRefusal):
+    http_status = 409
+    code = "E_COLLECTION_RESOLUTION"
+    message_zh = "处理结果与医保系统中的缴费记录不符"
+    message_en = "The resolution contradicts the premium records"
+
+
+class TownshipUnknown(CollectionRefusal):
+    http_status = 404
+    code = "E_COLLECTION_TOWNSHIP"
+    message_zh = "乡镇（街道）不存在或不在您的管辖范围内"
+    message_en = "Unknown township, or outside your scope"
 
 
 def all_error_classes() -> list[type[GongjiError]]:

@@ -1445,6 +1445,8 @@ class ClearingDifference(Base):
     raised_on: Mapped[date] = mapped_column(Date)
     resolved_by_user_id: Mapped[int | None] = mapped_column(Integer)
     resolved_on: Mapped[date | None] = mapped_column(Date)
+
+
 # --- collection (征缴) units, the year's task and its aggregates (issue 16 §1–§2, seed 002 §八) -------
 
 
@@ -1567,3 +1569,93 @@ class CollectionPaidDay(Base):
     benefit_year: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     paid: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- collection follow-up: township cash, 双限报解, failed online payments, contacts (issue 16 §3–§4) ---
+
+
+class TownshipRemittance(Base):
+    """A township's remittance of collected cash to its 待报解社会保险费 account (seed 002 §六3
+    双限报解), then its transfer to the treasury (tips deduction or bank query): ``status``
+    remitted → in_treasury."""
+
+    __tablename__ = "township_remittance"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    township_code: Mapped[str] = mapped_column(String(12), index=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    receipt_count: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)  # the bank's voucher number
+    status: Mapped[str] = mapped_column(String(12))
+    ledger_txn_id: Mapped[int] = mapped_column(ForeignKey("ledger_txn.id"))
+    remitted_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    remitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    treasury_method: Mapped[str | None] = mapped_column(String(12))  # tips / bank_query
+    treasury_reference: Mapped[str | None] = mapped_column(String(64))
+    treasury_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    treasury_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    treasury_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TownshipCashReceipt(Base):
+    """One premium a township collected in cash at its counter; unremitted while ``remittance_id``
+    is empty."""
+
+    __tablename__ = "township_cash_receipt"
+    __table_args__ = (Index("ix_township_cash_open", "township_code", "remittance_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    township_code: Mapped[str] = mapped_column(String(12))
+    region_code: Mapped[str] = mapped_column(String(6))
+    receipt_no: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("premium_payment.id"))
+    ledger_txn_id: Mapped[int] = mapped_column(ForeignKey("ledger_txn.id"))
+    received_on: Mapped[date] = mapped_column(Date)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    remittance_id: Mapped[int | None] = mapped_column(ForeignKey("township_remittance.id"))
+
+
+class FailedPaymentReport(Base):
+    """A citizen's report of an online payment that failed (seed 002 §六1: 保留未成功缴费提示截图，
+    及时与所在乡镇、街道医保工作人员联系); the township checks and resolves it."""
+
+    __tablename__ = "failed_payment_report"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    township_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date)
+    order_no: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(200))
+    screenshot: Mapped[bytes | None] = mapped_column(LargeBinary)
+    screenshot_type: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))  # open / resolved
+    resolution: Mapped[str | None] = mapped_column(String(12))  # paid_late / duplicate / refunded
+    resolution_note: Mapped[str | None] = mapped_column(String(200))
+    checked_json: Mapped[str | None] = mapped_column(Text)  # what the registry said when resolved
+    resolved_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CollectionContact(Base):
+    """A township clerk's contact with a not-yet-paid resident (催缴, seed 002 §八3): called, visited,
+    refused, moved, or will pay by ``promised_on``. Append-only."""
+
+    __tablename__ = "collection_contact"
+    __table_args__ = (Index("ix_collection_contact_person", "benefit_year", "person_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    benefit_year: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    outcome: Mapped[str] = mapped_column(String(10))
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -71,7 +71,14 @@ from gongji.services.registry.persons import Ctx, audit_event, get_person, perso
 from gongji.services.resident import categories, premiums, subsidies, waiting
 
 CHANNELS = ("bank", "tax_app", "batch")
-CHANNEL_ZH = {"bank": "银行", "tax_app": "税务APP", "batch": "集中代缴", "family_account": "家庭共济账户"}
+CASH = "cash"  # a township's counter (services.collection.cash): only through ``cash_account``
+CHANNEL_ZH = {
+    "bank": "银行",
+    "tax_app": "税务APP",
+    "batch": "集中代缴",
+    "family_account": "家庭共济账户",
+    CASH: "乡镇现金收缴",
+}
 _REFERENCE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 
 
@@ -80,9 +87,10 @@ def channel_account(channel: str) -> str:
     return f"external:channel:{channel}"
 
 
-def _check_channel(channel: str, reference: object) -> None:
-    """A channel we take payments from, and its serial (the idempotency reference)."""
-    if channel not in CHANNELS:
+def _check_channel(channel: str, reference: object, *, cash: bool = False) -> None:
+    """A channel we take payments from, and its serial (the idempotency reference); ``cash`` only
+    from a township's counter, which names the account the cash reaches."""
+    if channel not in CHANNELS and not (cash and channel == CASH):
         raise UnknownCode("缴费渠道不存在", "Unknown payment channel", field="channel", value=channel)
     if not isinstance(reference, str) or not _REFERENCE.match(reference):
         raise InvalidRequest("缴费流水号格式不正确", "reference: 1–64 of A-Z a-z 0-9 . _ : -", field="reference")
@@ -116,9 +124,14 @@ def record_payment(
     reference: str,
     insutype: str = RESIDENT_BASIC,
     late: bool = False,
+    cash_account: str | None = None,
 ) -> dict[str, Any]:
     """Book one premium payment through ``channel``; see the module docstring. Every refusal is
     raised before anything is written.
+
+    ``cash_account``: a township's cash on hand (``services.collection.cash``, channel ``cash``) —
+    the money reaches it instead of the premium income, which it reaches once the township
+    remits it and the treasury confirms (双限报解, 002 §六3).
 
     ``late``: the payer enrolls outside the collection window (中途参保). Only for the current
     benefit year, ``today.year`` (else ``E_RESIDENT_LATE_YEAR``); the window check is skipped and
@@ -128,7 +141,7 @@ def record_payment(
     window is refused as before (``E_RESIDENT_OUTSIDE_WINDOW``); ``late`` on a day the window is
     still open is an ordinary in-window payment."""
     ctx.principal.require(Role.STAFF, Role.TAX)
-    _check_channel(channel, reference)
+    _check_channel(channel, reference, cash=cash_account is not None)
     require_positive_fen(amount_fen)
     if insutype != RESIDENT_BASIC:
         raise UnknownCode(
@@ -149,6 +162,8 @@ def record_payment(
     }
     if late:  # only then, so that the stored hashes of earlier payments still match
         request["late"] = True
+    if cash_account is not None:
+        request["cash_account"] = cash_account
     done = uow.session.scalar(select(LedgerTxn).where(LedgerTxn.idempotency_key == key))
     if done is not None:
         if done.request_hash != L.request_hash(request):
@@ -191,13 +206,15 @@ def record_payment(
     income = premiums.premium_income_account(region, insutype)
     ledger.ensure_account(uow, code=income, kind=L.AccountKind.EXTERNAL, now=now, region_code=region)
     ledger.ensure_account(uow, code=channel_account(channel), kind=L.AccountKind.EXTERNAL, now=now)
+    if cash_account is not None:
+        ledger.ensure_account(uow, code=cash_account, kind=L.AccountKind.FUND, now=now, region_code=region)
     result = ledger.post(
         uow,
         L.TransactionDraft(
             idempotency_key=key,
             kind=f"premium.{channel}",
             narration=f"{benefit_year}年度城乡居民医保缴费（{CHANNEL_ZH[channel]}）",
-            postings=L.transfer(channel_account(channel), income, amount_fen),
+            postings=L.transfer(channel_account(channel), cash_account or income, amount_fen),
         ),
         request=request,
         now=now,
