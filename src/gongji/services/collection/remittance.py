@@ -32,7 +32,7 @@ from gongji.adapters.db.models import TownshipCashReceipt, TownshipRemittance
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import ledger as L
 from gongji.domain.calendar import WorkCalendar
-from gongji.domain.errors import InvalidRequest, InvalidStateTransition, NothingToRemit, NotFound
+from gongji.domain.errors import InvalidRequest, InvalidStateTransition, NotFound, NothingToRemit
 from gongji.domain.registry import RESIDENT_BASIC, region_in_scope
 from gongji.policy.schema import Profile
 from gongji.services import calendar, ledger
