@@ -15,6 +15,7 @@ import pytest
 
 from gongji.adapters.db.models import (
     AuditLog,
+    CollectionUnit,
     LedgerTxn,
     PremiumPayment,
     ResidentPremium,
@@ -25,11 +26,12 @@ from gongji.bootstrap import Gongji
 from gongji.domain.clock import SHANGHAI
 from gongji.services import ledger
 from gongji.services.auth import Principal
-from gongji.services.collection import cash, remittance
+from gongji.services.collection import cash, remittance, units
 from gongji.services.resident import subsidies
+from tests import collection_support as CS
 from tests import support
 
-TOWN = "620702100"  # a 乡镇 of 甘州区
+TOWN = "620702001"  # the first 乡镇 created in 甘州区
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 
 
@@ -44,7 +46,10 @@ COUNTED = (LedgerTxn, PremiumPayment, ResidentPremium, TownshipCashReceipt, Town
 
 @pytest.fixture
 def clerk(gj: Gongji) -> Principal:
-    return support.staff(gj, ["620702"])
+    office = support.staff(gj, ["620702"])
+    town = CS.unit(gj, office, "梁家墩镇", "town")
+    assert CS.run(gj, lambda uow: uow.session.get(CollectionUnit, town).code) == TOWN
+    return office
 
 
 def at(gj: Gongji, day: date, hour: int = 10) -> None:
@@ -160,10 +165,14 @@ def test_refusals_write_nothing(gj: Gongji, clerk: Principal) -> None:
             lambda uow: remittance.remit(uow, c, gj.profile, township_code=TOWN, reference="V-9"),
             "E_COLLECTION_NOTHING_TO_REMIT",
         ),
-        (receive(gj, clerk, pid, "C1", town="620102001"), "E_COLLECTION_TOWNSHIP"),
+        (receive(gj, clerk, pid, "C1", town="620702009"), "E_COLLECTION_TOWNSHIP"),
         (receive(gj, clerk, pid, "C1", town="62070210"), "E_VALIDATION"),
         (receive(gj, clerk, pid, "C1", amount=PREMIUM - 1), "E_RESIDENT_AMOUNT"),
     ]
+    other = CS.unit(gj, clerk, "碱滩镇", "town")
+    bound = support.staff(gj, ["620702"])
+    CS.run(gj, lambda uow: units.set_staff_township(uow, c, user_id=bound.user_id, township_id=other))
+    cases.append((receive(gj, bound, pid, "C1"), "E_COLLECTION_TOWNSHIP"))  # a clerk of another township
     for call, code in cases:
         err = support.refused_unchanged(gj, call, COUNTED)
         assert err.code == code and err.message_zh

@@ -8,8 +8,8 @@ once a year, full-subsidy persons pay nothing) but the money reaches the townshi
 only when the township remits it (``services.collection.remittance``). The receipt number is the
 idempotency key: the same number and body answers the first receipt.
 
-A staff member acts for a township inside their regions; a clerk bound to one township
-(``collection_staff_scope``, when units exist) only for it.
+A staff member acts for a township-level unit (``collection_unit``) inside their regions; a
+clerk bound to one township (``collection_staff_scope``) only for it.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gongji.adapters.db.models import PremiumPayment, ResidentPremium, TownshipCashReceipt
+from gongji.adapters.db.models import CollectionUnit, PremiumPayment, ResidentPremium, TownshipCashReceipt
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain.clock import local_date
 from gongji.domain.errors import IdempotencyConflict, InvalidRequest, TownshipUnknown
-from gongji.domain.registry import region_in_scope
 from gongji.policy.schema import Profile
 from gongji.services.auth import Role
+from gongji.services.collection import units
 from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.resident import channels
 
@@ -44,13 +44,22 @@ def township_pending(code: str) -> str:
 
 
 def require_township(uow: UnitOfWork, ctx: Ctx, code: object) -> str:
-    """A township code the staff member may act for (else ``E_COLLECTION_TOWNSHIP``)."""
+    """The code of a township-level unit (乡镇、街道、院校) the staff member may act for: inside their
+    regions, and their own township for a clerk bound to one (else ``E_COLLECTION_TOWNSHIP``)."""
     ctx.principal.require(Role.STAFF)
     if not isinstance(code, str) or not _TOWNSHIP.match(code):
         raise InvalidRequest("乡镇（街道）代码应为9位数字", "township_code: 9 digits", field="township_code")
-    if not region_in_scope(code[:6], list(ctx.principal.regions)):
+    unit = uow.session.scalar(
+        select(CollectionUnit).where(CollectionUnit.code == code, CollectionUnit.parent_id.is_(None))
+    )
+    scope = units.scope_of(uow, ctx.principal)
+    if unit is None or not scope.region_ok(unit.region_code) or scope.township_id not in (None, unit.id):
         raise TownshipUnknown(township_code=code)
     return code
+
+
+def township_name(uow: UnitOfWork, code: str) -> str:
+    return uow.session.scalar(select(CollectionUnit.name).where(CollectionUnit.code == code)) or code
 
 
 def record_receipt(
