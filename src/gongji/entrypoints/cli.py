@@ -31,6 +31,11 @@ def _calendar_app() -> typer.Typer:
 
 
 app.add_typer(_calendar_app(), name="calendar")
+from gongji.entrypoints.cli_tax_recon import premium_clearing_app, tax_recon_app, tax_sim_app  # noqa: E402
+
+app.add_typer(premium_clearing_app, name="premium-clearing")
+app.add_typer(tax_recon_app, name="tax-recon")
+app.add_typer(tax_sim_app, name="tax-sim")
 
 
 def _gj():  # type: ignore[no-untyped-def]

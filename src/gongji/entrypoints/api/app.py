@@ -25,6 +25,7 @@ from gongji.entrypoints.api.routes import (
 )
 from gongji.entrypoints.api.routes import calendar as calendar_api
 from gongji.entrypoints.api.routes import institutions as institutions_api
+from gongji.entrypoints.api.routes import premium_clearing as premium_clearing_api
 from gongji.entrypoints.api.schemas import ERROR_RESPONSES
 
 WEB = Path(__file__).parent.parent / "web"
@@ -54,6 +55,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         onething,
         calendar_api,
         institutions_api,
+        premium_clearing_api,
     ):
         app.include_router(module.router)
     from gongji.entrypoints.web import (
@@ -90,5 +92,8 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import calendar_pages
 
     app.include_router(calendar_pages.router)
+    from gongji.entrypoints.web import premium_clearing_pages
+
+    app.include_router(premium_clearing_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from collections.abc import Iterator
 from datetime import date, datetime, time
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal, select
@@ -27,6 +29,7 @@ from sqlalchemy.orm import aliased
 from gongji.adapters.db.models import (
     LedgerAccount,
     LedgerPosting,
+    Person,
     PremiumClearingLine,
     PremiumClearingMonth,
     PremiumClearingRegion,
@@ -39,6 +42,7 @@ from gongji.adapters.region_data import region_table
 from gongji.domain.calendar import WorkCalendar
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import Forbidden, InvalidRequest, InvalidStateTransition, NotFound, OutOfRegion
+from gongji.domain.masking import mask_id_number, mask_name
 from gongji.domain.registry import region_in_scope, scope_prefix
 from gongji.services import calendar
 from gongji.services.auth import Principal, Role
@@ -466,12 +470,15 @@ def month_view(
 
 
 def month_lines(
-    uow: UnitOfWork, ctx: Ctx, *, month: str, region: str | None = None, limit: int | None = 500
+    uow: UnitOfWork, ctx: Ctx, *, month: str, region: str | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
-    """The 明细表's lines the principal may see (masked names and ID numbers), oldest first."""
-    from gongji.adapters.db.models import Person
-    from gongji.domain.masking import mask_id_number, mask_name
+    """The first ``limit`` lines of the 明细表 the principal may see (masked), oldest first."""
+    return list(islice(iter_month_lines(uow, ctx, month=month, region=region), limit))
 
+
+def iter_month_lines(uow: UnitOfWork, ctx: Ctx, *, month: str, region: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every line of the 明细表 the principal may see (masked names and ID numbers), streamed
+    from the database in batches (the Excel export writes them as they come)."""
     _require_reader(ctx.principal)
     m = _month(uow, month)
     line, rel, auth = PremiumClearingLine, aliased(Person), aliased(Person)
@@ -481,14 +488,14 @@ def month_lines(
         .outerjoin(auth, auth.id == line.authorizer_id)
         .where(line.month_id == m.id)
         .order_by(line.paid_at, line.id)
+        .execution_options(yield_per=1000)
     )
     if region:
         q = q.where((line.relative_region == region) | (line.authorizer_region == region))
-    out = []
     for row, rname, rcert, aname, acert in uow.session.execute(q):
         if not (sees(ctx.principal, row.relative_region) or sees(ctx.principal, row.authorizer_region)):
             continue
-        out.append({
+        yield {
             "paid_at": row.paid_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
             "movement": row.movement, "movement_zh": MOVEMENT_ZH[row.movement],
             "benefit_year": row.benefit_year, "insutype": row.insutype,
@@ -498,10 +505,7 @@ def month_lines(
             "relative_region": row.relative_region, "relative_region_name": _name(row.relative_region),
             "across": bool(row.across), "kind_zh": "跨统筹区清算" if row.across else "本统筹区划转",
             "amount_fen": row.amount_fen,
-        })  # fmt: skip
-        if limit is not None and len(out) >= limit:
-            break
-    return out
+        }  # fmt: skip
 
 
 def months(uow: UnitOfWork, ctx: Ctx) -> list[str]:
