@@ -80,6 +80,7 @@ def test_month_tables_by_api_and_excel_cell_by_cell(gj, client, office, december
         (3, "划扣", "张掖市", "兰州市", "跨统筹区清算", 400),
         (4, "划扣", "兰州市", "张掖市", "跨统筹区清算", 400),
     ]
+    assert [ln[1] for ln in body] == ["2026-12-01 09:00", "2026-12-10 09:00", "2026-12-20 09:00", "2026-12-31 23:00"]
     assert all("*" in ln[5] and "*" in ln[6] and "*" in ln[8] and "*" in ln[9] for ln in body)
     assert lines[7][:2] == ("合计", "4笔") and lines[7][12] == 1600
 

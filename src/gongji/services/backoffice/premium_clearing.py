@@ -40,7 +40,7 @@ from gongji.adapters.db.models import (
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.region_data import region_table
 from gongji.domain.calendar import WorkCalendar
-from gongji.domain.clock import SHANGHAI
+from gongji.domain.clock import SHANGHAI, local_date
 from gongji.domain.errors import Forbidden, InvalidRequest, InvalidStateTransition, NotFound, OutOfRegion
 from gongji.domain.masking import mask_id_number, mask_name
 from gongji.domain.registry import region_in_scope, scope_prefix
@@ -92,6 +92,11 @@ def step_state(cal: WorkCalendar, *, done_on: date | None, due: date, today: dat
 
 
 STATE_ZH = {"done": "已完成", "late": "逾期完成", "open": "未到期", "overdue": "已逾期"}
+
+
+def _local(at: datetime) -> datetime:
+    """A stored timestamp in Beijing time (SQLite gives back the naive Beijing time it was given)."""
+    return (at if at.tzinfo else at.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI)
 
 
 def _day_bounds(first: date) -> tuple[datetime, datetime]:
@@ -388,7 +393,7 @@ def _name(code: str) -> str:
 
 
 def region_view(cal: WorkCalendar, r: PremiumClearingRegion, today: date) -> dict[str, Any]:
-    confirmed_on = r.confirmed_at.astimezone(SHANGHAI).date() if r.confirmed_at else None
+    confirmed_on = local_date(r.confirmed_at) if r.confirmed_at else None
     step = step_state(cal, done_on=confirmed_on, due=r.confirm_due, today=today)
     return {
         "region_code": r.region_code, "region_name": _name(r.region_code),
@@ -496,7 +501,7 @@ def iter_month_lines(uow: UnitOfWork, ctx: Ctx, *, month: str, region: str | Non
         if not (sees(ctx.principal, row.relative_region) or sees(ctx.principal, row.authorizer_region)):
             continue
         yield {
-            "paid_at": row.paid_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            "paid_at": _local(row.paid_at).strftime("%Y-%m-%d %H:%M"),
             "movement": row.movement, "movement_zh": MOVEMENT_ZH[row.movement],
             "benefit_year": row.benefit_year, "insutype": row.insutype,
             "relative": mask_name(rname), "relative_cert": mask_id_number(rcert),
