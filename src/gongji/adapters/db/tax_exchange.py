@@ -113,11 +113,10 @@ def attach_sqlite(dbapi_connection: Any, database: str | None) -> None:
 
 
 def ensure(conn: Connection) -> None:
-    """Create the exchange tables where they are missing (a new SQLite exchange file; PostgreSQL
-    gets them from migration 0022 already)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    metadata.create_all(conn, checkfirst=True)
+    """Create the exchange tables in a new SQLite exchange file. On PostgreSQL migration 0022 made
+    them (the application's role needs no CREATE right there)."""
+    if conn.dialect.name == "sqlite":
+        metadata.create_all(conn, checkfirst=True)
 
 
 def tax_side_engine(database_url: str) -> Engine:
