@@ -36,6 +36,9 @@ from gongji.entrypoints.cli_tax_recon import premium_clearing_app, tax_recon_app
 app.add_typer(premium_clearing_app, name="premium-clearing")
 app.add_typer(tax_recon_app, name="tax-recon")
 app.add_typer(tax_sim_app, name="tax-sim")
+from gongji.entrypoints.cli_clearing import clearing_app  # noqa: E402
+
+app.add_typer(clearing_app, name="clearing")
 
 
 def _gj():  # type: ignore[no-untyped-def]
