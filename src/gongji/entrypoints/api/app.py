@@ -24,6 +24,7 @@ from gongji.entrypoints.api.routes import (
     tax,
 )
 from gongji.entrypoints.api.routes import calendar as calendar_api
+from gongji.entrypoints.api.routes import clearing as clearing_api
 from gongji.entrypoints.api.routes import institutions as institutions_api
 from gongji.entrypoints.api.routes import premium_clearing as premium_clearing_api
 from gongji.entrypoints.api.schemas import ERROR_RESPONSES
@@ -56,6 +57,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         calendar_api,
         institutions_api,
         premium_clearing_api,
+        clearing_api,
     ):
         app.include_router(module.router)
     from gongji.entrypoints.web import (

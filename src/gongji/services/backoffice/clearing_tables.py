@@ -159,3 +159,20 @@ def write_detail(
     if progress is not None:
         progress(n)
     return n
+
+
+def to_tempfile(write: Callable[[Path], Any]) -> Path:
+    """Run ``write`` into a new temporary .xlsx on disk (the caller sends and deletes it): the
+    workbook streams to disk, never held whole in memory."""
+    import os
+    import tempfile
+
+    handle, name = tempfile.mkstemp(prefix="gongji-clearing-", suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+    try:
+        write(path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
