@@ -52,7 +52,7 @@ from tests.nhsa_support import fen
 
 GANSU = "620702"  # 甘肃省张掖市甘州区: the hospital's and the patients' pooling region
 LANZHOU = "620102"  # 兰州市城关区: another county of the same province
-LANZHOU_CITY = "620100"  # 兰州市: another pooling region (seed 004)
+BAIYIN = "620402"  # 白银市白银区: another pooling region without an electronic-prescription centre
 HANGZHOU = "330106"  # 杭州市西湖区: out of the province
 HOSPITAL = "H62070200001"
 OTHER_HOSPITAL = "H62070200002"
@@ -621,7 +621,9 @@ def big_detail(his: HisClient, gj, person_id: int, info: dict[str, Any]) -> list
 
 def test_external_prescriptions_of_the_same_pooling_region_seed004(gj, client, clock, office, hospital, patient):
     pharmacy = other_institution(gj, client, PHARMACY, kind="pharmacy", level=0)
-    far = other_institution(gj, client, FAR_HOSPITAL, region=LANZHOU_CITY)
+    # 白银市白银区: another pooling region, where (in the Gansu profile) no 电子处方中心 is live, so its
+    # hospital still records external prescriptions with 2204 (tests/e2e/test_prescriptions.py: the centre)
+    far = other_institution(gj, client, FAR_HOSPITAL, region=BAIYIN)
     policy = gj.profile.settlement
 
     def sale(rxno: str = "", buyer: int = patient) -> tuple[str, dict[str, Any]]:
@@ -666,7 +668,7 @@ def test_external_prescriptions_of_the_same_pooling_region_seed004(gj, client, c
     second_sale, answer = sale("RX0001")  # valid again after the cancellation
     assert answer["infcode"] == 0, answer
 
-    issue(far, "RX0002")  # 兰州市 620100 is another pooling region than 甘州区 620702
+    issue(far, "RX0002")  # 白银区 620402 is another pooling region than 甘州区 620702
     refused(sale("RX0002")[1], "E_SETL_PRESCRIPTION", "暂不接受本统筹地区以外医疗机构的外配处方")
 
     issue(hospital, "RX0003")

@@ -125,6 +125,19 @@ The hierarchy (HTTP status in brackets)::
     │       ├── StopDestinationInvalid      E_RESIDENT_STOP_DESTINATION (流出 without a valid 流入地)
     │       ├── StopReasonInvalid           E_RESIDENT_STOP_REASON (毕业离校 for a non-student)
     │       └── GraduateStillCovered        E_RESIDENT_GRADUATE_COVERED (毕业生 covered to 31 Dec)
+    ├── PrescriptionRefusal [422]           E_RX: an external prescription (外配处方) refused (seed 004)
+    │   ├── RxCenterNotLive                 E_RX_CENTER_NOT_LIVE (upload where no 电子处方中心 is live)
+    │   ├── RxCenterRequired                E_RX_CENTER_REQUIRED (paper/HIS issue where the centre is live)
+    │   ├── RxLinesInvalid                  E_RX_LINES (no drug lines, unknown drug, bad quantity)
+    │   ├── RxOverQuantity                  E_RX_OVER_QUANTITY (days above the limit, more than prescribed)
+    │   ├── RxUnknown [404]                 E_RX_UNKNOWN (no such number, or not yours to see)
+    │   ├── RxOtherRegion                   E_RX_OTHER_REGION (issuer outside the pharmacy's pooling region)
+    │   ├── RxNotUsable [409]               E_RX_STATE (expired, revoked, dispensed or refused already)
+    │   ├── RxPhysicianCode                 E_RX_PHYSICIAN (医保医师代码 missing, malformed or not the issuer's)
+    │   ├── RxStampMissing                  E_RX_STAMP (paper without 外配处方专用章)
+    │   ├── RxNotConfirmed                  E_RX_NOT_CONFIRMED (pharmacy did not confirm code and stamp)
+    │   ├── RxNotFetched [403]              E_RX_NOT_FETCHED (the pharmacy did not fetch it by number)
+    │   └── RxDuplicate [409]               E_RX_DUPLICATE (the hospital's rxno was uploaded already)
     ├── OffsiteRefusal [422]                E_OFFSITE: 异地就医备案 or 门诊慢特病认定 refused (seed 001 二、三)
     │   ├── OffsiteNotInsured               E_OFFSITE_NOT_INSURED (no normal enrollment to register from)
     │   ├── OffsiteKindNotEligible          E_OFFSITE_KIND (e.g. 异地安置退休 for a non-retiree)
@@ -1134,6 +1147,94 @@ class TownshipUnknown(CollectionRefusal):
     code = "E_COLLECTION_TOWNSHIP"
     message_zh = "乡镇（街道）不存在或不在您的管辖范围内"
     message_en = "Unknown township, or outside your scope"
+
+
+# --- external prescriptions (外配处方, seed 004) ---------------------------------------------------
+
+
+class PrescriptionRefusal(GongjiError):
+    http_status = 422
+    code = "E_RX"
+    message_zh = "外配处方不符合规定"
+    message_en = "Refused by an external-prescription rule"
+
+
+class RxCenterNotLive(PrescriptionRefusal):
+    code = "E_RX_CENTER_NOT_LIVE"
+    message_zh = "本统筹地区暂未上线医保电子处方中心，请开具经医保医师签名并加盖外配处方专用章的纸质处方"
+    message_en = "No e-prescription centre is live in this pooling region; issue a signed and stamped paper one"
+
+
+class RxCenterRequired(PrescriptionRefusal):
+    code = "E_RX_CENTER_REQUIRED"
+    message_zh = "该统筹地区已上线医保电子处方中心，外配处方须通过电子处方中心流转（纸质处方凭处方编号取药）"
+    message_en = (
+        "The centre is live in this pooling region: external prescriptions go through it (a printed one by its number)"
+    )
+
+
+class RxLinesInvalid(PrescriptionRefusal):
+    code = "E_RX_LINES"
+    message_zh = "处方药品明细有误"
+    message_en = "The prescription's drug lines are invalid"
+
+
+class RxOverQuantity(PrescriptionRefusal):
+    code = "E_RX_OVER_QUANTITY"
+    message_zh = "处方超量：用药天数超过规定或调剂数量超过处方数量"
+    message_en = "Over quantity: days supply above the limit, or more than prescribed"
+
+
+class RxUnknown(PrescriptionRefusal):
+    http_status = 404
+    code = "E_RX_UNKNOWN"
+    message_zh = "处方不存在或无权查看"
+    message_en = "No such prescription, or not yours to see"
+
+
+class RxOtherRegion(PrescriptionRefusal):
+    code = "E_RX_OTHER_REGION"
+    message_zh = "暂不接受本统筹地区以外医疗机构的外配处方"
+    message_en = "Prescriptions from outside this pooling region are not accepted"
+
+
+class RxNotUsable(PrescriptionRefusal):
+    http_status = 409
+    code = "E_RX_STATE"
+    message_zh = "处方已失效、已撤销或已调剂，不能调剂"
+    message_en = "The prescription expired, was revoked or was already dispensed"
+
+
+class RxPhysicianCode(PrescriptionRefusal):
+    code = "E_RX_PHYSICIAN"
+    message_zh = "医保医师代码缺失、格式错误或与开方机构记录不符"
+    message_en = "The physician's medical-insurance code is missing, malformed or not the issuer's record"
+
+
+class RxStampMissing(PrescriptionRefusal):
+    code = "E_RX_STAMP"
+    message_zh = "纸质外配处方须加盖开方机构外配处方专用章"
+    message_en = "A paper external prescription needs the issuer's external-prescription stamp"
+
+
+class RxNotConfirmed(PrescriptionRefusal):
+    code = "E_RX_NOT_CONFIRMED"
+    message_zh = "调剂前须核对并确认医保医师代码和外配处方专用章"
+    message_en = "Confirm the physician's code and the stamp before dispensing"
+
+
+class RxNotFetched(PrescriptionRefusal):
+    http_status = 403
+    code = "E_RX_NOT_FETCHED"
+    message_zh = "本药店未按处方编号调取该处方"
+    message_en = "This pharmacy has not fetched the prescription by its number"
+
+
+class RxDuplicate(PrescriptionRefusal):
+    http_status = 409
+    code = "E_RX_DUPLICATE"
+    message_zh = "该处方号已上传"
+    message_en = "This prescription number was already uploaded"
 
 
 def all_error_classes() -> list[type[GongjiError]]:

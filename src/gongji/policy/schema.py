@@ -711,6 +711,39 @@ class PaymentScope(Sourced):
         raise ValueError(f"unknown use {use!r}")
 
 
+OpspCode = Annotated[str, StringConstraints(pattern=r"^M[0-9]{5}$")]
+"""National 门慢门特病种目录代码 (opsp_dise_code, INTERFACE.md: M03900 高血压病, M01600 糖尿病 …)."""
+
+
+class PrescriptionPolicy(Sourced):
+    """External prescriptions (外配处方, seed 004): where the 电子处方中心 is live, what a paper
+    prescription needs, the over-quantity limits and the 专项检查 categories."""
+
+    center_regions: tuple[RegionPrefix, ...]
+    """Pooling regions (prefixes: 62 a province, 6201 a city) where the centre is live: there
+    institutions send external prescriptions through it and paper ones are refused."""
+    max_days: PositiveCount
+    """Days supply one drug line may carry (超量开药 above it)."""
+    max_days_chronic: PositiveCount
+    """Days supply for a chronic-disease or 两病 prescription (长期处方)."""
+    physician_code_pattern: NonEmptyText
+    """Regular expression of the 医保医师代码 a paper prescription must carry."""
+    chronic_codes: dict[OpspCode, NonEmptyText]
+    """门诊慢特病 codes whose prescriptions are inspected as chronic-disease ones."""
+    two_diseases_codes: dict[OpspCode, NonEmptyText]
+    """城乡居民门诊“两病” (高血压、糖尿病) codes: a resident's (390) prescription for one is a 两病 one."""
+    high_amount_fen: Fen
+    """A prescription of at least this amount is inspected as a high-amount one."""
+
+    @field_validator("physician_code_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        import re
+
+        re.compile(value)
+        return value
+
+
 class SettlementPolicy(Sourced):
     """Settlement at designated institutions (SPEC §5; seed 004 for external prescriptions)."""
 
@@ -726,6 +759,8 @@ class SettlementPolicy(Sourced):
     """Prescriptions are kept at least this long (seed 004: 至少保存2年)."""
     prescription_same_pooling_region: Flag
     """The issuing institution must be in the pharmacy's pooling region (seed 004)."""
+    prescription: PrescriptionPolicy
+    """The electronic-prescription centre, paper prescriptions, limits and inspection (seed 004)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -994,6 +1029,7 @@ class Profile(_Frozen):
             ("settlement", self.settlement),
             ("settlement.own_account_scope", self.settlement.own_account_scope),
             ("settlement.family_scope", self.settlement.family_scope),
+            ("settlement.prescription", self.settlement.prescription),
             ("offsite", self.offsite),
             *((f"offsite.kind[{k.code}]", k) for k in self.offsite.kind),
             *((f"offsite.chronic[{d.code}]", d) for d in self.offsite.chronic),

@@ -592,7 +592,13 @@ class FeeDetail(Base):
 
 class Prescription(Base):
     """外配处方 (seed 004): issued by a designated institution for use at a pharmacy of the same
-    pooling region; kept at least two years (never deleted by the system)."""
+    pooling region; kept at least two years (never deleted by the system).
+
+    ``source``: ``his`` (a hospital's 2204 line marked 外购处方), ``center`` (uploaded to the
+    electronic-prescription centre, numbered ``hi_rxno``), ``paper`` (a signed and stamped paper
+    prescription entered by the pharmacy that holds it). ``status``: valid → dispensed (a centre or
+    paper prescription when the pharmacy reports it dispensed; a ``his`` one when settled), or
+    revoked / refused (the pharmacy refused to dispense it)."""
 
     __tablename__ = "prescription"
     __table_args__ = (UniqueConstraint("issuer_code", "rxno", name="uq_prescription_rxno"),)
@@ -601,13 +607,76 @@ class Prescription(Base):
     issuer_code: Mapped[str] = mapped_column(String(20))
     issuer_region: Mapped[str] = mapped_column(String(6))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     keep_until: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(10))  # valid / dispensed
+    status: Mapped[str] = mapped_column(String(10))  # valid / dispensed / revoked / refused
     dispensed_by: Mapped[str | None] = mapped_column(String(20))
     dispensed_setl_id: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(8), server_default="his")
+    hi_rxno: Mapped[str | None] = mapped_column(String(40), unique=True)
+    insutype: Mapped[str | None] = mapped_column(String(6))
+    dise_codg: Mapped[str | None] = mapped_column(String(30))
+    dise_name: Mapped[str | None] = mapped_column(String(100))
+    dr_codg: Mapped[str | None] = mapped_column(String(30))  # 医保医师代码 (bilg_dr_codg)
+    dr_name: Mapped[str | None] = mapped_column(String(50))
+    stamp_present: Mapped[bool | None] = mapped_column(Boolean)  # paper: 外配处方专用章 seen when entered
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)  # Σ lines at the issuer's prices
+    entered_by: Mapped[str | None] = mapped_column(String(20))  # paper: the pharmacy that entered it
+    dispensed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # revoked / refused
+    closed_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class PrescriptionLine(Base):
+    """One drug of a centre or paper prescription (national 2204 names: med_list_codg, cnt,
+    prd_days, sin_dos_dscr, used_frqu_dscr, medc_way_dscr, pric)."""
+
+    __tablename__ = "prescription_line"
+    __table_args__ = (UniqueConstraint("prescription_id", "line_no", name="uq_prescription_line_no"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescription.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    med_list_codg: Mapped[str] = mapped_column(String(50))
+    hilist_name: Mapped[str] = mapped_column(String(100))
+    cnt: Mapped[str] = mapped_column(String(20))  # decimal as text: exact on both databases
+    prd_days: Mapped[int] = mapped_column(Integer)
+    sin_dos_dscr: Mapped[str] = mapped_column(String(200))
+    used_frqu_dscr: Mapped[str] = mapped_column(String(200))
+    medc_way_dscr: Mapped[str] = mapped_column(String(200))
+    pric: Mapped[str | None] = mapped_column(String(24))  # yuan as sent (up to 6 decimals)
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    dispensed_cnt: Mapped[str | None] = mapped_column(String(20))
+
+
+class PrescriptionFetch(Base):
+    """A pharmacy fetched a centre prescription by its number (or entered a paper one): what it
+    may see and dispense."""
+
+    __tablename__ = "prescription_fetch"
+    __table_args__ = (UniqueConstraint("prescription_id", "fixmedins_code", name="uq_prescription_fetch"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescription.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PrescriptionDoubt(Base):
+    """存疑外配处方线索 (seed 004): a pharmacy reports a doubtful prescription to staff."""
+
+    __tablename__ = "prescription_doubt"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescription.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(6), index=True)  # the reporting pharmacy's
+    reason: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10))  # open / closed
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    handled_by: Mapped[int | None] = mapped_column(BigInteger)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handling_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class Settlement(Base):

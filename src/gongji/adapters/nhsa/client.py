@@ -132,6 +132,25 @@ class HisClient:
                 break  # an own msgid is the caller's business; a generated one collided: new msgid
         return answer
 
+    # --- the electronic-prescription centre (docs/prescriptions.md) ------------------------------
+
+    def rx(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        """One signed call of the centre's API (``/api/rx/...``, ``_api_name`` ``rx``); the
+        response as is (JSON, or a PDF / workbook)."""
+        content = encode(body) if body is not None else b""
+        signed = gateway_auth.sign(
+            key_id=self.key.key_id,
+            secret=self.key.secret,
+            api_name="rx",
+            method=method.upper(),
+            path=path,
+            body=content,
+            now=self.now(),
+        )
+        return self.http.request(
+            method.upper(), path, content=content, headers={"Content-Type": "application/json"} | signed
+        )
+
     # --- the outpatient flow ------------------------------------------------------------------
 
     def person_info(

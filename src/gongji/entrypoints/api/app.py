@@ -27,6 +27,7 @@ from gongji.entrypoints.api.routes import calendar as calendar_api
 from gongji.entrypoints.api.routes import clearing as clearing_api
 from gongji.entrypoints.api.routes import institutions as institutions_api
 from gongji.entrypoints.api.routes import premium_clearing as premium_clearing_api
+from gongji.entrypoints.api.routes import prescriptions as prescriptions_api
 from gongji.entrypoints.api.schemas import ERROR_RESPONSES
 
 WEB = Path(__file__).parent.parent / "web"
@@ -58,6 +59,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         institutions_api,
         premium_clearing_api,
         clearing_api,
+        prescriptions_api,
     ):
         app.include_router(module.router)
     from gongji.entrypoints.web import (

@@ -1289,6 +1289,26 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
             ),
         ],
     )
+    rx = st.prescription
+    rx_group = _kv_group(
+        "外配处方",
+        "settlement.prescription",
+        rx,
+        demo,
+        [
+            ("center_regions", "已上线医保电子处方中心的统筹地区", "、".join(rx.center_regions) or "—"),
+            ("max_days", "单张处方每种药品用药天数上限", f"{rx.max_days}天"),
+            ("max_days_chronic", "门诊慢特病、两病处方用药天数上限", f"{rx.max_days_chronic}天"),
+            ("physician_code_pattern", "医保医师代码格式", rx.physician_code_pattern),
+            ("chronic_codes", "专项检查：门诊慢特病病种", "、".join(f"{k} {v}" for k, v in rx.chronic_codes.items())),
+            (
+                "two_diseases_codes",
+                "专项检查：城乡居民门诊两病",
+                "、".join(f"{k} {v}" for k, v in rx.two_diseases_codes.items()),
+            ),
+            ("high_amount_fen", "专项检查：高金额处方（不低于）", f"{yuan(rx.high_amount_fen)} 元"),
+        ],
+    )
     return [
         {"id": "family", "title": "家庭共济", "groups": [family, binding_rules, family_uses]},
         {"id": "premium", "title": "城乡居民医保缴费标准（按待遇年度）", "groups": premiums},
@@ -1306,6 +1326,7 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
                 settlement,
                 _scope_group("个人账户可支付的部分", "settlement.own_account_scope", st.own_account_scope, demo),
                 _scope_group("家庭共济资金可支付的部分", "settlement.family_scope", st.family_scope, demo),
+                rx_group,
             ],
         },
         {"id": "accounts", "title": "职工个人账户", "groups": [accounts, manual_income]},

@@ -27,6 +27,7 @@ from gongji.services import ledger
 from gongji.services.family import fraud as family_fraud
 from gongji.services.family import payment as family_payment
 from gongji.services.registry.persons import Ctx, audit_event
+from gongji.services.settlement import prescriptions
 from gongji.services.settlement.benefit import accumulate
 from gongji.services.settlement.lookups import int_id, now_local, own_balance, person_of
 from gongji.services.settlement.settle import AMOUNT_FIELDS
@@ -109,9 +110,7 @@ def _cancel(uow: UnitOfWork, ctx: Ctx, institution: Institution, row: Settlement
     ):
         line.status = "active"  # the lines may be settled again or withdrawn (2205)
     for rx in uow.session.scalars(select(Prescription).where(Prescription.dispensed_setl_id == row.id)):
-        rx.status = "valid"
-        rx.dispensed_by = None
-        rx.dispensed_setl_id = None
+        prescriptions.release(rx)
     audit_event(uow, ctx, "nhsa.2208", "settlement", row.id, reversal_id=reversal.id)
     return {"setlinfo": settlement_view(uow, reversal, cancel=True)}
 

@@ -22,7 +22,7 @@ from gongji.domain.errors import (
 from gongji.policy.schema import Profile
 from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.settlement.lookups import catalogue, money, person_of, visit_of
-from gongji.services.settlement.prescriptions import check_prescription, issue_prescription
+from gongji.services.settlement.prescriptions import check_line, check_prescription, issue_prescription
 
 # --- 2204 / 2205 费用明细 --------------------------------------------------------------------------
 
@@ -77,9 +77,12 @@ def upload_fees(
         if external:
             if not rxno:
                 raise FeeDetailInvalid("外购处方须填写处方号", "An external prescription needs rxno", field="rxno")
-            issue_prescription(uow, profile, institution, person, visit, str(rxno), now)
+            issue_prescription(
+                uow, profile, institution, person, visit, str(rxno), now, dr_codg=row.get("bilg_dr_codg")
+            )
         elif institution.kind == "pharmacy" and item is not None and item.prescription:
-            check_prescription(uow, profile, institution, person, rxno, now)
+            rx = check_prescription(uow, profile, institution, person, rxno, now)
+            check_line(uow, rx, line.item_code, line.count)
         exists = uow.session.scalar(
             select(FeeDetail.id).where(FeeDetail.visit_id == visit.id, FeeDetail.feedetl_sn == line.sn)
         )
