@@ -141,7 +141,7 @@ def check_physician_code(code: str | None, pattern: str, *, recorded: str | None
 def new_hi_rxno(region: str, now: datetime) -> str:
     """The centre's number: ``RX`` + region(6) + yyMMdd + 8 random characters (never 17 digits in
     a row, so logs do not mistake it for an ID number)."""
-    tail = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    tail = secrets.choice(_ALPHABET[10:]) + "".join(secrets.choice(_ALPHABET) for _ in range(7))  # a letter first
     return f"RX{region[:6]}{now.strftime('%y%m%d')}{tail}"
 
 
