@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import threading
 from datetime import date, timedelta
 from typing import Any
 
@@ -455,3 +456,43 @@ def test_the_inspection_lists_chronic_two_diseases_and_high_amount_prescriptions
     cert = S.person_cert(gj, resident)
     cells = [str(v) for r in ws.iter_rows(values_only=True) for v in r if v is not None]
     assert not any(cert in v or "牛小花" in v for v in cells) and "*" in rows[two["hi_rxno"]]["证件号码"]
+
+
+# --- two pharmacies at once ------------------------------------------------------------------------
+
+
+def _report(start: threading.Barrier, answers: list[Any], i: int, p: HisClient, number: str) -> None:
+    start.wait()
+    answers[i] = dispense(p, number, (METFORMIN, "14"))
+
+
+def test_two_pharmacies_reporting_one_prescription_at_once_dispense_it_once_seed004(gj, client, lanzhou):
+    """调剂 once (rx_used_stas_codg 已使用): the report is a conditional update, so of two pharmacies
+    of the region that fetched the same number and report together, exactly one wins."""
+    hospital, pharmacy, person = lanzhou
+    other = site(gj, client, "P62010200003", LANZHOU, "pharmacy")
+    for _ in range(3):
+        number = uploaded(hospital, gj, person, f"RACE{_}")["hi_rxno"]
+        for p in (pharmacy, other):
+            assert p.rx("POST", "/api/rx/fetch", {"hi_rxno": number}).status_code == 200
+        start = threading.Barrier(2)
+        answers: list[Any] = [None, None]
+        threads = [
+            threading.Thread(target=_report, args=(start, answers, i, p, number))
+            for i, p in enumerate((pharmacy, other))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [200, 409], [a.text for a in answers]
+        loser = next(a for a in answers if a.status_code == 409)
+        assert loser.json()["code"] == "E_RX_STATE"
+        winner = next(a for a in answers if a.status_code == 200).json()["dispensed_by"]
+        dispensed_by = gj.run(
+            lambda uow, n=number: uow.session.scalar(
+                select(M.Prescription.dispensed_by).where(M.Prescription.hi_rxno == n)
+            )
+        )
+        assert dispensed_by == winner

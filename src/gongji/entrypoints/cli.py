@@ -328,6 +328,50 @@ def his(
         raise typer.Exit(1)
 
 
+@app.command("his-rx")
+def his_rx(
+    url: Annotated[str, typer.Option(help="the running gongji server")] = "http://127.0.0.1:8000",
+    count: Annotated[int, typer.Option(min=1, help="prescription rounds (upload → fetch → dispense → settle)")] = 20,
+    seed: Annotated[int, typer.Option(help="the plan of rounds")] = 1,
+) -> None:
+    """外配处方模拟 External prescriptions: a hospital where the centre is live uploads, a pharmacy of its
+    pooling region fetches, dispenses and settles; some rounds try to settle more than was dispensed."""
+    import httpx2 as httpx
+
+    from gongji.entrypoints import his_prescriptions as rx
+
+    gj = _gj()
+    clients: list[httpx.Client] = []
+
+    def http_factory() -> httpx.Client:
+        client = httpx.Client(base_url=url.rstrip("/"), timeout=60)
+        clients.append(client)
+        return client
+
+    try:
+        with _progress() as progress:
+            task = progress.add_task("外配处方 prescriptions", total=count)
+            out = rx.run(
+                http_factory, gj, count=count, seed=seed, on_progress=lambda d, t: progress.update(task, completed=d)
+            )
+    except ValueError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from None
+    except httpx.HTTPError as err:
+        console.print(f"[red]无法连接服务 Cannot reach {url}: {err}[/red]  (gongji serve?)")
+        raise typer.Exit(1) from None
+    finally:
+        for client in clients:
+            client.close()
+    console.print(
+        f"结算 settled {out.settled} / {out.rounds}；超量被拒 over-quantity refused {out.over_quantity_refused}"
+    )
+    for message, n in out.refused.most_common():
+        console.print(f"[red]{message}[/red] × {n}")
+    if out.refused or out.settled == 0:
+        raise typer.Exit(1)
+
+
 @app.command("his-scan")
 def his_scan(
     url: Annotated[str, typer.Option(help="the running gongji server")] = "http://127.0.0.1:8000",
