@@ -90,6 +90,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     app.include_router(refund_pages.router)
     app.include_router(roster_pages.router)
     app.include_router(offsite_pages.router)
+    from gongji.entrypoints.web import prescription_pages
+
+    app.include_router(prescription_pages.router)
     from gongji.entrypoints.web import onething_pages
 
     app.include_router(onething_pages.router)
