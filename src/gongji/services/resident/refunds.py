@@ -65,6 +65,7 @@ from gongji.domain.resident import RefundDecision, check_refund
 from gongji.policy.schema import Profile
 from gongji.services import ledger
 from gongji.services.auth import Role
+from gongji.services.collection import cash_assistance
 from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions, require_reason
 from gongji.services.resident import recoveries, subsidies
@@ -534,6 +535,15 @@ def _pay_back(uow: UnitOfWork, ctx: Ctx, r: _Refundable, refund: PremiumRefund) 
                 user_id=ctx.principal.user_id,
             ).body["txn_id"]
         )
+        if r.from_assistance:  # deducted from a township's 待报解 account: back on to the fund
+            cash_assistance.return_to_fund(
+                uow,
+                paid_txn_id=payment.ledger_txn_id,
+                region_code=premium.region_code,
+                key=key,
+                now=now,
+                user_id=ctx.principal.user_id,
+            )
         if withhold is not None:
             ledger.post(
                 uow,

@@ -19,7 +19,9 @@ resident enrollment outside the clerk's regions ``out_of_region``; then
 Accepted rows:
 
 - ``pay_full``: the assistance fund (``external:assistance:<region>``) pays the premium to the
-  premium income; the premium is paid, channel ``batch``; grant ``roster_pay``;
+  premium income — through the township's 两险 待报解 account when the person belongs to a
+  collection unit (``services.collection.cash_assistance``, 002 §四(二)1); the premium is paid,
+  channel ``batch``; grant ``roster_pay``;
 - ``refund_paid``: the person paid it themselves (自主缴费: bank, tax app, collective batch) — the
   subsidy goes to their 一卡通 / bank card (002: 资助金通过"一卡通"或银行卡发放参保人员), less any
   subsidy already paid out to them this year; grant ``roster_payout``;
@@ -65,6 +67,7 @@ from gongji.domain.registry import RESIDENT_BASIC, region_in_scope
 from gongji.domain.resident import ROSTER_OUTCOME_ZH, RosterRow, check_roster_row, check_window, premium_due
 from gongji.policy.schema import PremiumStandard, Profile, SubsidyCategory
 from gongji.services.auth import Role
+from gongji.services.collection import cash_assistance
 from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, person_regions, require_reason
 from gongji.services.resident import premiums, recoveries, subsidies, waiting
@@ -528,8 +531,16 @@ def approve_roster(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, roster_id: in
             bad_rows=[r["row"] for r in summary["bad_rows"]],
         )
     uploader = roster.uploaded_by_user_id
+    # 002 §四(二)1: 资助金打入乡镇、街道"两险"待报解社保费账户扣款 (services.collection.cash_assistance)
+    via = cash_assistance.fund_townships(
+        uow,
+        roster_id=roster.id,
+        items=[(p.person.id, p.enrollment.region_code, p.amount_fen) for p in plans if p.outcome != "refund_paid"],
+        now=ctx.clock.now(),
+        user_id=ctx.principal.user_id,
+    )
     for plan in plans:
-        _apply(uow, ctx, profile, standard, cat, plan, uploader=uploader)
+        _apply(uow, ctx, profile, standard, cat, plan, uploader=uploader, source=via.get(plan.person.id))
     now = ctx.clock.now()
     roster.status = APPROVED
     roster.reviewed_by_user_id = ctx.principal.user_id
@@ -581,10 +592,12 @@ def _apply(
     plan: _Plan,
     *,
     uploader: int,
+    source: str | None = None,
 ) -> None:
     """Book one accepted row. A premium the roster pays (in the window: checked) gets its benefit
     start and any waiting period after a break (notes §1.2); a premium a family account paid
-    keeps the benefit start it had."""
+    keeps the benefit start it had. ``source``: the township's 待报解 account the premium is deducted
+    from, else the assistance fund pays it directly."""
     region, year, person = plan.enrollment.region_code, standard.benefit_year, plan.person
     if plan.outcome == "refund_paid":
         subsidies.grant(
@@ -628,7 +641,7 @@ def _apply(
         category=cat.code,
         kind=subsidies.ROSTER_PAY,
         amount_fen=plan.amount_fen,
-        source=subsidies.assistance_account(region),
+        source=source or subsidies.assistance_account(region),
         target=premiums.premium_income_account(region, RESIDENT_BASIC),
         region_code=region,
         narration=f"{year}年度全额资助代缴（{cat.name}）",
