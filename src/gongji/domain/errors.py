@@ -86,6 +86,7 @@ The hierarchy (HTTP status in brackets)::
     │   ├── FeeDetailInvalid                E_SETL_FEE (a fee line is wrong)
     │   ├── NoBenefitRule                   E_SETL_NO_RULE (no rule for insutype × med_type)
     │   ├── PrescriptionRequired            E_SETL_PRESCRIPTION (外配处方 missing or not valid)
+    │   ├── OffsiteChronicRefused           E_SETL_OFFSITE_CHRONIC (跨省门诊慢特病 without 备案/认定)
     │   ├── AlreadySettled [409]            E_SETL_SETTLED (the visit's batch is settled already)
     │   ├── AlreadyCancelled [409]          E_SETL_CANCELLED (a second cancel)
     │   ├── ReversalTargetUnknown           E_SETL_REVERSAL (2601: nothing to reverse)
@@ -717,6 +718,15 @@ class PrescriptionRequired(SettlementRefusal):
     code = "E_SETL_PRESCRIPTION"
     message_zh = "处方药须凭本统筹地区定点医疗机构开具的有效外配处方"
     message_en = "Prescription drugs need a valid prescription from a designated institution of this pooling region"
+
+
+class OffsiteChronicRefused(SettlementRefusal):
+    """A 门诊慢特病 claim across provinces without the disease's code, a valid off-site
+    registration and a valid recognition (seed 001 三); the message names what is missing."""
+
+    code = "E_SETL_OFFSITE_CHRONIC"
+    message_zh = "跨省门诊慢特病费用直接结算须有有效的异地就医备案和门诊慢特病认定"
+    message_en = "A cross-province chronic-disease claim needs a valid off-site registration and recognition"
 
 
 class AlreadySettled(SettlementRefusal):

@@ -808,21 +808,68 @@ class OffsiteKind(Sourced):
         return self
 
 
+OpspDiseaseCode = Annotated[str, StringConstraints(pattern=r"^M[0-9]{5}$")]
+"""National 门慢门特病种目录代码 (opsp_dise_code, e.g. M03900 高血压病): what a HIS sends as
+``dise_codg`` (2203 病种编码) with a 门诊慢特病 claim (INTERFACE.md §6)."""
+
+
 class ChronicDisease(Sourced):
     """One of the outpatient chronic/special diseases settled directly across provinces (001 三):
     ``organs`` for the anti-rejection treatment (which transplant), ``valid_months`` of a
-    recognition (认定) from its start, or none for one valid until revoked."""
+    recognition (认定) from its start, or none for one valid until revoked; ``opsp_codes`` the
+    national 门慢门特病种目录 codes a claim of it carries."""
 
     code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,31}$")]
     name: NonEmptyText
     organs: tuple[OrganCode, ...] = ()
     valid_months: MonthCount | None = None
+    opsp_codes: tuple[OpspDiseaseCode, ...] = Field(min_length=1)
 
     @field_validator("organs")
     @classmethod
     def _organs_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         _unique(value, "organ")
         return value
+
+    @field_validator("opsp_codes")
+    @classmethod
+    def _codes_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _unique(value, "opsp code")
+        return value
+
+
+OffsiteScope = Literal["cross_province", "outside_pooling_region"]
+"""Which visits count as off-site for a settlement rule: treatment in another province only, or
+anywhere outside the insured pooling region (the enrollment's city, 市级统筹)."""
+
+
+class OffsiteSettlement(Sourced):
+    """What 2206/2207 do with an off-site visit (issue 14 §4).
+
+    notes §6: registered → the normal ratio; 转诊转院 or 急诊抢救 without proper registration → the
+    fund ratio lowered by ``referral_emergency_points`` (不超过10个百分点); neither → lowered by
+    ``unregistered_points`` (不超过20个百分点). 001 三: a 门诊慢特病 claim (``chronic_med_types``)
+    across ``chronic_scope`` needs a valid registration and a valid recognition, else it is
+    refused. 002 §五2: a college student in the year they enter school, treated at the school's
+    place, settles off-site without the reduction (``first_year_students_exempt``)."""
+
+    scope: OffsiteScope
+    referral_emergency_points: Annotated[int, Field(strict=True, ge=0, le=10)]
+    unregistered_points: Annotated[int, Field(strict=True, ge=0, le=20)]
+    emergency_med_types: tuple[MedTypeCode, ...] = Field(min_length=1)
+    """医疗类别 codes of an emergency visit (13 急诊, 1301 急诊抢救)."""
+    chronic_scope: OffsiteScope
+    chronic_med_types: tuple[MedTypeCode, ...] = Field(min_length=1)
+    """医疗类别 codes of a 门诊慢特病 claim (14)."""
+    first_year_students_exempt: Flag
+
+    @model_validator(mode="after")
+    def _unregistered_cut_at_least_referral(self) -> OffsiteSettlement:
+        if self.unregistered_points < self.referral_emergency_points:
+            raise ValueError("unregistered_points is below referral_emergency_points")
+        _unique(self.emergency_med_types, "emergency med_type")
+        _unique(self.chronic_med_types, "chronic med_type")
+        return self
 
 
 class Offsite(Sourced):
@@ -833,6 +880,7 @@ class Offsite(Sourced):
     still in hospital (not after discharge)."""
     kind: tuple[OffsiteKind, ...] = Field(min_length=1)
     chronic: tuple[ChronicDisease, ...] = Field(min_length=1)
+    settlement: OffsiteSettlement
 
     @field_validator("kind")
     @classmethod
@@ -844,6 +892,7 @@ class Offsite(Sourced):
     @classmethod
     def _diseases_unique(cls, value: tuple[ChronicDisease, ...]) -> tuple[ChronicDisease, ...]:
         _unique(tuple(d.code for d in value), "chronic disease")
+        _unique(tuple(c for d in value for c in d.opsp_codes), "opsp code")
         return value
 
     def kind_of(self, code: str) -> OffsiteKind | None:
@@ -851,6 +900,10 @@ class Offsite(Sourced):
 
     def disease(self, code: str) -> ChronicDisease | None:
         return next((d for d in self.chronic if d.code == code), None)
+
+    def disease_of_opsp(self, opsp_code: str) -> ChronicDisease | None:
+        """The disease a national 门慢门特病种 code (``dise_codg``) belongs to, if it is one of ours."""
+        return next((d for d in self.chronic if opsp_code in d.opsp_codes), None)
 
 
 class OneThing(Sourced):
@@ -1033,5 +1086,6 @@ class Profile(_Frozen):
             ("offsite", self.offsite),
             *((f"offsite.kind[{k.code}]", k) for k in self.offsite.kind),
             *((f"offsite.chronic[{d.code}]", d) for d in self.offsite.chronic),
+            ("offsite.settlement", self.offsite.settlement),
         ]
         return _demo_paths(groups)

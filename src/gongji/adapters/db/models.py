@@ -743,6 +743,12 @@ class Settlement(Base):
     treatment_region: Mapped[str] = mapped_column(String(6))
     insured_region: Mapped[str] = mapped_column(String(6))
     out_type: Mapped[str] = mapped_column(String(1))  # 0 local, 1 in-province off-site, 2 cross-province
+    # the off-site rule applied (issue 14 §4; domain.offsite_settlement): local / registered /
+    # student / referral_emergency / unregistered, the points taken off the fund's ratio, and the
+    # explanation shown as setl_proc_info. NULL on rows settled before the rule was kept.
+    offsite_rule: Mapped[str | None] = mapped_column(String(20))
+    offsite_points: Mapped[int | None] = mapped_column(Integer)
+    offsite_note: Mapped[str | None] = mapped_column(String(500))
     # 个人负担 by part and source (seed 000: family funds pay at hospitals only the in-policy
     # self-pay); cash is the part less both. NULL on rows settled before the split was kept.
     own_in_scope_fen: Mapped[int | None] = mapped_column(BigInteger)
@@ -1198,6 +1204,22 @@ class ChronicRecognition(Base):
     reviewer_name: Mapped[str | None] = mapped_column(String(50))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_note: Mapped[str | None] = mapped_column(String(200))
+
+
+class StudentStatus(Base):
+    """A college student's school (大中专学生学籍, seed 002 §五2) as the settlement's student rule
+    needs it: the school, its place (学籍地) and the admission day (入学日期). A first-year
+    student is still insured at home; treated at the school's place in the year they enter, they
+    settle off-site without the reduced ratio. Entered by staff from the admission notice."""
+
+    __tablename__ = "student_status"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    school_name: Mapped[str] = mapped_column(String(100))
+    school_region: Mapped[str] = mapped_column(String(6))
+    admission_date: Mapped[date] = mapped_column(Date)
+    recorded_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SubsidyRecovery(Base):

@@ -22,6 +22,7 @@ from gongji.adapters.db.models import (
     Visit,
 )
 from gongji.adapters.db.unit_of_work import UnitOfWork
+from gongji.domain import offsite_settlement as OS
 from gongji.domain import settlement as S
 from gongji.domain.errors import (
     AlreadySettled,
@@ -33,7 +34,7 @@ from gongji.domain.errors import (
 from gongji.policy.schema import PolicyLookupError, Profile
 from gongji.services.registry.persons import Ctx
 from gongji.services.resident import waiting
-from gongji.services.settlement import credentials
+from gongji.services.settlement import credentials, offsite_rules
 from gongji.services.settlement.lookups import enrollment_of, money, now_local, person_of, visit_of
 from gongji.services.settlement.prescriptions import check_prescription
 
@@ -66,6 +67,8 @@ class Computed:
     """The yearly accumulator, locked FOR UPDATE when settling (None in a 2206 before any)."""
     waiting_until: date | None = None
     """A resident's benefit start when the settlement falls in their waiting period (notes §1.2)."""
+    offsite: OS.Ruling = OS.Ruling(OS.LOCAL, 0, "")
+    """The off-site rule applied (issue 14 §4): registered, student, or the ratio lowered."""
 
 
 def _split_of(lines: list[FeeDetail]) -> S.FeeSplit:
@@ -230,6 +233,11 @@ def compute(
         )
     else:
         deductible_paid = acc.deductible_paid_fen if acc else 0
+    # off-site (issue 14 §4, notes §6): registered → the rule's ratio; otherwise lowered by the
+    # profile's points; a cross-province 门诊慢特病 claim without 备案 and 认定 is refused here
+    offsite = offsite_rules.ruling(
+        uow, profile, visit=visit, med_type=med_type, ratio_permille=rule.fund_ratio_permille, data=data
+    )
     # 待遇等待期 (notes §1.2): before a resident premium's benefit start the fund pays nothing —
     # no deductible met, ratio 0 — so the whole amount is the person's and nothing accumulates
     waits = waiting.fund_waits_until(uow, person.id, insutype, setl_time.date())
@@ -237,7 +245,7 @@ def compute(
         split,
         S.BenefitParams(
             deductible_fen=0 if waits else rule.deductible_fen,
-            fund_ratio_permille=0 if waits else rule.fund_ratio_permille,
+            fund_ratio_permille=0 if waits else offsite.ratio(rule.fund_ratio_permille),
             annual_cap_fen=rule.annual_cap_fen,
             deductible_per_admission=per_admission,
         ),
@@ -272,6 +280,7 @@ def compute(
         prescriptions=prescriptions,
         accumulator=acc,
         waiting_until=waits,
+        offsite=offsite,
     )
 
 

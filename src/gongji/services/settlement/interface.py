@@ -208,7 +208,7 @@ def _handlers() -> dict[str, Handler]:
     return {
         "9001": lambda uow, ctx, p, inst, env, parsed: reconciliation.sign_in(uow, ctx, inst, one("signIn")(parsed)),
         "1101": lambda uow, ctx, p, inst, env, parsed: person_info.person_info(
-            uow, ctx, inst, data(parsed), msgid=env.msgid, opter=env.opter
+            uow, ctx, inst, data(parsed), msgid=env.msgid, opter=env.opter, profile=p
         ),
         "2201": lambda uow, ctx, p, inst, env, parsed: visits.register_visit(uow, ctx, inst, env.msgid, data(parsed)),
         "2202": lambda uow, ctx, p, inst, env, parsed: visits.cancel_visit(uow, ctx, inst, data(parsed)),

@@ -22,6 +22,8 @@ from gongji.domain.credentials import interface_psn_type
 from gongji.domain.errors import (
     PersonUnknown,
 )
+from gongji.policy.schema import Profile
+from gongji.services.offsite import queries as offsite_queries
 from gongji.services.registry.persons import Ctx, audit_event
 from gongji.services.resident import waiting
 from gongji.services.settlement import credentials
@@ -41,9 +43,12 @@ def person_info(
     *,
     msgid: str,
     opter: object = None,
+    profile: Profile,
 ) -> dict[str, Any]:
     """The credential's person; a name, if sent, must match (an unknown credential and a wrong
-    name get the same answer: no enumeration)."""
+    name get the same answer: no enumeration). Besides the spec's nodes, ``outreginfo`` lists the
+    person's off-site registrations in force or to come and ``opspinfo`` their recognized
+    outpatient chronic diseases (issue 14; docs/settlement.md)."""
     presented = credentials.for_reading(uow, ctx, institution, data)
     person = presented.person
     if data.get("psn_name") and not F.names_match(str(data["psn_name"]), person.name):
@@ -93,4 +98,6 @@ def person_info(
         },
         "insuinfo": insuinfo,
         "idetinfo": [],
+        "outreginfo": offsite_queries.registrations_shown(uow, person_id=person.id, today=today),
+        "opspinfo": offsite_queries.recognitions_shown(uow, profile, person_id=person.id, today=today),
     }

@@ -96,14 +96,20 @@ def _setlinfo(
         "clr_way": "1",
         "clr_type": c.clr_type,
         "hifdm_pay": 0,
-        "exp_content": (
-            f"待遇等待期内，医保基金不予支付（{c.waiting_until.isoformat()}起享受待遇）" if c.waiting_until else None
-        ),
+        "exp_content": _explanation(c),
         "psn_part_split": part_split(shares),
     }
     if setl_id is not None:
         info = {"setl_id": str(setl_id), **info}
     return info
+
+
+def _explanation(c: Computed) -> str | None:
+    """字段扩展: the waiting period (notes §1.2) and the off-site rule applied (issue 14 §4)."""
+    notes = [c.offsite.text_zh] if c.offsite.text_zh else []
+    if c.waiting_until:
+        notes.append(f"待遇等待期内，医保基金不予支付（{c.waiting_until.isoformat()}起享受待遇）")
+    return "；".join(notes) or None
 
 
 def pre_settle(
@@ -138,6 +144,7 @@ def pre_settle(
             amounts.acct_pay_fen,
             c.fund.cap_left_fen,
             shares,
+            fund_note=c.offsite.text_zh or None,
         ),
     }
 
@@ -237,6 +244,9 @@ def settle(
         treatment_region=institution.region_code,
         insured_region=insured_region,
         out_type=out_type(institution.region_code, insured_region),
+        offsite_rule=c.offsite.rule,
+        offsite_points=c.offsite.points,
+        offsite_note=c.offsite.text_zh[:500] or None,
         **share_values(shares),
         created_at=now,
     )
@@ -271,6 +281,7 @@ def settle(
             amounts.acct_pay_fen,
             c.fund.cap_left_fen,
             shares,
+            fund_note=c.offsite.text_zh or None,
         ),
     }
 

@@ -129,7 +129,15 @@ def query_settlement(uow: UnitOfWork, ctx: Ctx, institution: Institution, data: 
     audit_event(uow, ctx, "nhsa.5203", "settlement", row.id)
     return {
         "setlinfo": settlement_view(uow, row),
-        "setldetail": setldetail(row.insutype, row.inscp_fen, row.hifp_pay_fen, row.acct_pay_fen, 0, shares_of(row)),
+        "setldetail": setldetail(
+            row.insutype,
+            row.inscp_fen,
+            row.hifp_pay_fen,
+            row.acct_pay_fen,
+            0,
+            shares_of(row),
+            fund_note=row.offsite_note,
+        ),
     }
 
 
@@ -147,9 +155,13 @@ def setldetail(
     acct_fen: int,
     cap_left_fen: int,
     shares: tuple[S.PartShare, ...] | None,
+    *,
+    fund_note: str | None = None,
 ) -> list[dict[str, Any]]:
+    """基金支付信息: the pooled fund's row (also when it pays nothing but an off-site rule applied:
+    ``fund_note`` is its 结算过程信息) and the account's row."""
     rows = []
-    if hifp_fen:
+    if hifp_fen or fund_note:
         code, name = FUND_PAY_TYPE.get(insutype, ("999997", "其他基金"))
         rows.append(
             {
@@ -158,7 +170,7 @@ def setldetail(
                 "crt_payb_lmt_amt": money(cap_left_fen),
                 "fund_payamt": money(hifp_fen),
                 "fund_pay_type_name": name,
-                "setl_proc_info": None,
+                "setl_proc_info": fund_note,
             }
         )
     if acct_fen:
