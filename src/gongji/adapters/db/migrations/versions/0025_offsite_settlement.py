@@ -3,15 +3,15 @@ college students' school (seed 002 §五2)
 
 Three nullable columns on ``settlement`` and one new table; downgrade removes them.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0025
+Revises: 0024
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
