@@ -305,3 +305,20 @@ def test_1101_shows_registrations_and_recognized_diseases_for_each_credential_ty
         [disease] = out["opspinfo"]
         assert disease["opsp_dise_code"] == "M01600" and disease["opsp_dise_name"] == "糖尿病"
         assert disease["begndate"] == TODAY.isoformat()
+
+
+def test_staff_record_a_students_school_over_the_api_seed002_5_2(gj, client, office):
+    from tests.e2e.conftest import login
+
+    pid = S.resident(gj, office, name="陈学籍", birth=date(2008, 6, 6))
+    body = {"person_id": pid, "school_name": "深圳大学", "school_region": NANSHAN, "admission_date": "2026-09-01"}
+    ok = client.post("/api/offsite/students", json=body, headers=login(client, office.username))
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["first_year_until"] == "2026-12-31"
+    bad = client.post(
+        "/api/offsite/students", json=body | {"school_region": "449999"}, headers=login(client, office.username)
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "E_UNKNOWN_CODE"
+    citizen = S.citizen(gj, pid)
+    mine = client.post("/api/offsite/students", json=body, headers=login(client, citizen.username))
+    assert mine.status_code == 403

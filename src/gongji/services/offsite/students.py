@@ -11,7 +11,6 @@ from the admission day on: the student's insurance at the school starts on 1 Jan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -23,13 +22,6 @@ from gongji.domain import offsite as O
 from gongji.domain.errors import InvalidRequest, UnknownCode
 from gongji.services.auth import Role
 from gongji.services.registry.context import Ctx, audit_event, get_person, person_regions
-
-
-@dataclass(frozen=True)
-class School:
-    school_name: str
-    school_region: str
-    admission_date: date
 
 
 def record(
@@ -58,6 +50,17 @@ def record(
     uow.session.flush()
     audit_event(uow, ctx, "offsite.student", "student_status", row.id, person_id=person_id)
     return row
+
+
+def view(row: StudentStatus) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "person_id": row.person_id,
+        "school_name": row.school_name,
+        "school_region": row.school_region,
+        "admission_date": row.admission_date.isoformat(),
+        "first_year_until": f"{row.admission_date.year}-12-31",
+    }
 
 
 def first_year_school(uow: UnitOfWork, *, person_id: int, place: str, day: date) -> str | None:

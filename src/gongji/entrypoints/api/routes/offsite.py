@@ -15,7 +15,7 @@ from gongji.domain import offsite as O
 from gongji.entrypoints.api.deps import CtxDep, GjDep
 from gongji.entrypoints.api.schemas import Body
 from gongji.services.auth import Role
-from gongji.services.offsite import chronic, registration
+from gongji.services.offsite import chronic, registration, students
 
 router = APIRouter(prefix="/api", tags=["offsite 异地就医"])
 
@@ -63,6 +63,13 @@ class RecognitionIn(Body):
     start_date: date | None = None
     diagnosis: str = Field(default="", max_length=200)
     physician: str = Field(default="", max_length=50, description="定点医疗机构认定时必填：认定医师")
+
+
+class StudentIn(Body):
+    person_id: int
+    school_name: str = Field(min_length=2, max_length=100, description="学校名称")
+    school_region: str = Field(pattern=r"^\d{6}$", description="学籍地区划代码（学校所在地）")
+    admission_date: date = Field(description="入学日期（录取通知书）")
 
 
 class ApproveIn(Body):
@@ -252,3 +259,24 @@ def reject(recognition_id: int, body: ReasonBody, gj: GjDep, ctx: CtxDep) -> dic
 @router.post("/chronic/recognitions/{recognition_id}/revoke")
 def revoke(recognition_id: int, body: ReasonBody, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
     return _decide(gj, ctx, chronic.revoke, recognition_id=recognition_id, reason=body.reason)
+
+
+@router.post("/offsite/students", status_code=201)
+def record_student(body: StudentIn, gj: GjDep, ctx: CtxDep) -> dict[str, Any]:
+    """Staff record a college student's school from the admission notice (大中专学生学籍, seed 002
+    §五2): treated at the school's place in the year of admission, the student settles off-site
+    without the reduced ratio."""
+
+    def go(uow: Any) -> dict[str, Any]:
+        row = students.record(
+            uow,
+            ctx,
+            person_id=body.person_id,
+            school_name=body.school_name,
+            school_region=body.school_region,
+            admission_date=body.admission_date,
+        )
+        uow.commit()
+        return students.view(row)
+
+    return gj.run(go)
