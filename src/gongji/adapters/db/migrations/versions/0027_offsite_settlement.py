@@ -3,15 +3,15 @@ college students' school (seed 002 §五2)
 
 Three nullable columns on ``settlement`` and one new table; downgrade removes them.
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0027
+Revises: 0026
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025"
-down_revision = "0024"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
