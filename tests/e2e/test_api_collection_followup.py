@@ -129,3 +129,53 @@ def test_township_clerk_day_through_the_api(gj: Any, client: Any) -> None:
         f"/api/collection/townships/{code}/tax-compare", json={"benefit_year": YEAR, "file_base64": "!!"}, headers=auth
     )
     assert bad.status_code == 422 and bad.json()["code"] == "E_VALIDATION"
+
+
+def test_followup_page_shows_cash_due_and_whom_to_call(gj: Any, client: Any) -> None:
+    """The clerk's page: the township's cash state in red when due, the not-yet-paid with full names,
+    a contact recorded through the form; a bad contact shows the Chinese message (4xx), no 500."""
+    from datetime import date, datetime
+
+    from gongji.domain.clock import SHANGHAI
+    from gongji.services.collection import cash, units
+    from tests.e2e.test_refund_pages import page_login
+
+    office = support.staff(gj, ["620702"])
+    town = CS.unit(gj, office, "梁家墩镇", "town")
+    village = CS.unit(gj, office, "五里墩村", "village", parent=town)
+    zhang, li = support.resident(gj, office, name="张三"), support.resident(gj, office, name="李四")
+    for pid in (zhang, li):
+        CS.member(gj, office, pid, village)
+    CS.compute(gj, office)
+    clerk = support.staff(gj, ["620702"])
+    c = support.ctx(gj, office)
+    CS.run(gj, lambda uow: units.set_staff_township(uow, c, user_id=clerk.user_id, township_id=town))
+    gj.clock.at = datetime(2026, 9, 29, 10, tzinfo=SHANGHAI)
+    cc = support.ctx(gj, clerk)
+    cert = support.person_cert(gj, zhang)
+    CS.run(
+        gj,
+        lambda uow: cash.record_receipt(
+            uow,
+            cc,
+            gj.profile,
+            township_code="620702001",
+            receipt_no="R1",
+            cert_no=cert,
+            benefit_year=YEAR,
+            amount_fen=40_000,
+        ),
+    )
+    gj.clock.at = datetime(2026, 10, 13, 10, tzinfo=SHANGHAI)
+    page_login(client, clerk.username)
+    page = client.get("/staff/collection/followup")
+    assert page.status_code == 200
+    assert "已超期未解报" in page.text and "2026-10-12" in page.text and "李四" in page.text
+    bad = client.post("/staff/collection/followup/contact", data={"person_id": str(li), "outcome": "promised"})
+    assert bad.status_code in (400, 422) and "承诺缴费日期" in bad.text
+    ok = client.post(
+        "/staff/collection/followup/contact",
+        data={"person_id": str(li), "outcome": "promised", "promised_on": date(2026, 10, 20).isoformat()},
+        follow_redirects=True,
+    )
+    assert ok.status_code == 200 and "承诺缴费（2026-10-20前）" in ok.text

@@ -107,5 +107,8 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import clearing_pages
 
     app.include_router(clearing_pages.router)
+    from gongji.entrypoints.web import collection_followup_pages
+
+    app.include_router(collection_followup_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app
