@@ -58,6 +58,7 @@ from gongji.services.auth import Role
 from gongji.services.demo import family as demo_family
 from gongji.services.demo import offsite as demo_offsite
 from gongji.services.demo import onething as demo_onething
+from gongji.services.demo import premium_recon as demo_premium_recon
 
 DEMO_PASSWORD = "Gongji@2026"
 REFERENCE_DATE = date(2026, 1, 1)
@@ -245,6 +246,7 @@ def generate(
     demo_onething.create_onething_cases(
         gj, province=province, province_code=gen.prefix, exclude=set(gen.picks.values())
     )
+    demo_premium_recon.create_premium_payments(gj, province=province, exclude=set(gen.picks.values()))
     elapsed = time.monotonic() - started
     summary = DemoSummary(
         province=province,
