@@ -37,6 +37,7 @@ bench: setup services
 	$(PY) bench/ledger_bench.py
 	$(PY) bench/settlement_bench.py
 	$(PY) bench/premium_batch_bench.py --quick  # 20,000 requests; 1,000,000: --requests 1000000 (about 12 min on 2 cores)
+	$(PY) bench/clearing_bench.py --quick  # 200,000 settlements; the issue's 10,000,000: --settlements 10000000
 
 lint: setup
 	$(PY) -m ruff check src tests bench scripts

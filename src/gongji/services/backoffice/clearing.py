@@ -164,7 +164,7 @@ def _regenerate(uow: UnitOfWork, run: ClearingRun) -> RunCheck:
     uow.session.expire_all()
     for city in cities(uow, run):
         city.local_confirmed_on, city.offsite_confirmed_on = kept.get(city.city_code, (None, None))
-    count, total = uow.session.execute(Q.totals(rows)).one()
+    count, total = uow.session.execute(Q.totals(run.id)).one()
     run.items, run.total_fen = int(count), int(total)
     result = check(uow, run)
     run.checked_ok = result.ok

@@ -161,6 +161,8 @@ def nets_from_detail(detail: Select) -> Select:  # type: ignore[type-arg]
     return select(signed.c.city, func.sum(signed.c.fen), func.count()).group_by(signed.c.city)
 
 
-def totals(detail: Select) -> Select:  # type: ignore[type-arg]
-    d = detail.subquery()
-    return select(func.count(), func.coalesce(func.sum(d.c.amount_fen), 0))
+def totals(run_id: int) -> Select:  # type: ignore[type-arg]
+    """Detail rows and their sum, from the lines (the check recomputes the nets from the rows)."""
+    return select(func.coalesce(func.sum(LINE.c["items"]), 0), func.coalesce(func.sum(LINE.c.amount_fen), 0)).where(
+        LINE.c.run_id == run_id
+    )
