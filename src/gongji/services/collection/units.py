@@ -265,3 +265,9 @@ def set_staff_township(uow: UnitOfWork, ctx: Ctx, *, user_id: int, township_id: 
 
 def member_since(uow: UnitOfWork, person_id: int) -> date | None:
     return uow.session.scalar(select(CollectionMember.since).where(CollectionMember.person_id == person_id))
+
+
+def set_staff_township_row(uow: UnitOfWork, *, user_id: int, township_id: int) -> None:
+    """The scope row itself (the demo and the CLI, which act as the system)."""
+    uow.session.execute(delete(CollectionStaffScope).where(CollectionStaffScope.user_id == user_id))
+    uow.session.add(CollectionStaffScope(user_id=user_id, unit_id=township_id))

@@ -55,6 +55,7 @@ from gongji.domain.relations import RELATION_KINDS
 from gongji.services import audit, auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
+from gongji.services.collection import demo as demo_collection
 from gongji.services.demo import family as demo_family
 from gongji.services.demo import offsite as demo_offsite
 from gongji.services.demo import onething as demo_onething
@@ -192,7 +193,7 @@ def demo_logins_from_db(gj: Gongji) -> list[tuple[str, str, str, str]]:
     """The demo users of an already loaded database (their password unless changed since)."""
     with gj.engine.connect() as conn:
         rows = conn.execute(select(AppUser.role, AppUser.username, AppUser.display_name).order_by(AppUser.id)).all()
-    demo = [r for r in rows if r.username.startswith(("citizen", "staff_", "his_", "auditor1", "tax1"))]
+    demo = [r for r in rows if r.username.startswith(("citizen", "staff_", "his_", "auditor1", "tax1", "clerk", "district"))]
     return [
         (r.role, r.username, DEMO_PASSWORD, mask_name(r.display_name) if r.role == "citizen" else r.display_name)
         for r in demo
@@ -247,6 +248,9 @@ def generate(
         gj, province=province, province_code=gen.prefix, exclude=set(gen.picks.values())
     )
     demo_premium_recon.create_premium_payments(gj, province=province, exclude=set(gen.picks.values()))
+    logins += demo_collection.create_collection_demo(
+        gj, province_code=gen.prefix, password=DEMO_PASSWORD, password_hash=gen.password_hash
+    )
     elapsed = time.monotonic() - started
     summary = DemoSummary(
         province=province,
