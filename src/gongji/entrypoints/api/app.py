@@ -110,5 +110,8 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import collection_followup_pages
 
     app.include_router(collection_followup_pages.router)
+    from gongji.entrypoints.web import collection_pages
+
+    app.include_router(collection_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

@@ -52,7 +52,10 @@ TOWN_WORDS = (
     "红星", "新华", "长乐", "永丰", "太平", "和平", "安宁", "兴隆", "金川", "白杨", "柳林", "清水",
     "石岗", "青龙", "双塔", "三堡", "龙泉", "花园", "黄河", "东乐", "西峰", "南湖", "北山", "丰乐",
 )  # fmt: skip
-VILLAGE_HEADS = ("王家", "李家", "张家", "刘家", "陈家", "杨家", "赵家", "马家", "东", "西", "南", "北", "上", "下", "新", "前", "后")  # fmt: skip
+VILLAGE_HEADS = (
+    "王家", "李家", "张家", "刘家", "陈家", "杨家", "赵家", "马家", "东", "西", "南", "北", "上", "下", "新",
+    "前", "后",
+)  # fmt: skip
 VILLAGE_TAILS = ("庄", "湾", "沟", "寨", "堡", "营", "屯", "墩", "坪", "渠", "滩", "河", "泉", "坝", "岔")
 STREET_WORDS = ("东街", "西街", "南关", "北关", "城关", "滨河", "新区", "火车站")
 COMMUNITY_WORDS = ("幸福", "和谐", "康宁", "绿洲", "文化", "建设", "民主", "团结", "北苑", "南苑", "丹霞", "湿地")
@@ -63,13 +66,15 @@ CLERK = "clerk1"
 DISTRICT_USER = "district1"
 
 
-def create_collection_demo(gj: Gongji, *, province_code: str, password: str, password_hash: str) -> list[tuple[str, str, str]]:
+def create_collection_demo(
+    gj: Gongji, *, province_code: str, password: str, password_hash: str
+) -> list[tuple[str, str, str]]:
     """Make the units, members, task and payments; return the clerk logins made."""
     rng = Random(f"gongji-collection:{province_code}")
     now = gj.clock.now()
     with gj.engine.begin() as conn:
-        counts = dict(
-            conn.execute(
+        counts: dict[str, int] = dict(
+            conn.execute(  # type: ignore[arg-type]
                 select(Person.hukou_region, func.count())
                 .where(Person.hukou_region.startswith(province_code))
                 .group_by(Person.hukou_region)
@@ -126,15 +131,26 @@ def _units(
                     else [w + "社区" for w in COMMUNITY_WORDS]
                 )
                 for j, leaf in enumerate(rng.sample(pool, per), start=1):
-                    ids.append(add(f"{upper_code}{j:03d}", leaf, "village" if kind != "street" else "community", upper, district))
+                    ids.append(
+                        add(
+                            f"{upper_code}{j:03d}",
+                            leaf,
+                            "village" if kind != "street" else "community",
+                            upper,
+                            district,
+                        )
+                    )
             leaves[district] = ids
         for city in sorted({d[:4] + "00" for d in leaves}):
             district = min(d for d in leaves if d.startswith(city[:4]))
-            name = COLLEGE_OF_CITY.get(city) or f"{table.name(city).removesuffix('市').removesuffix('州')[:2]}职业技术学院"
+            name = (
+                COLLEGE_OF_CITY.get(city) or f"{table.name(city).removesuffix('市').removesuffix('州')[:2]}职业技术学院"
+            )
             code = f"{district}{900:03d}"
             upper = add(code, name, "college", None, district)
             colleges[city] = [
-                add(f"{code}{j:03d}", s, "school", upper, district) for j, s in enumerate(rng.sample(SCHOOLS, 3), start=1)
+                add(f"{code}{j:03d}", s, "school", upper, district)
+                for j, s in enumerate(rng.sample(SCHOOLS, 3), start=1)
             ]
     return leaves, colleges
 
@@ -161,7 +177,8 @@ def _members(
         ).all()
         members, moves = [], []
         for pid, district, household in rows:
-            schools = colleges.get((district or "")[:4] + "00")
+            district = district or ""
+            schools = colleges.get(district[:4] + "00")
             if pid in students and schools:
                 unit, basis = schools[pid % len(schools)], "school"
             elif leaves.get(district):
@@ -262,7 +279,7 @@ def _payments(gj: Gongji, rng: Random, principal: auth.Principal, year: int, tod
         ).all()
     zeal: dict[int, float] = defaultdict(lambda: rng.uniform(0.25, 0.95))
     span = (last - start).days
-    chosen = [(pid, cert) for pid, upper, cert in rows if rng.random() < zeal[int(upper)]][:MAX_DEMO_PAYMENTS]
+    chosen = [(pid, cert) for pid, upper, cert in rows if rng.random() < zeal[int(upper or 0)]][:MAX_DEMO_PAYMENTS]
     for pid, cert in chosen:
         day = start + timedelta(days=int(span * rng.random() ** 0.8))
         clock = FixedClock(datetime(day.year, day.month, day.day, 10, rng.randint(0, 59), tzinfo=SHANGHAI))

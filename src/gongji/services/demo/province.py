@@ -193,7 +193,9 @@ def demo_logins_from_db(gj: Gongji) -> list[tuple[str, str, str, str]]:
     """The demo users of an already loaded database (their password unless changed since)."""
     with gj.engine.connect() as conn:
         rows = conn.execute(select(AppUser.role, AppUser.username, AppUser.display_name).order_by(AppUser.id)).all()
-    demo = [r for r in rows if r.username.startswith(("citizen", "staff_", "his_", "auditor1", "tax1", "clerk", "district"))]
+    demo = [
+        r for r in rows if r.username.startswith(("citizen", "staff_", "his_", "auditor1", "tax1", "clerk", "district"))
+    ]
     return [
         (r.role, r.username, DEMO_PASSWORD, mask_name(r.display_name) if r.role == "citizen" else r.display_name)
         for r in demo
