@@ -26,6 +26,7 @@ from gongji.entrypoints.api.routes import (
 from gongji.entrypoints.api.routes import calendar as calendar_api
 from gongji.entrypoints.api.routes import clearing as clearing_api
 from gongji.entrypoints.api.routes import collection_followup as collection_followup_api
+from gongji.entrypoints.api.routes import collection as collection_api
 from gongji.entrypoints.api.routes import institutions as institutions_api
 from gongji.entrypoints.api.routes import premium_clearing as premium_clearing_api
 from gongji.entrypoints.api.routes import prescriptions as prescriptions_api
@@ -62,6 +63,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         clearing_api,
         prescriptions_api,
         collection_followup_api,
+        collection_api,
     ):
         app.include_router(module.router)
     from gongji.entrypoints.web import (
