@@ -83,7 +83,7 @@ def _townships(
     units = uow.session.execute(
         select(CollectionUnit.id, CollectionUnit.parent_id).where(CollectionUnit.id.in_(ids))
     ).all()
-    figs = progress.figures(uow, [int(u) for u, _ in units], benefit_year, day)
+    figs = progress.figures(uow, ids, benefit_year, day)
     rows: dict[int, progress.Row] = {}
     for uid, parent in units:
         row = rows.setdefault(int(parent or 0), progress.Row(key=f"t{parent}", name=""))
@@ -161,7 +161,7 @@ def _lower_rows(
         .where(CollectionUnit.id.in_(ids))
         .order_by(CollectionUnit.code)
     ).all()
-    figs = progress.figures(uow, [int(u[0]) for u in units], benefit_year, day)
+    figs = progress.figures(uow, ids, benefit_year, day)
     out = []
     for uid, name, code, region, upper in units:
         t, p = figs.get(int(uid), (0, 0))

@@ -123,53 +123,55 @@ def _units(uow: UnitOfWork, scope: Scope, area: str) -> list[_Unit]:
     return [_Unit(int(i), int(p or 0), r) for i, p, r in uow.session.execute(q)]
 
 
-def figures(uow: UnitOfWork, unit_ids: list[int], benefit_year: int, day: date) -> dict[int, tuple[int, int]]:
-    """unit id → (task, paid by ``day``), from the aggregates only."""
-    out: dict[int, tuple[int, int]] = {}
-    if not unit_ids:
-        return out
-    for chunk in (unit_ids[i : i + 20000] for i in range(0, len(unit_ids), 20000)):
-        tasks = dict(
-            uow.session.execute(
-                select(CollectionUnitStat.unit_id, CollectionUnitStat.task_count).where(
-                    CollectionUnitStat.benefit_year == benefit_year, CollectionUnitStat.unit_id.in_(chunk)
-                )
-            ).all()
-        )
-        paid = dict(
-            uow.session.execute(
-                select(CollectionPaidDay.unit_id, func.sum(CollectionPaidDay.paid))
-                .where(
-                    CollectionPaidDay.benefit_year == benefit_year,
-                    CollectionPaidDay.unit_id.in_(chunk),
-                    CollectionPaidDay.day <= day,
-                )
-                .group_by(CollectionPaidDay.unit_id)
-            ).all()
-        )
-        for uid in chunk:
-            out[uid] = (int(tasks.get(uid) or 0), int(paid.get(uid) or 0))
-    return out
+def _area_query(scope: Scope, area: str) -> Any:
+    """The ids of the lower units of ``area`` in scope, as a subquery (never a list of ids)."""
+    q = lower_units_query(scope)
+    if area.startswith("t"):
+        return q.where(CollectionUnit.parent_id == int(area[1:]))
+    return q.where(CollectionUnit.region_code.startswith(area)) if area else q
 
 
-def series(uow: UnitOfWork, unit_ids: list[int], benefit_year: int, start: date, end: date) -> list[tuple[date, int]]:
+def figures(uow: UnitOfWork, unit_ids: Any, benefit_year: int, day: date) -> dict[int, tuple[int, int]]:
+    """unit id → (task, paid by ``day``), from the aggregates only. ``unit_ids``: a list or a
+    subquery of unit ids."""
+    tasks = dict(
+        uow.session.execute(
+            select(CollectionUnitStat.unit_id, CollectionUnitStat.task_count).where(
+                CollectionUnitStat.benefit_year == benefit_year, CollectionUnitStat.unit_id.in_(unit_ids)
+            )
+        ).all()
+    )
+    paid = dict(
+        uow.session.execute(
+            select(CollectionPaidDay.unit_id, func.sum(CollectionPaidDay.paid))
+            .where(
+                CollectionPaidDay.benefit_year == benefit_year,
+                CollectionPaidDay.unit_id.in_(unit_ids),
+                CollectionPaidDay.day <= day,
+            )
+            .group_by(CollectionPaidDay.unit_id)
+        ).all()
+    )
+    return {int(u): (int(tasks.get(u) or 0), int(paid.get(u) or 0)) for u in set(tasks) | set(paid)}
+
+
+def series(uow: UnitOfWork, unit_ids: Any, benefit_year: int, start: date, end: date) -> list[tuple[date, int]]:
     """Cumulative paid per day from ``start`` to ``end`` (what the progress line draws)."""
     per_day: dict[date, int] = defaultdict(int)
     before = 0
-    for chunk in (unit_ids[i : i + 20000] for i in range(0, len(unit_ids), 20000)):
-        for d, n in uow.session.execute(
-            select(CollectionPaidDay.day, func.sum(CollectionPaidDay.paid))
-            .where(
-                CollectionPaidDay.benefit_year == benefit_year,
-                CollectionPaidDay.unit_id.in_(chunk),
-                CollectionPaidDay.day <= end,
-            )
-            .group_by(CollectionPaidDay.day)
-        ):
-            if d < start:
-                before += int(n or 0)
-            else:
-                per_day[d] += int(n or 0)
+    for d, n in uow.session.execute(
+        select(CollectionPaidDay.day, func.sum(CollectionPaidDay.paid))
+        .where(
+            CollectionPaidDay.benefit_year == benefit_year,
+            CollectionPaidDay.unit_id.in_(unit_ids),
+            CollectionPaidDay.day <= end,
+        )
+        .group_by(CollectionPaidDay.day)
+    ):
+        if d < start:
+            before += int(n or 0)
+        else:
+            per_day[d] += int(n or 0)
     out, total, d = [], before, start
     while d <= end:
         total += per_day.get(d, 0)
@@ -186,7 +188,8 @@ def overview(
     _check_area(uow, scope, area)
     table = region_table()
     units = _units(uow, scope, area)
-    figs = figures(uow, [u.id for u in units], benefit_year, day)
+    ids = _area_query(scope, area)
+    figs = figures(uow, ids, benefit_year, day)
     if area.startswith("t"):
         level = "village"
     else:
@@ -219,9 +222,12 @@ def overview(
         # each district keeps its own curve ([[resident.terms]] by region)
         row.required_permille = required
     if level in ("district", "township", "village"):
+        curves: dict[str, list[C.Step]] = {}
         for row in rows.values():
             region = row.code[:6] if len(row.code) >= 6 else region_for_terms
-            row.required_permille = C.required_permille(curve(profile, benefit_year, region), day)
+            if region not in curves:
+                curves[region] = curve(profile, benefit_year, region)
+            row.required_permille = C.required_permille(curves[region], day)
     total = Row(
         key=area,
         name=_area_name(uow, area),
@@ -234,7 +240,7 @@ def overview(
     children = sorted(rows.values(), key=lambda r: (-r.permille, r.code))
     start = min((s.due for s in steps), default=day) - timedelta(days=30)
     start = min(start, day)
-    line = series(uow, [u.id for u in units], benefit_year, start, max(day, start))
+    line = series(uow, ids, benefit_year, start, max(day, start))
     out = Overview(area, total.name, level, day, benefit_year, steps, total, children, line)
     out.breadcrumbs = _crumbs(uow, scope, area, table)
     return out
