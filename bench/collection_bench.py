@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# ruff: noqa: E501
 """Collection dashboard benchmark (issue 16, Performance): the dashboard's query time from the
 aggregates, and what keeping the aggregates costs each payment.
 
@@ -98,7 +99,9 @@ def seed(dsn: str, residents: int, n_units: int) -> dict[str, Any]:
                     generate_series(1, %(per)s) v""",
             {"towns": towns, "per": per_town},
         )
-        c.execute("SELECT setval(pg_get_serial_sequence('collection_unit', 'id'), (SELECT max(id) FROM collection_unit))")
+        c.execute(
+            "SELECT setval(pg_get_serial_sequence('collection_unit', 'id'), (SELECT max(id) FROM collection_unit))"
+        )
         c.execute(
             """INSERT INTO person (id, cert_type, cert_no, name, sex, birth_date, phone, hukou_region, created_at)
                SELECT i, '01', 'B' || lpad(i::text, 17, '0'), '居民' || i, '1', date '1980-01-01' + (i %% 15000),
