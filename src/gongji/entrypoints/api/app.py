@@ -25,8 +25,8 @@ from gongji.entrypoints.api.routes import (
 )
 from gongji.entrypoints.api.routes import calendar as calendar_api
 from gongji.entrypoints.api.routes import clearing as clearing_api
-from gongji.entrypoints.api.routes import collection_followup as collection_followup_api
 from gongji.entrypoints.api.routes import collection as collection_api
+from gongji.entrypoints.api.routes import collection_followup as collection_followup_api
 from gongji.entrypoints.api.routes import institutions as institutions_api
 from gongji.entrypoints.api.routes import premium_clearing as premium_clearing_api
 from gongji.entrypoints.api.routes import prescriptions as prescriptions_api
