@@ -134,6 +134,9 @@ def test_progress_on_a_date_counts_the_payments_made_by_then(gj: Gongji, staff: 
     district = _overview(gj, staff, date(2026, 11, 22), area=DISTRICT)
     assert (district.total.paid, district.total.task) == (3, 4)
     assert district.series[-1] == (date(2026, 11, 22), 3)
+    province = _overview(gj, support.staff(gj, ["620000"]), date(2026, 10, 31), area="62")  # the district rollup
+    assert (province.total.paid, province.total.task, province.children[0].key) == (2, 4, "6207")
+    assert province.series[-1] == (date(2026, 10, 31), 2)
 
 
 def test_a_unit_below_the_9_30_step_is_behind(gj: Gongji, staff: Principal) -> None:

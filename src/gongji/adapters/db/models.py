@@ -1750,3 +1750,14 @@ class CollectionContact(Base):
     note: Mapped[str | None] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CollectionRegionDay(Base):
+    """``collection_paid_day`` rolled up per district (区县) and day, kept by the same triggers
+    (migration 0028): the province and city views read districts × days, not villages × days."""
+
+    __tablename__ = "collection_region_day"
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    benefit_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    paid: Mapped[int] = mapped_column(Integer, default=0)

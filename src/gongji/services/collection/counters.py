@@ -10,7 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from gongji.adapters.db.models import CollectionPaidDay, CollectionUnitStat, ResidentPremium
+from gongji.adapters.db.models import (
+    CollectionPaidDay,
+    CollectionRegionDay,
+    CollectionUnit,
+    CollectionUnitStat,
+    ResidentPremium,
+)
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain.clock import local_date
 
@@ -26,6 +32,17 @@ def add_paid(uow: UnitOfWork, *, unit_id: int, benefit_year: int, day: object, d
     uow.session.execute(
         stmt.on_conflict_do_update(
             index_elements=["unit_id", "benefit_year", "day"], set_={"paid": CollectionPaidDay.paid + delta}
+        )
+    )
+
+
+def add_region_paid(uow: UnitOfWork, *, region_code: str, benefit_year: int, day: object, delta: int) -> None:
+    stmt = _insert(uow)(CollectionRegionDay).values(
+        region_code=region_code, benefit_year=benefit_year, day=day, paid=delta
+    )
+    uow.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["region_code", "benefit_year", "day"], set_={"paid": CollectionRegionDay.paid + delta}
         )
     )
 
@@ -50,8 +67,14 @@ def move_paid(uow: UnitOfWork, *, person_id: int, from_unit: int, to_unit: int) 
             ResidentPremium.paid_at.is_not(None),
         )
     ).all()
+    old = uow.session.get(CollectionUnit, from_unit)
+    new = uow.session.get(CollectionUnit, to_unit)
+    assert old is not None and new is not None
     for year, paid_at in rows:
         assert paid_at is not None
         day = local_date(paid_at)
         add_paid(uow, unit_id=from_unit, benefit_year=year, day=day, delta=-1)
         add_paid(uow, unit_id=to_unit, benefit_year=year, day=day, delta=1)
+        if old.region_code != new.region_code:
+            add_region_paid(uow, region_code=old.region_code, benefit_year=year, day=day, delta=-1)
+            add_region_paid(uow, region_code=new.region_code, benefit_year=year, day=day, delta=1)

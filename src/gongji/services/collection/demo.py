@@ -205,13 +205,21 @@ def _count_earlier_payments(gj: Gongji) -> None:
 
     with gj.uow() as uow:
         rows = uow.session.execute(
-            select(CollectionMember.unit_id, ResidentPremium.benefit_year, ResidentPremium.paid_at)
+            select(
+                CollectionMember.unit_id,
+                CollectionUnit.region_code,
+                ResidentPremium.benefit_year,
+                ResidentPremium.paid_at,
+            )
             .join(ResidentPremium, ResidentPremium.person_id == CollectionMember.person_id)
+            .join(CollectionUnit, CollectionUnit.id == CollectionMember.unit_id)
             .where(ResidentPremium.status == "paid", ResidentPremium.insutype == "390")
         ).all()
-        for unit_id, year, paid_at in rows:
+        for unit_id, region, year, paid_at in rows:
             if paid_at is not None:
-                counters.add_paid(uow, unit_id=unit_id, benefit_year=year, day=local_date(paid_at), delta=1)
+                day = local_date(paid_at)
+                counters.add_paid(uow, unit_id=unit_id, benefit_year=year, day=day, delta=1)
+                counters.add_region_paid(uow, region_code=region, benefit_year=year, day=day, delta=1)
         uow.commit()
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gongji.adapters.db.models import CollectionPaidDay, CollectionUnit, CollectionUnitStat
+from gongji.adapters.db.models import CollectionPaidDay, CollectionRegionDay, CollectionUnit, CollectionUnitStat
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.adapters.region_data import region_table
 from gongji.domain import collection as C
@@ -123,6 +123,61 @@ def _units(uow: UnitOfWork, scope: Scope, area: str) -> list[_Unit]:
     return [_Unit(int(i), int(p or 0), r) for i, p, r in uow.session.execute(q)]
 
 
+def _districts(
+    uow: UnitOfWork, area: str, benefit_year: int, day: date
+) -> tuple[list[_Unit], dict[int, tuple[int, int]]]:
+    """Per district of ``area`` (a province or city prefix inside the viewer's regions, checked
+    by ``_check_area``): task from ``collection_unit_stat``, paid from ``collection_region_day``.
+    Each district stands in as one pseudo-unit (id = its position)."""
+    tasks = dict(
+        uow.session.execute(
+            select(CollectionUnit.region_code, func.sum(CollectionUnitStat.task_count))
+            .join(CollectionUnitStat, CollectionUnitStat.unit_id == CollectionUnit.id)
+            .where(CollectionUnitStat.benefit_year == benefit_year, CollectionUnit.region_code.startswith(area))
+            .group_by(CollectionUnit.region_code)
+        ).all()
+    )
+    paid = dict(
+        uow.session.execute(
+            select(CollectionRegionDay.region_code, func.sum(CollectionRegionDay.paid))
+            .where(
+                CollectionRegionDay.benefit_year == benefit_year,
+                CollectionRegionDay.region_code.startswith(area),
+                CollectionRegionDay.day <= day,
+            )
+            .group_by(CollectionRegionDay.region_code)
+        ).all()
+    )
+    regions = sorted(set(tasks) | set(paid))
+    units = [_Unit(i, 0, r) for i, r in enumerate(regions)]
+    return units, {i: (int(tasks.get(r) or 0), int(paid.get(r) or 0)) for i, r in enumerate(regions)}
+
+
+def _region_series(uow: UnitOfWork, area: str, benefit_year: int, start: date, end: date) -> list[tuple[date, int]]:
+    """Cumulative paid per day over the districts of a region prefix (the rollup)."""
+    per_day: dict[date, int] = defaultdict(int)
+    before = 0
+    for d, n in uow.session.execute(
+        select(CollectionRegionDay.day, func.sum(CollectionRegionDay.paid))
+        .where(
+            CollectionRegionDay.benefit_year == benefit_year,
+            CollectionRegionDay.region_code.startswith(area),
+            CollectionRegionDay.day <= end,
+        )
+        .group_by(CollectionRegionDay.day)
+    ):
+        if d < start:
+            before += int(n or 0)
+        else:
+            per_day[d] += int(n or 0)
+    out, total, d = [], before, start
+    while d <= end:
+        total += per_day.get(d, 0)
+        out.append((d, total))
+        d += timedelta(days=1)
+    return out
+
+
 def _area_query(scope: Scope, area: str) -> Any:
     """The ids of the lower units of ``area`` in scope, as a subquery (never a list of ids)."""
     q = lower_units_query(scope)
@@ -187,9 +242,13 @@ def overview(
     area = default_area(scope) if area is None else area
     _check_area(uow, scope, area)
     table = region_table()
-    units = _units(uow, scope, area)
     ids = _area_query(scope, area)
-    figs = figures(uow, ids, benefit_year, day)
+    rollup = bool(area) and not area.startswith("t") and len(area) < 6  # province or city: by district
+    if rollup:
+        units, figs = _districts(uow, area, benefit_year, day)
+    else:
+        units = _units(uow, scope, area)
+        figs = figures(uow, ids, benefit_year, day)
     if area.startswith("t"):
         level = "village"
     else:
@@ -240,7 +299,10 @@ def overview(
     children = sorted(rows.values(), key=lambda r: (-r.permille, r.code))
     start = min((s.due for s in steps), default=day) - timedelta(days=30)
     start = min(start, day)
-    line = series(uow, ids, benefit_year, start, max(day, start))
+    if area and not area.startswith("t"):
+        line = _region_series(uow, area, benefit_year, start, max(day, start))
+    else:
+        line = series(uow, ids, benefit_year, start, max(day, start))
     out = Overview(area, total.name, level, day, benefit_year, steps, total, children, line)
     out.breadcrumbs = _crumbs(uow, scope, area, table)
     return out
