@@ -261,29 +261,39 @@ def big_province(dsn: str, n_units: int, days: int = 122) -> None:
     towns = n_units // 10
     with psycopg.connect(dsn) as c:
         base = c.execute("SELECT max(id) FROM collection_unit").fetchone()[0]  # type: ignore[index]
+        # 50 townships per district, 10 districts per city: codes stay 9 and 12 digits
+        district = "'63' || lpad(((t - 1) / 500 + 1)::text, 2, '0') || lpad((((t - 1) / 50) % 10 + 1)::text, 2, '0')"
         c.execute(
-            """INSERT INTO collection_unit (id, code, name, kind, parent_id, region_code, active, created_at)
-               SELECT %(b)s + t, '630102' || lpad(t::text, 3, '0'), '镇' || t, 'town', NULL, '630102', true, now()
-               FROM generate_series(1, %(towns)s) t""",
+            f"""INSERT INTO collection_unit (id, code, name, kind, parent_id, region_code, active, created_at)
+               SELECT %(b)s + t, {district} || lpad(((t - 1) % 50 + 1)::text, 3, '0'), '镇' || t, 'town', NULL,
+                      {district}, true, now()
+               FROM generate_series(1, %(towns)s) t""".replace("%", "%%").replace("%%(", "%("),
             {"b": base, "towns": towns},
         )
         c.execute(
             """INSERT INTO collection_unit (id, code, name, kind, parent_id, region_code, active, created_at)
-               SELECT %(b)s + %(towns)s + (t - 1) * 10 + v, '630102' || lpad(t::text, 3, '0') || lpad(v::text, 3, '0'),
-                      '村' || t || '-' || v, 'village', %(b)s + t, '630102', true, now()
-               FROM generate_series(1, %(towns)s) t, generate_series(1, 10) v""",
+               SELECT %(b)s + %(towns)s + (t - 1) * 10 + v, u.code || lpad(v::text, 3, '0'),
+                      '村' || t || '-' || v, 'village', u.id, u.region_code, true, now()
+               FROM generate_series(1, %(towns)s) t JOIN collection_unit u ON u.id = %(b)s + t,
+                    generate_series(1, 10) v""",
             {"b": base, "towns": towns},
         )
         c.execute(
             """INSERT INTO collection_unit_stat (unit_id, benefit_year, task_count)
-               SELECT id, 2027, 1250 FROM collection_unit WHERE region_code = '630102' AND parent_id IS NOT NULL"""
+               SELECT id, 2027, 1250 FROM collection_unit WHERE region_code LIKE '63%' AND parent_id IS NOT NULL"""
         )
         c.execute(
             """INSERT INTO collection_paid_day (unit_id, benefit_year, day, paid)
                SELECT u.id, 2027, date '2026-09-01' + d, 1 + (u.id + d) %% 12
                FROM collection_unit u, generate_series(0, %(days)s - 1) d
-               WHERE u.region_code = '630102' AND u.parent_id IS NOT NULL""",
+               WHERE u.region_code LIKE '63%%' AND u.parent_id IS NOT NULL""",
             {"days": days},
+        )
+        c.execute(  # what the triggers would have rolled up per district
+            """INSERT INTO collection_region_day (region_code, benefit_year, day, paid)
+               SELECT u.region_code, p.benefit_year, p.day, sum(p.paid) FROM collection_paid_day p
+               JOIN collection_unit u ON u.id = p.unit_id WHERE u.region_code LIKE '63%'
+               GROUP BY u.region_code, p.benefit_year, p.day"""
         )
         c.execute("ANALYZE")
 
