@@ -227,3 +227,33 @@ def test_a_township_clerk_sees_only_their_own_units(gj: Gongji, staff: Principal
     cs.member(gj, staff, other, v2)
     with pytest.raises(OutOfRegion):
         cs.member(gj, clerk, other, v1)  # taking someone from another township
+
+
+def test_a_refund_takes_the_payment_out_from_its_day_on(gj: Gongji, staff: Principal) -> None:
+    """The aggregates count a premium until the day it stops being paid (the trigger of migration
+    0024/0028 on every status change, whichever service makes it; here the row as refunds.py
+    leaves it)."""
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from gongji.adapters.db.models import ResidentPremium
+    from gongji.domain.clock import SHANGHAI
+
+    town = cs.unit(gj, staff, "花寨乡", "township")
+    village = cs.unit(gj, staff, "余家城村", "village", parent=town)
+    (pid,) = cs.residents(gj, staff, village, 1)
+    cs.compute(gj, staff)
+    cs.pay_on(gj, staff, pid, date(2026, 9, 10))
+    refunded_at = datetime(2026, 10, 8, 9, 0, tzinfo=SHANGHAI)
+    cs.run(
+        gj,
+        lambda uow: uow.session.execute(
+            update(ResidentPremium)
+            .where(ResidentPremium.person_id == pid)
+            .values(status="refunded", refunded_at=refunded_at)
+        ),
+    )
+    for day, paid in ((date(2026, 10, 7), 1), (date(2026, 10, 8), 0)):
+        assert _overview(gj, staff, day, area=f"t{town}").total.paid == paid
+        assert _overview(gj, staff, day, area=DISTRICT).series[-1] == (day, paid)
