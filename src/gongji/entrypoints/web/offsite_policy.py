@@ -63,4 +63,23 @@ def offsite_section(profile: Profile, demo: set[str]) -> dict[str, Any]:
         ],
         demo,
     )
-    return {"id": "offsite", "title": "异地就医与门诊慢特病", "groups": [late, kinds, diseases]}
+    st = off.settlement
+    scope_zh = {"cross_province": "跨省", "outside_pooling_region": "统筹区外"}
+    settlement = _kv_group(
+        "异地就医结算（2206/2207）",
+        "offsite.settlement",
+        st,
+        demo,
+        [
+            ("scope", "调减比例适用范围", scope_zh.get(st.scope, st.scope)),
+            (
+                "referral_emergency_points",
+                "转诊转院或急诊抢救未按规定备案：统筹基金支付比例降低",
+                f"{st.referral_emergency_points}个百分点",
+            ),
+            ("unregistered_points", "未备案且非转诊、急诊：降低", f"{st.unregistered_points}个百分点"),
+            ("chronic_scope", "门诊慢特病须备案并认定的范围", scope_zh.get(st.chronic_scope, st.chronic_scope)),
+            ("first_year_students_exempt", "大中专学生入学当年在学籍地就医不调减", _yes(st.first_year_students_exempt)),
+        ],
+    )
+    return {"id": "offsite", "title": "异地就医与门诊慢特病", "groups": [late, kinds, diseases, settlement]}
