@@ -153,19 +153,11 @@ def _districts(
     return units, {i: (int(tasks.get(r) or 0), int(paid.get(r) or 0)) for i, r in enumerate(regions)}
 
 
-def _region_series(uow: UnitOfWork, area: str, benefit_year: int, start: date, end: date) -> list[tuple[date, int]]:
-    """Cumulative paid per day over the districts of a region prefix (the rollup)."""
+def _cumulative(rows: Any, start: date, end: date) -> list[tuple[date, int]]:
+    """(day, paid) rows up to ``end`` → the running total on each day from ``start`` to ``end``."""
     per_day: dict[date, int] = defaultdict(int)
     before = 0
-    for d, n in uow.session.execute(
-        select(CollectionRegionDay.day, func.sum(CollectionRegionDay.paid))
-        .where(
-            CollectionRegionDay.benefit_year == benefit_year,
-            CollectionRegionDay.region_code.startswith(area),
-            CollectionRegionDay.day <= end,
-        )
-        .group_by(CollectionRegionDay.day)
-    ):
+    for d, n in rows:
         if d < start:
             before += int(n or 0)
         else:
@@ -176,6 +168,20 @@ def _region_series(uow: UnitOfWork, area: str, benefit_year: int, start: date, e
         out.append((d, total))
         d += timedelta(days=1)
     return out
+
+
+def _region_series(uow: UnitOfWork, area: str, benefit_year: int, start: date, end: date) -> list[tuple[date, int]]:
+    """Cumulative paid per day over the districts of a region prefix (the rollup)."""
+    rows = uow.session.execute(
+        select(CollectionRegionDay.day, func.sum(CollectionRegionDay.paid))
+        .where(
+            CollectionRegionDay.benefit_year == benefit_year,
+            CollectionRegionDay.region_code.startswith(area),
+            CollectionRegionDay.day <= end,
+        )
+        .group_by(CollectionRegionDay.day)
+    )
+    return _cumulative(rows, start, end)
 
 
 def _area_query(scope: Scope, area: str) -> Any:
@@ -212,9 +218,7 @@ def figures(uow: UnitOfWork, unit_ids: Any, benefit_year: int, day: date) -> dic
 
 def series(uow: UnitOfWork, unit_ids: Any, benefit_year: int, start: date, end: date) -> list[tuple[date, int]]:
     """Cumulative paid per day from ``start`` to ``end`` (what the progress line draws)."""
-    per_day: dict[date, int] = defaultdict(int)
-    before = 0
-    for d, n in uow.session.execute(
+    rows = uow.session.execute(
         select(CollectionPaidDay.day, func.sum(CollectionPaidDay.paid))
         .where(
             CollectionPaidDay.benefit_year == benefit_year,
@@ -222,17 +226,8 @@ def series(uow: UnitOfWork, unit_ids: Any, benefit_year: int, start: date, end: 
             CollectionPaidDay.day <= end,
         )
         .group_by(CollectionPaidDay.day)
-    ):
-        if d < start:
-            before += int(n or 0)
-        else:
-            per_day[d] += int(n or 0)
-    out, total, d = [], before, start
-    while d <= end:
-        total += per_day.get(d, 0)
-        out.append((d, total))
-        d += timedelta(days=1)
-    return out
+    )
+    return _cumulative(rows, start, end)
 
 
 def overview(
