@@ -785,6 +785,7 @@ def staff_register(
         return principal
     # The form is re-shown after an error without the ID number (it is not echoed back).
     kept = {
+        "cert_no": cert_no[:50],
         "name": name[:50],
         "phone": phone[:20],
         "hukou_region": hukou_region[:6],

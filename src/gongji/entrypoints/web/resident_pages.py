@@ -171,8 +171,9 @@ def submit_registration(
     if isinstance(principal, Response):
         return principal
     gj = _gj(request)
-    kept = {  # re-shown after an error, without the ID number
+    kept = {  # re-shown after an error as typed, the ID number too (issue 17)
         "name": name[:50],
+        "cert_no": cert_no[:50],
         "cert_type": cert_type[:6],
         "sex": sex[:1],
         "birth_date": birth_date[:10],
@@ -291,7 +292,7 @@ def submit_change(
         "filler_name": filler_name[:50],
         "filler_phone": filler_phone[:20],
         "filled_on": filled_on[:10],
-        "rows": [r | {"cert_no": ""} for r in raw_rows] + [{} for _ in range(CHANGE_ROWS - n)],
+        "rows": raw_rows + [{} for _ in range(CHANGE_ROWS - n)],
     }
 
     def submit(uow: Any, ctx: Ctx) -> int:
@@ -374,6 +375,7 @@ def submit_stop(
         return principal
     kept = {
         "name": name[:50],
+        "cert_no": cert_no[:50],
         "reason": reason[:20],
         "reason_note": reason_note[:200],
         "effective_date": effective_date[:10],

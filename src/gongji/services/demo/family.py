@@ -31,6 +31,7 @@ from gongji.services.settlement import lookups, settle, visits
 ALLOCATION_FEN = 50_000  # 500.00 yuan into the family account
 PHARMACY_FEN = 12_800  # 128.00 yuan of 丙类 goods for the relative, settled at a pharmacy (2207)
 WHAT = "在职职工，已绑定一名家庭共济亲属并有共济支付（供经办演示违规终止、追回）"
+RELATIVE_WHAT = "citizen4 的共济亲属：看谁为自己共济、付了多少、何时付的（issue 17）"
 # Relations tried in this order: an adult relative keeps the case plausible on every profile.
 PREFERRED = ("sibling", "spouse", "parent", "child", *RELATION_KINDS)
 
@@ -109,6 +110,7 @@ def create_family_case(
         return p
 
     citizen = gj.run(make_user)
+    relative_login = _relative_user(gj, relative_id, password=password, password_hash=password_hash)
     ctx = Ctx(principal=citizen, channel=Channel("system"), clock=gj.clock)
 
     def accept(uow: UnitOfWork) -> None:
@@ -132,7 +134,7 @@ def create_family_case(
     try:
         binding = family_binding.bind_relative(gj.run, ctx, profile, request)
     except GongjiError:
-        return [("citizen", "citizen4", WHAT)]
+        return [("citizen", "citizen4", WHAT), *relative_login]
     if profile.family.funding_model == "allocation":
 
         def allocate(uow: UnitOfWork) -> None:
@@ -151,7 +153,27 @@ def create_family_case(
         except GongjiError:
             pass
     _pharmacy_sale(gj, profile, relative_id)
-    return [("citizen", "citizen4", WHAT)]
+    return [("citizen", "citizen4", WHAT), *relative_login]
+
+
+def _relative_user(gj: Gongji, relative_id: int, *, password: str, password_hash: str) -> list[tuple[str, str, str]]:
+    """``citizen5``: the relative citizen4 pays for, to see the other side of the binding."""
+
+    def make(uow: UnitOfWork) -> None:
+        if uow.session.scalar(select(AppUser).where(AppUser.username == "citizen5")) is None:
+            auth.create_user(
+                uow,
+                username="citizen5",
+                password=password,
+                role=Role.CITIZEN,
+                display_name=get_person(uow, relative_id).name,
+                person_id=relative_id,
+                password_hash=password_hash,
+            )
+        uow.commit()
+
+    gj.run(make)
+    return [("citizen", "citizen5", RELATIVE_WHAT)]
 
 
 def _pharmacy_sale(gj: Gongji, profile: Profile, relative_id: int) -> None:
