@@ -135,3 +135,6 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+from tests.browser.phone import phone_demo, phone_server  # noqa: E402, F401 (citizen-page fixtures, issue 17)

@@ -8,7 +8,17 @@ sentence is exempt (WCAG 2.5.8's inline exception); a checkbox or radio counts b
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+from gongji.bootstrap import Gongji, bootstrap
+from gongji.services.demo import province as demo
+from tests.browser.conftest import serve
+from tests.conftest import TEST_VAR, _settings
 
 PHONE = {"width": 360, "height": 740}
 MIN_TARGET_PX = 44
@@ -63,3 +73,29 @@ def phone_context(browser: Any, base_url: str) -> Any:
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
     )
+
+
+# The Gansu demo the citizen-page tests walk (module-scoped: each test module gets its own copy).
+
+
+@pytest.fixture(scope="module")
+def phone_demo(request: pytest.FixtureRequest, sqlite_template: Path) -> Iterator[Gongji]:
+    path = TEST_VAR / f"browser-phone-{request.module.__name__.rsplit('.', 1)[-1]}.sqlite3"
+    shutil.copy(sqlite_template, path)
+    gj = bootstrap(_settings(f"sqlite:///{path}"))
+    demo.generate(gj, province="gansu", persons=300, seed=11)
+    yield gj
+    gj.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def phone_server(phone_demo: Gongji) -> Iterator[str]:
+    yield from serve(phone_demo)
+
+
+def login_demo(page: Any, username: str, password: str = demo.DEMO_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()

@@ -9,47 +9,18 @@ the clerk fills it on a tablet or phone at the counter.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from gongji.bootstrap import Gongji, bootstrap
-from gongji.services.demo import province as demo
-from tests.browser.conftest import serve
+from tests.browser.phone import login_demo as _login
 from tests.browser.phone import overflow, phone_context, small_targets
-from tests.conftest import TEST_VAR, _settings
 
 pytestmark = pytest.mark.browser
 
 CITIZEN_PREFIXES = ("/me", "/password", "/verify")
 MAX_PAGES = 60
-
-
-@pytest.fixture(scope="module")
-def phone_demo(sqlite_template: Path) -> Iterator[Gongji]:
-    path = TEST_VAR / "browser-phone-demo.sqlite3"
-    shutil.copy(sqlite_template, path)
-    gj = bootstrap(_settings(f"sqlite:///{path}"))
-    demo.generate(gj, province="gansu", persons=300, seed=11)
-    yield gj
-    gj.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def phone_server(phone_demo: Gongji) -> Iterator[str]:
-    yield from serve(phone_demo)
-
-
-def _login(page: Any, username: str, password: str = demo.DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def _problems(page: Any, where: str) -> list[str]:

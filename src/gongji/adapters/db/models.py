@@ -1761,3 +1761,50 @@ class CollectionRegionDay(Base):
     benefit_year: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     paid: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- the citizen's documents and message centre (issue 17, "Citizens (phone first)") ------------------
+
+
+class CitizenDocument(Base):
+    """A 参保证明 or 个人账户对账单 issued to a person: the facts printed on it, as the canonical JSON
+    the verification code (HMAC, ``domain.certificates``) is computed over, kept by serial for
+    ``/verify/{serial}`` next to ``premium_certificate``. Never changed."""
+
+    __tablename__ = "citizen_document"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    facts_json: Mapped[str] = mapped_column(Text)
+    issued_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FamilyNoticeSeen(Base):
+    """How far an authorizer has read the notices of their money's use (the newest ``family_draw``
+    id seen): everything after it counts as unread in the message centre."""
+
+    __tablename__ = "family_notice_seen"
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    last_draw_id: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FamilyUseReport(Base):
+    """An authorizer's report of a use of their money they do not recognise (不认可的共济使用):
+    staff see it beside the binding and either open a fraud case on it (seed 003 四(四),
+    ``family_fraud_case``) or close it with a note. One report per draw."""
+
+    __tablename__ = "family_use_report"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("family_draw.id"), unique=True)
+    binding_id: Mapped[int] = mapped_column(ForeignKey("family_binding.id"), index=True)
+    authorizer_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # the authorizer's insured region
+    note: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), index=True)  # open / closed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_note: Mapped[str | None] = mapped_column(String(200))
+    closed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

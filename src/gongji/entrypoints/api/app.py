@@ -115,5 +115,8 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import collection_pages
 
     app.include_router(collection_pages.router)
+    from gongji.entrypoints.web import message_pages
+
+    app.include_router(message_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

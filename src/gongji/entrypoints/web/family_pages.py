@@ -22,7 +22,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from gongji.adapters.db.models import Person
-from gongji.domain.errors import Forbidden, FundingModelMismatch, GongjiError, InvalidRequest, NotFound
+from gongji.domain.errors import (
+    AuthorizerNotEmployee,
+    Forbidden,
+    FundingModelMismatch,
+    GongjiError,
+    InvalidRequest,
+    NotFound,
+)
 from gongji.domain.masking import mask_id_number, mask_name, mask_text
 from gongji.domain.money import yuan
 from gongji.domain.relations import RELATION_ZH
@@ -45,6 +52,7 @@ from gongji.services.family import agreement as family_agreement
 from gongji.services.family import allocation as family_allocation
 from gongji.services.family import binding as family_binding
 from gongji.services.family import fraud as family_fraud
+from gongji.services.family import notices as family_notices
 from gongji.services.family import views as family_views
 from gongji.services.registry import accounts
 from gongji.services.registry.persons import Ctx
@@ -75,6 +83,13 @@ def _flash(request: Request) -> str | None:
 
 def _time(value: str | None) -> str:
     return _fmt_time(datetime.fromisoformat(value)) if value else ""
+
+
+def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Uses of family money (``family_notices``) with their times as the pages show them."""
+    for row in rows:
+        row["at_text"] = _fmt_time(row["at"])
+    return rows
 
 
 def _party(who: dict[str, Any] | None) -> dict[str, str] | None:
@@ -155,13 +170,22 @@ def family_home(request: Request) -> Response:
     if isinstance(who, Response):
         return who
     principal, person_id = who
-    if not _accepted(request, person_id):
+    accepted = _accepted(request, person_id)
+    if not accepted and request.query_params.get("read") == "agreement":
         return _agreement_page(request, principal)
+    ctx = _ctx(request, principal)
     try:
-        data = _members(request, _ctx(request, principal), person_id)
+        data = _members(request, ctx, person_id)
+        paid_for_me = _gj(request).run(lambda uow: family_notices.paid_for_me(uow, ctx, person_id=person_id))
     except GongjiError as err:
         return error_page(request, principal, err)
+    if not accepted and not data["bound_by"]:
+        return _agreement_page(request, principal)
     bindings = [_binding_row(b) for b in data["bindings"]]
+    # a relative sees who pays for them, what and when, without first signing the authorizer's
+    # agreement; a person who cannot be an authorizer for want of employee insurance gets a note,
+    # not a warning (issue 17: banners never contradict each other)
+    not_employee = data["can_authorize"].get("code") == AuthorizerNotEmployee.code
     return render(
         request,
         "family_members.html",
@@ -172,6 +196,9 @@ def family_home(request: Request) -> Response:
         bindings=bindings,
         any_active=any(b["active"] for b in bindings),
         bound_by=[_binding_row(b) for b in data["bound_by"]],
+        paid_for_me=shown(paid_for_me),
+        agreement_needed=not accepted,
+        not_employee=not_employee,
     )
 
 

@@ -34,6 +34,7 @@ from gongji.domain.errors import AuthError, Forbidden, GongjiError, InvalidAmoun
 from gongji.domain.masking import mask_name, mask_text
 from gongji.domain.money import require_positive_fen, yuan
 from gongji.domain.registry import (
+    EMPLOYEE_INSUTYPES,
     EMPLOYEE_PSN_TYPES,
     INCOME_KINDS,
     INSUTYPES,
@@ -48,6 +49,7 @@ from gongji.policy.schema import PaymentScope, Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
 from gongji.services.family import common as family_common
+from gongji.services.family import notices as family_notices
 from gongji.services.registry import accounts, income
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx
@@ -418,6 +420,9 @@ def my_home(request: Request) -> Response:
             else [],
             "settlements": settlement_records.records(uow, ctx, person_id=person_id),
             "reads": person_reads.reads_of(uow, ctx, person_id=person_id, limit=20),
+            "unread": family_notices.unread_count(uow, person_id),
+            # an employee is never prompted for a resident premium (issue 17)
+            "resident": any(e["insutype"] not in EMPLOYEE_INSUTYPES for e in record["enrollments"]),
         }
 
     try:

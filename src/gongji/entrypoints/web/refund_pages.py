@@ -26,6 +26,7 @@ from fastapi.responses import Response
 
 from gongji.domain.errors import FourEyesRequired, GongjiError, InvalidRequest
 from gongji.domain.masking import mask_text
+from gongji.domain.registry import EMPLOYEE_INSUTYPES
 from gongji.entrypoints.web.family_pages import _citizen
 from gongji.entrypoints.web.pages import (
     FLASH,
@@ -322,7 +323,10 @@ def my_premiums(request: Request) -> Response:
             for year in years
             for item in P.payments_by_year(uow, ctx, benefit_year=year)["paid_for_others"]
         ]
-        return {"resident": resident, "mine": mine, "for_others": for_others}
+        employee = any(e["insutype"] in EMPLOYEE_INSUTYPES for e in record["enrollments"])
+        if not resident:  # no 应缴 prompt for a premium the person does not owe (issue 17)
+            mine = [s for s in mine if s["payments"]]
+        return {"resident": resident, "employee": employee, "mine": mine, "for_others": for_others}
 
     try:
         data = gj.run(go)
