@@ -43,7 +43,8 @@ The hierarchy (HTTP status in brackets)::
     ├── Conflict [409]
     │   ├── IdempotencyConflict             E_IDEMPOTENCY_MISMATCH (same key, different body)
     │   ├── DuplicateRecord                 E_DUPLICATE (e.g. a person already registered)
-    │   └── InvalidStateTransition          E_STATE (e.g. resume an enrollment that is normal)
+    │   ├── InvalidStateTransition          E_STATE (e.g. resume an enrollment that is normal)
+    │   └── AccountingUnmapped              E_ACCOUNTING_UNMAPPED (a ledger account without a subject)
     ├── LedgerError [422]
     │   ├── UnbalancedTransaction           E_LEDGER_UNBALANCED
     │   ├── InsufficientBalance             E_INSUFFICIENT_BALANCE
@@ -432,6 +433,15 @@ class InvalidStateTransition(Conflict):
     code = "E_STATE"
     message_zh = "当前状态下不能进行此操作"
     message_en = "Not allowed in the current state"
+
+
+class AccountingUnmapped(Conflict):
+    """A ledger account (or account and kind) that no row of ``data/accounting/mapping.csv``
+    maps to an accounting subject: vouchers are refused until it is mapped [seed 003 附件四]."""
+
+    code = "E_ACCOUNTING_UNMAPPED"
+    message_zh = "存在未对应会计科目的账户，请先补充科目对照表"
+    message_en = "Ledger accounts without an accounting subject: add them to the mapping"
 
 
 class LedgerError(GongjiError):
