@@ -39,6 +39,9 @@ app.add_typer(tax_sim_app, name="tax-sim")
 from gongji.entrypoints.cli_clearing import clearing_app  # noqa: E402
 
 app.add_typer(clearing_app, name="clearing")
+from gongji.entrypoints.cli_accounting import accounting_app  # noqa: E402
+
+app.add_typer(accounting_app, name="accounting")
 
 
 def _gj():  # type: ignore[no-untyped-def]

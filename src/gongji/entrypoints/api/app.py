@@ -23,6 +23,7 @@ from gongji.entrypoints.api.routes import (
     subsidies,
     tax,
 )
+from gongji.entrypoints.api.routes import accounting as accounting_api
 from gongji.entrypoints.api.routes import calendar as calendar_api
 from gongji.entrypoints.api.routes import clearing as clearing_api
 from gongji.entrypoints.api.routes import collection as collection_api
@@ -61,6 +62,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         institutions_api,
         premium_clearing_api,
         clearing_api,
+        accounting_api,
         prescriptions_api,
         collection_followup_api,
         collection_api,
@@ -109,6 +111,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import clearing_pages
 
     app.include_router(clearing_pages.router)
+    from gongji.entrypoints.web import accounting_pages
+
+    app.include_router(accounting_pages.router)
     from gongji.entrypoints.web import collection_followup_pages
 
     app.include_router(collection_followup_pages.router)
