@@ -110,7 +110,11 @@ def parse_chart(subjects_csv: str, mapping_csv: str, summaries_csv: str) -> Char
     }
     rules = tuple(Rule(r["account"], r["kind"], r["subject"], r["cash_subject"]) for r in _rows(mapping_csv))
     summaries = tuple((r["kind"], r["summary"]) for r in _rows(summaries_csv))
-    problems = [f"subject {s.name}: parent {s.parent} missing" for s in subjects.values() if s.parent and s.parent not in subjects]
+    problems = [
+        f"subject {s.name}: parent {s.parent} missing"
+        for s in subjects.values()
+        if s.parent and s.parent not in subjects
+    ]
     problems += [f"subject {s.name}: class {s.cls}" for s in subjects.values() if s.cls not in CLASSES]
     problems += [f"subject {s.name}: side {s.side}" for s in subjects.values() if s.side not in {"debit", "credit"}]
     for r in rules:

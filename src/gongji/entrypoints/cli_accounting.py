@@ -51,7 +51,16 @@ def _run(which: str, month: str, region: str, out: Path | None) -> dict[str, Any
 def vouchers(month: MONTH, region: REGION = "", out: OUT = None) -> None:
     """The month's vouchers: one per region, day and kind of business event, numbered per region."""
     v = _run("vouchers", month, region, out)
-    table = Table("凭证号", "日期", "统筹区", "摘要", "会计科目", "借方", "贷方", title=f"{v['region_name']} {month} 记账凭证（单位：元）")
+    table = Table(
+        "凭证号",
+        "日期",
+        "统筹区",
+        "摘要",
+        "会计科目",
+        "借方",
+        "贷方",
+        title=f"{v['region_name']} {month} 记账凭证（单位：元）",
+    )
     for x in v["vouchers"]:
         for i, ln in enumerate(x["lines"]):
             head = (x["number"], x["date"], x["region_name"], x["summary"]) if i == 0 else ("", "", "", "")
@@ -70,7 +79,14 @@ def trial_balance(month: MONTH, region: REGION = "", out: OUT = None) -> None:
         "科目编码", "会计科目", "期初借方", "期初贷方", "本期借方", "本期贷方", "期末借方", "期末贷方",
         title=f"{t['region_name']} {month} 试算平衡表（单位：元）",
     )  # fmt: skip
-    keys = ("opening_debit_fen", "opening_credit_fen", "debit_fen", "credit_fen", "closing_debit_fen", "closing_credit_fen")
+    keys = (
+        "opening_debit_fen",
+        "opening_credit_fen",
+        "debit_fen",
+        "credit_fen",
+        "closing_debit_fen",
+        "closing_credit_fen",
+    )
     for r in t["rows"]:
         table.add_row(r["code"], "  " * (r["level"] - 1) + r["short"], *(_yuan(r[k]) for k in keys))
     table.add_row("合计", "", *(_yuan(t["totals"][k]) for k in keys))

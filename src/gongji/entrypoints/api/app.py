@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from gongji import __version__
 from gongji.bootstrap import Gongji, bootstrap
 from gongji.entrypoints.api import errors
+from gongji.entrypoints.api.routes import accounting as accounting_api
 from gongji.entrypoints.api.routes import (
     auth,
     credentials,
@@ -23,7 +24,6 @@ from gongji.entrypoints.api.routes import (
     subsidies,
     tax,
 )
-from gongji.entrypoints.api.routes import accounting as accounting_api
 from gongji.entrypoints.api.routes import calendar as calendar_api
 from gongji.entrypoints.api.routes import clearing as clearing_api
 from gongji.entrypoints.api.routes import collection as collection_api

@@ -43,8 +43,13 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 
 
 def region_name(code: str) -> str:
+    """``330203`` → 宁波市海曙区, ``330100`` → 杭州市, ``330000`` → 浙江省 (as finance heads its tables)."""
     table = region_table()
-    return table.name(code) if table.is_known(code) else code
+    if not table.is_known(code):
+        return code
+    if code.endswith("0000"):
+        return table.name(code)
+    return table.full_name(code).removeprefix(table.name(f"{code[:2]}0000"))
 
 
 def scope(principal: Principal, region: str | None) -> str:
@@ -105,9 +110,13 @@ def vouchers(uow: UnitOfWork, ctx: Ctx, *, month: str, region: str | None = None
             )
         v = out[-1]
         debit, credit = split_balance(int(row.net))
-        v["lines"].append({"code": c.code(row.subject), "subject": row.subject, "debit_fen": debit, "credit_fen": credit})
+        v["lines"].append(
+            {"code": c.code(row.subject), "subject": row.subject, "debit_fen": debit, "credit_fen": credit}
+        )
         v["debit_fen"] += debit
         v["credit_fen"] += credit
+    for v in out:  # debits first, then by subject code (as ``domain.accounting.voucher_lines``)
+        v["lines"].sort(key=lambda ln: (ln["debit_fen"] == 0, ln["code"]))
     return {
         "month": month,
         "region": code,
@@ -136,7 +145,7 @@ def trial_balance(uow: UnitOfWork, ctx: Ctx, *, month: str, region: str | None =
             acc[1] += int(row.debit)
             acc[2] += int(row.credit)
             name = c.subjects[name].parent
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, (opening, debit, credit) in sorted(sums.items(), key=lambda kv: c.code(kv[0])):
         s = c.subjects[name]
         o_dr, o_cr = split_balance(opening)
@@ -156,7 +165,14 @@ def trial_balance(uow: UnitOfWork, ctx: Ctx, *, month: str, region: str | None =
                 "closing_credit_fen": e_cr,
             }
         )
-    keys = ("opening_debit_fen", "opening_credit_fen", "debit_fen", "credit_fen", "closing_debit_fen", "closing_credit_fen")
+    keys = (
+        "opening_debit_fen",
+        "opening_credit_fen",
+        "debit_fen",
+        "credit_fen",
+        "closing_debit_fen",
+        "closing_credit_fen",
+    )
     totals = {k: sum(r[k] for r in rows if r["level"] == 1) for k in keys}
     balanced = all(totals[k] == totals[k2] for k, k2 in zip(keys[::2], keys[1::2], strict=True))
     return {

@@ -20,6 +20,9 @@ TRIAL_HEADER = [
     "期末借方余额", "期末贷方余额",
 ]  # fmt: skip
 TRIAL_MONEY = {3, 4, 5, 6, 7, 8}
+TRIAL_KEYS = (
+    "opening_debit_fen", "opening_credit_fen", "debit_fen", "credit_fen", "closing_debit_fen", "closing_credit_fen",
+)  # fmt: skip
 
 
 def _label(month: str) -> str:
@@ -48,7 +51,9 @@ def write_vouchers(uow: UnitOfWork, ctx: Ctx, path: Path, *, month: str, region:
                  ln["debit_fen"] or None, ln["credit_fen"] or None],
                 {7, 8},
             )  # fmt: skip
-    money_row(ws, ["合计", f"{len(v['vouchers'])}张", "", "", "", "", "", v["debit_fen"], v["credit_fen"]], {7, 8}, bold=True)
+    money_row(
+        ws, ["合计", f"{len(v['vouchers'])}张", "", "", "", "", "", v["debit_fen"], v["credit_fen"]], {7, 8}, bold=True
+    )
     book.save(path)
     audit_event(uow, ctx, "accounting.export", "accounting", month, what="vouchers", region=v["region"])
     return v
@@ -63,15 +68,13 @@ def write_trial_balance(uow: UnitOfWork, ctx: Ctx, path: Path, *, month: str, re
     for r in t["rows"]:
         money_row(
             ws,
-            [r["code"], "　" * (r["level"] - 1) + r["short"], r["class_zh"], r["opening_debit_fen"],
-             r["opening_credit_fen"], r["debit_fen"], r["credit_fen"], r["closing_debit_fen"], r["closing_credit_fen"]],
+            [r["code"], "　" * (r["level"] - 1) + r["short"], r["class_zh"], *(r[k] or None for k in TRIAL_KEYS)],
             TRIAL_MONEY,
         )  # fmt: skip
     s = t["totals"]
     money_row(
         ws,
-        ["合计", "", "", s["opening_debit_fen"], s["opening_credit_fen"], s["debit_fen"], s["credit_fen"],
-         s["closing_debit_fen"], s["closing_credit_fen"]],
+        ["合计", "", "", *(s[k] for k in TRIAL_KEYS)],
         TRIAL_MONEY, bold=True,
     )  # fmt: skip
     ws.append(["试算结果：" + ("平衡" if t["balanced"] else "不平衡")])

@@ -28,7 +28,8 @@ def _day(dialect: str) -> str:
 
 def _rules(chart: Chart) -> tuple[str, dict[str, Any]]:
     """``rules(prio, acct, kind, subject, cash)`` as a VALUES list with bound parameters."""
-    rows, params = [], {}
+    rows: list[str] = []
+    params: dict[str, Any] = {}
     for i, r in enumerate(chart.rules):
         rows.append(f"(CAST(:p{i} AS INTEGER), :a{i}, :k{i}, :s{i}, :c{i})")
         params |= {f"p{i}": i, f"a{i}": glob_to_like(r.account), f"k{i}": glob_to_like(r.kind)}
