@@ -30,16 +30,19 @@ def accounting_page(request: Request) -> Response:
     region = (q.get("region") or "").strip()[:6] or None
     view = "trial" if q.get("view") == "trial" else "vouchers"
     ctx = _ctx(request, principal)
-    data, error, regions = None, None, []
+    data, error = None, None
+    regions = A.regions(principal)
     try:
-        regions = gj.run(lambda uow: A.regions(uow, principal))
         if view == "trial":
             data = gj.run(lambda uow: A.trial_balance(uow, ctx, month=month, region=region))
         else:
             data = gj.run(lambda uow: A.vouchers(uow, ctx, month=month, region=region))
     except GongjiError as err:
         error = err
+    shown = data["region"] if data else (region or "")
+    if data and shown not in {r["code"] for r in regions}:  # a pooling region under a city
+        regions.insert(0, {"code": shown, "name": A.region_name(shown)})
     return render(
         request, "staff_accounting.html", principal, failed=error, d=data, view=view, month=month,
-        region=(data or {}).get("region", region or ""), regions=regions, page=PAGE,
+        region=shown, regions=regions, page=PAGE,
     )  # fmt: skip

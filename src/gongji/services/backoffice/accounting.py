@@ -73,13 +73,15 @@ def require_mapped(uow: UnitOfWork, end: datetime) -> None:
         raise AccountingUnmapped(accounts=[f"{code} ({kind})" for code, kind in missing])
 
 
-def regions(uow: UnitOfWork, principal: Principal) -> list[dict[str, str]]:
-    """The regions whose books the staff member may open: their scopes, then every region with
-    ledger accounts under them."""
+def regions(principal: Principal) -> list[dict[str, str]]:
+    """The books the staff member may open, for the region filter: each scope, and the cities of
+    a province or the counties of a city under it (GB/T 2260)."""
     principal.require(Role.STAFF)
-    found: list[str] = list(principal.regions)
-    for scope_code in principal.regions:
-        found += Q.regions(uow.session.connection(), region_like=_like(scope_code))
+    table, found = region_table(), []
+    for code in principal.regions:
+        found.append(code)
+        if table.is_known(code):
+            found += [r.code for r in table.children(code)]
     return [{"code": c, "name": region_name(c)} for c in dict.fromkeys(found)]
 
 

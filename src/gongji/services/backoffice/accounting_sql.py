@@ -129,9 +129,3 @@ def trial_balance(conn: Connection, chart: Chart, *, start: datetime, end: datet
       FROM lines GROUP BY subject"""
     q = text(sql).bindparams(bindparam("end", type_=DateTime(timezone=True)))
     return list(conn.execute(q, params | {"end": end, "region": region_like, "first_day": first_day}))
-
-
-def regions(conn: Connection, *, region_like: str) -> list[str]:
-    """The regions with ledger accounts in ``region_like`` (each keeps its own books)."""
-    q = text("SELECT DISTINCT region_code FROM ledger_account WHERE region_code LIKE :region ORDER BY region_code")
-    return [str(r) for (r,) in conn.execute(q, {"region": region_like})]
