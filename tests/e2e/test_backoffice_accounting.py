@@ -54,10 +54,10 @@ def test_a_draw_across_regions_is_benefit_expense_at_the_authorizers_and_an_adva
         ("500102", "社会保险待遇支出/个人账户", 80_00, 0),
         ("200101", "暂收款/家庭共济医药费用", 0, 80_00),
     ]
-    # 附件四(一)2 at 宁波 (the relative's region advanced it to the hospital from its 支出户)
+    # 附件四(一)2 at 宁波 (the relative's region advanced it: owed to its hospital, paid at the month's 拨付)
     assert lines_of(book(zj, A.vouchers, "2026-11", B.NINGBO), FAMILY_AID) == [
         ("110101", "暂付款/家庭共济医药费用", 80_00, 0),
-        ("1004", "支出户存款", 0, 80_00),
+        ("200102", "暂收款/定点医药机构结算款", 0, 80_00),
     ]
 
 
@@ -69,10 +69,10 @@ def test_a_draw_within_one_region_and_its_cancellation_annex4_1_1(zj):
     v = book(zj, A.vouchers, "2026-11", B.HANGZHOU)
     assert lines_of(v, FAMILY_AID) == [
         ("500102", "社会保险待遇支出/个人账户", 50_00, 0),
-        ("1004", "支出户存款", 0, 50_00),
+        ("200102", "暂收款/定点医药机构结算款", 0, 50_00),
     ]
     assert lines_of(v, "冲正：" + FAMILY_AID) == [
-        ("1004", "支出户存款", 50_00, 0),
+        ("200102", "暂收款/定点医药机构结算款", 50_00, 0),
         ("500102", "社会保险待遇支出/个人账户", 0, 50_00),
     ]
     # numbered 1..n within the region and month, each voucher balanced

@@ -4,6 +4,8 @@ give the seed's entries."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gongji.domain.accounting import Line, glob_to_like, parse_chart, parse_month, split_balance, voucher_lines
@@ -13,12 +15,29 @@ from gongji.services.backoffice.accounting import chart
 HZ, NB = "330106", "330203"
 
 
+def booked(c: Any, *vouchers: list[Line]) -> dict[str, int]:
+    """Several vouchers' lines as net amounts per subject (debit positive), zero left out."""
+    net: dict[str, int] = {}
+    for lines in vouchers:
+        for ln in lines:
+            net[ln.subject] = net.get(ln.subject, 0) + ln.debit_fen - ln.credit_fen
+    return {s: n for s, n in net.items() if n}
+
+
+PAY = [("external:institution:H1", -80_00), ("external:bank:expenditure:R", 80_00)]  # 拨付 (issue 15 §2)
+
+
 def test_the_authorizers_region_books_medical_aid_as_benefit_expense_paid_from_the_expense_bank_account_annex4_1_1():
-    """附件四(一)1: 借记“社会保险待遇支出/个人账户”，贷记“支出户存款”."""
-    lines = voucher_lines(
-        chart(), "family.pay.outpatient", [("personal:7:past", -80_00), ("external:institution:H1", 80_00)]
+    """附件四(一)1: 借记“社会保险待遇支出/个人账户”，贷记“支出户存款”: at the settlement the amount is
+    owed to the institution, at the month's payment (拨付) it leaves the 支出户."""
+    c = chart()
+    settled = voucher_lines(
+        c, "family.pay.outpatient", [("personal:7:past", -80_00), ("external:institution:H1", 80_00)]
     )
-    assert lines == [Line("社会保险待遇支出/个人账户", 80_00, 0), Line("支出户存款", 0, 80_00)]
+    paid = voucher_lines(c, "backoffice.institution_payment", PAY)
+    assert settled == [Line("社会保险待遇支出/个人账户", 80_00, 0), Line("暂收款/定点医药机构结算款", 0, 80_00)]
+    assert paid == [Line("暂收款/定点医药机构结算款", 80_00, 0), Line("支出户存款", 0, 80_00)]
+    assert booked(c, settled, paid) == {"社会保险待遇支出/个人账户": 80_00, "支出户存款": -80_00}
 
 
 def test_across_regions_the_relatives_region_books_its_advance_under_temporary_payments_annex4_1_2():
@@ -32,7 +51,9 @@ def test_across_regions_the_relatives_region_books_its_advance_under_temporary_p
         c, "family.pay.outpatient", [("external:institution:H1", 80_00), (f"clearing:family:advance:{NB}:{HZ}", -80_00)]
     )
     assert at_authorizer == [Line("社会保险待遇支出/个人账户", 80_00, 0), Line("暂收款/家庭共济医药费用", 0, 80_00)]
-    assert at_relative == [Line("暂付款/家庭共济医药费用", 80_00, 0), Line("支出户存款", 0, 80_00)]
+    assert at_relative == [Line("暂付款/家庭共济医药费用", 80_00, 0), Line("暂收款/定点医药机构结算款", 0, 80_00)]
+    paid = voucher_lines(c, "backoffice.institution_payment", PAY)
+    assert booked(c, at_relative, paid) == {"暂付款/家庭共济医药费用": 80_00, "支出户存款": -80_00}
 
 
 def test_premium_aid_is_other_expenditure_family_premium_paid_from_the_expense_bank_account_annex4_2():
@@ -49,7 +70,7 @@ def test_a_reversal_is_booked_as_its_original_kind_mirrored():
     lines = voucher_lines(
         chart(), "reversal.family.pay.outpatient", [("personal:7:past", 80_00), ("external:institution:H1", -80_00)]
     )
-    assert lines == [Line("支出户存款", 80_00, 0), Line("社会保险待遇支出/个人账户", 0, 80_00)]
+    assert lines == [Line("暂收款/定点医药机构结算款", 80_00, 0), Line("社会保险待遇支出/个人账户", 0, 80_00)]
 
 
 def test_a_move_between_personal_accounts_gives_no_voucher_line():
