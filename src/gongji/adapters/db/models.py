@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -58,15 +58,26 @@ class Person(Base):
     __table_args__ = (UniqueConstraint("cert_type", "cert_no", name="cert"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     cert_type: Mapped[str] = mapped_column(String(6), default="01")
-    cert_no: Mapped[str] = mapped_column(String(50))
+    cert_no: Mapped[str] = mapped_column(String(50), index=True)
     name: Mapped[str] = mapped_column(String(50), index=True)
     sex: Mapped[str] = mapped_column(String(1))  # 1 male, 2 female, 9 not stated
     birth_date: Mapped[date | None] = mapped_column(Date)
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
     hukou_region: Mapped[str | None] = mapped_column(String(6))
     ssc_no: Mapped[str | None] = mapped_column(String(20), unique=True)
     """社会保障卡卡号: the card a HIS reads as 就诊凭证 03 (recorded at enrollment)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The last 4 characters of cert_no / phone / ssc_no, kept by ``_tails`` below: the indexed
+    # key of a search by the end of a number (a clerk types "尾号1234"); see docs/registry.md.
+    cert_tail: Mapped[str | None] = mapped_column(String(4), index=True)
+    phone_tail: Mapped[str | None] = mapped_column(String(4), index=True)
+    ssc_tail: Mapped[str | None] = mapped_column(String(4), index=True)
+
+    @validates("cert_no", "phone", "ssc_no")
+    def _tails(self, key: str, value: str | None) -> str | None:
+        tail = value[-4:] if value else None
+        setattr(self, {"cert_no": "cert_tail", "phone": "phone_tail", "ssc_no": "ssc_tail"}[key], tail)
+        return value
 
 
 class Enrollment(Base):

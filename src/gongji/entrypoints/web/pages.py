@@ -45,6 +45,7 @@ from gongji.domain.registry import (
 )
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
+from gongji.entrypoints.web import region_picker
 from gongji.policy.schema import PaymentScope, Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
@@ -53,6 +54,7 @@ from gongji.services.family import notices as family_notices
 from gongji.services.registry import accounts, income
 from gongji.services.registry import persons as registry
 from gongji.services.registry.persons import Ctx
+from gongji.services.resident.forms import IDENTITIES, check_identity_age
 from gongji.services.settlement import person_reads
 from gongji.services.settlement import records as settlement_records
 
@@ -71,6 +73,9 @@ ACTION_ZH = {
     EnrollmentAction.END: "终止参保",
     EnrollmentAction.TRANSFER: "转移（转入其他统筹区）",
 }
+IDENTITY_OF_PSN = {psn: key for key, (psn, _zh) in IDENTITIES.items()}
+"""A resident person type (1401 新生儿, 1403 中小学生, 1404 大学生 …) → its 附件1 identity, whose
+age bounds the register form checks against the birth date in the ID number (issue 17)."""
 SEX_ZH = {"1": "男", "2": "女", "9": "未说明"}
 CERT_TYPE_ZH = {"01": "居民身份证"}
 
@@ -435,41 +440,7 @@ def my_home(request: Request) -> Response:
 # --- staff -----------------------------------------------------------------------------------
 
 
-@router.get("/staff")
-def staff_home(request: Request) -> Response:
-    return _staff_home(request, "")
-
-
-@router.post("/staff")
-def staff_search(request: Request, q: Annotated[str, Form()] = "") -> Response:
-    """The search is a POST so that an ID number never lands in a URL or the browser history."""
-    return _staff_home(request, q)
-
-
-def _staff_home(request: Request, q: str) -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    regions = [{"code": c, "name": _region_name(c)} for c in principal.regions]
-    q = q.strip()
-    results: list[dict[str, Any]] | None = None
-    if q:
-        ctx = _ctx(request, principal)
-        try:
-            results = _gj(request).run(lambda uow: registry.search_persons(uow, ctx, query=q, limit=50))
-        except GongjiError as err:
-            return render(request, "staff_home.html", principal, failed=err, regions=regions, q=q[:50], results=None)
-        for item in results:
-            item["enrollments"] = [
-                e
-                | {
-                    "insutype_name": INSUTYPES.get(e["insutype"], e["insutype"]),
-                    "region_name": _region_name(e["region_code"]),
-                    "status_zh": _status_zh(e["status"]),
-                }
-                for e in item["enrollments"]
-            ]
-    return render(request, "staff_home.html", principal, regions=regions, q=q[:50], results=results)
+# /staff (the staff home with the person list) is in person_list_pages.py.
 
 
 def _person_page(
@@ -748,12 +719,15 @@ def _register_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     clock = _gj(request).clock
+    form = form or {}
     return render(
         request,
         "staff_register.html",
         principal,
         failed=error,
-        form=form or {},
+        form=form,
+        region_levels=region_picker.levels(form.get("region_code", ""), principal.regions),
+        employer_levels=region_picker.levels("", principal.regions),
         staff_regions=[{"code": c, "name": _region_name(c)} for c in principal.regions],
         employee_psn_types=EMPLOYEE_PSN_TYPES,
         resident_psn_types=RESIDENT_PSN_TYPES,
@@ -783,12 +757,17 @@ def staff_register(
     employer_code: Str = "",
     start_date: Str = "",
     ssc_no: Str = "",
+    region_code_1: Str = "",
+    region_code_2: Str = "",
+    region_code_3: Str = "",
 ) -> Response:
-    """Register a person and enroll them, in one transaction (an error writes nothing)."""
+    """Register a person and enroll them, in one transaction (an error writes nothing); the
+    place comes from the cascading picker (``region_code_1..3``) or a plain ``region_code``."""
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
-    # The form is re-shown after an error without the ID number (it is not echoed back).
+    region_code = region_code.strip() or region_picker.picked(region_code_1, region_code_2, region_code_3)
+    # The form is re-shown after an error with what was typed (the page is not cached).
     kept = {
         "cert_no": cert_no[:50],
         "name": name[:50],
@@ -817,6 +796,9 @@ def staff_register(
             hukou_region=hukou_region.strip() or None,
         )
         employee = scheme == "employee"
+        psn_type = resident_psn_type.strip()
+        if not employee and psn_type in IDENTITY_OF_PSN and person.birth_date is not None:
+            check_identity_age(IDENTITY_OF_PSN[psn_type], person.birth_date, ctx.clock.today())
         registry.enroll(
             uow,
             ctx,
@@ -840,10 +822,19 @@ def staff_register(
 
 
 @router.post("/staff/employers")
-def staff_register_employer(request: Request, code: Str = "", name: Str = "", region_code: Str = "") -> Response:
+def staff_register_employer(
+    request: Request,
+    code: Str = "",
+    name: Str = "",
+    region_code: Str = "",
+    employer_region_1: Str = "",
+    employer_region_2: Str = "",
+    employer_region_3: Str = "",
+) -> Response:
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
+    region_code = region_code.strip() or region_picker.picked(employer_region_1, employer_region_2, employer_region_3)
 
     def register(uow: Any, ctx: Ctx) -> None:
         registry.register_employer(

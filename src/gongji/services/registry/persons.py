@@ -12,7 +12,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from gongji.adapters.db.models import Employer, Enrollment, EnrollmentEvent, LedgerAccount, Person, PersonalAccount
 from gongji.adapters.db.unit_of_work import UnitOfWork
@@ -29,10 +29,10 @@ from gongji.domain.registry import (
     EnrollmentAction,
     EnrollmentStatus,
     next_status,
-    scope_prefix,
 )
+from gongji.services import listing
 from gongji.services.auth import Role
-from gongji.services.registry import cards
+from gongji.services.registry import cards, search
 from gongji.services.registry.accounts import account_balances, open_personal_account
 from gongji.services.registry.context import Ctx as Ctx
 from gongji.services.registry.context import audit_event as audit_event
@@ -365,35 +365,13 @@ def enrollment_view(e: Enrollment) -> dict[str, Any]:
 
 
 def search_persons(uow: UnitOfWork, ctx: Ctx, *, query: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Staff search by exact ID number, or by name prefix, within the staff member's regions."""
-    ctx.principal.require(Role.STAFF)
-    query = (query or "").strip().upper()
+    """Staff search by whole or partial ID number, name, phone or card number, within the staff
+    member's regions (masked); the first ``limit``. Paged lists use ``search.find_persons``."""
+    query = (query or "").strip()
     if not (1 <= len(query) <= 50):
         raise InvalidRequest("请输入1-50个字符的姓名或证件号码", "Query: 1-50 characters", field="q")
-    limit = max(1, min(limit, 200))
-    scope = or_(*[Enrollment.region_code.startswith(scope_prefix(r)) for r in ctx.principal.regions])
-    cond = Person.cert_no == query if re.fullmatch(r"[0-9X]{15,18}", query) else Person.name.startswith(query)
-    rows = uow.session.execute(
-        select(Person, Enrollment)
-        .join(Enrollment, Enrollment.person_id == Person.id)
-        .where(cond, scope)
-        .order_by(Person.id, Enrollment.id)
-        .limit(limit * 3)
-    ).all()
-    seen: dict[int, dict[str, Any]] = {}
-    for person, e in rows:
-        item = seen.setdefault(
-            person.id,
-            {
-                "person_id": person.id,
-                "name": mask_name(person.name),
-                "cert_no": mask_id_number(person.cert_no),
-                "phone": mask_phone(person.phone),
-                "enrollments": [],
-            },
-        )
-        item["enrollments"].append({"insutype": e.insutype, "region_code": e.region_code, "status": e.status})
-    return list(seen.values())[:limit]
+    lq = listing.ListQuery(sort="name", desc=False, size=max(1, min(limit, 200)))
+    return search.find_persons(uow, ctx, query=query, lq=lq).rows
 
 
 def count_persons(uow: UnitOfWork) -> int:
