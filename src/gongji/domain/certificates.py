@@ -19,6 +19,7 @@ import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import quote
 
 from gongji.domain.money import MAX_AMOUNT_FEN
@@ -119,9 +120,13 @@ def canonical_bytes(facts: CertificateFacts) -> bytes:
 
 
 def _raw_code(facts: CertificateFacts, secret: bytes) -> str:
+    return _code_of(canonical_bytes(facts), secret)
+
+
+def _code_of(payload: bytes, secret: bytes) -> str:
     if not isinstance(secret, bytes | bytearray) or len(secret) < MIN_SECRET_BYTES:
         raise ValueError(f"the certificate secret must be at least {MIN_SECRET_BYTES} bytes")
-    digest = hmac.new(bytes(secret), canonical_bytes(facts), hashlib.sha256).digest()
+    digest = hmac.new(bytes(secret), payload, hashlib.sha256).digest()
     bits = int.from_bytes(digest[: CODE_LENGTH * 5 // 8], "big")
     return "".join(CODE_ALPHABET[(bits >> (5 * i)) & 31] for i in reversed(range(CODE_LENGTH)))
 
@@ -154,6 +159,126 @@ def verify(facts: CertificateFacts, code: str, secret: bytes) -> bool:
     if given is None:
         return False
     return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii"))
+
+
+# --- 参保证明 and 个人账户对账单 (issue 17) ----------------------------------------------------------
+#
+# The same verification as the premium certificate, over other facts: a document states who it is
+# about and when it was issued, and a ``body`` of kind-specific facts (JSON: strings, integers,
+# lists and objects of them). The code is the HMAC of the canonical JSON under its own domain
+# string, so a premium certificate's code can never pass for a document's.
+
+INSURANCE_PROOF = "insurance_proof"
+ACCOUNT_STATEMENT = "account_statement"
+DOCUMENT_TITLES: dict[str, str] = {INSURANCE_PROOF: "参保证明", ACCOUNT_STATEMENT: "个人账户对账单"}
+_DOCUMENT_DOMAIN = b"gongji-document-v1\n"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DocumentFacts:
+    """Everything a 参保证明 or 对账单 states; every field, the whole ``body`` included, enters the code."""
+
+    kind: str
+    serial: str
+    person_name: str
+    cert_no: str
+    issuer: str
+    issued_at: datetime
+    body: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.kind not in DOCUMENT_TITLES:
+            raise ValueError(f"unknown document kind {self.kind!r} (one of {sorted(DOCUMENT_TITLES)})")
+        for name in ("serial", "person_name", "cert_no", "issuer"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"document {name} must be a non-empty string")
+        if not isinstance(self.issued_at, datetime) or self.issued_at.utcoffset() is None:
+            raise ValueError("document issued_at must be a timezone-aware datetime")
+        _check_json(self.body)
+
+
+def _check_json(value: Any) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return
+    if isinstance(value, list):
+        for item in value:
+            _check_json(item)
+        return
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        for item in value.values():
+            _check_json(item)
+        return
+    raise ValueError(f"document body holds only JSON strings, integers, lists and objects, not {type(value)!r}")
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {_nfc(k): _nfc(v) for k, v in value.items()}
+    return value
+
+
+def document_bytes(facts: DocumentFacts) -> bytes:
+    """The one serialization a document's code is computed over (sorted JSON, NFC, UTC time)."""
+    payload = {
+        "kind": facts.kind,
+        "serial": facts.serial,
+        "person_name": facts.person_name,
+        "cert_no": facts.cert_no,
+        "issuer": facts.issuer,
+        "issued_at": facts.issued_at.astimezone(UTC).replace(microsecond=0).isoformat(),
+        "body": facts.body,
+    }
+    body = json.dumps(_nfc(payload), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _DOCUMENT_DOMAIN + body.encode("utf-8")
+
+
+def document_code(facts: DocumentFacts, secret: bytes) -> str:
+    """The verification code printed on a document (the same form as :func:`verification_code`)."""
+    raw = _code_of(document_bytes(facts), secret)
+    return "-".join(raw[i : i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+
+
+def verify_document(facts: DocumentFacts, code: str, secret: bytes) -> bool:
+    given = normalize_code(code)
+    if given is None:
+        return False
+    expected = _code_of(document_bytes(facts), secret)
+    return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii"))
+
+
+@dataclass(frozen=True, slots=True)
+class StatementTotals:
+    opening_fen: int
+    credits_fen: int
+    debits_fen: int
+    closing_fen: int
+
+
+def statement_totals(openings: dict[str, int], movements: list[tuple[str, int, int]]) -> StatementTotals:
+    """对账单 arithmetic over the ledger: ``openings`` each account's balance when the period
+    starts, ``movements`` its postings in the period in order as ``(account, amount_fen,
+    balance_after_fen)``. Closing = opening + credits − debits, and every posting's balance must
+    follow from its account's balance before it — a ledger that disagrees raises, it is never
+    printed."""
+    running = dict(openings)
+    credits = debits = 0
+    for account, amount, after in movements:
+        if account not in running:
+            raise ValueError(f"statement posting on an account without an opening balance: {account}")
+        running[account] += amount
+        if amount >= 0:
+            credits += amount
+        else:
+            debits -= amount
+        if running[account] != after:
+            raise ValueError(f"posting balance {after} on {account} does not follow from the lines before")
+    opening = sum(openings.values())
+    return StatementTotals(opening, credits, debits, opening + credits - debits)
 
 
 def verification_url(base_url: str, serial: str, code: str) -> str:

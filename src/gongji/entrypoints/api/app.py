@@ -124,8 +124,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import collection_pages
 
     app.include_router(collection_pages.router)
-    from gongji.entrypoints.web import message_pages
+    from gongji.entrypoints.web import document_pages, message_pages
 
     app.include_router(message_pages.router)
+    app.include_router(document_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

@@ -42,6 +42,7 @@ from gongji.entrypoints.web.pages import (
     render,
 )
 from gongji.services.auth import Principal, Role
+from gongji.services.registry import documents
 from gongji.services.registry.persons import Ctx
 from gongji.services.resident import views as P
 
@@ -259,6 +260,11 @@ def verify_certificate(request: Request, serial: str, code: str = "") -> Respons
     otherwise 无法核验 — the same for a wrong code, an unknown serial or a malformed request."""
     serial = serial.strip()[:32]
     code = code.strip()[:64]
+    if documents.is_document_serial(serial):  # 参保证明 / 对账单 (issue 17)
+        found = _gj(request).run(lambda uow: documents.verify(uow, serial=serial, code=code)) if code else None
+        return render(
+            request, "document_verify.html", _principal(request), serial=serial, asked=bool(code), result=found
+        )
     result = _gj(request).run(lambda uow: P.verify_certificate(uow, serial=serial, code=code)) if code else None
     return render(
         request,
