@@ -255,7 +255,9 @@ def test_auditor_sees_the_audit_log_masked_newest_first(web: Any, web_gj: Gongji
 
     assert web.url.endswith("/audit")
     table = web.get_by_test_id("audit-table")
-    assert "auth.login" in table.locator("tbody tr").first.inner_text()  # our own login is the newest row
+    newest = table.locator("tbody tr").first  # our own login is the newest row
+    assert "登录" in newest.inner_text() and "auth.login" not in newest.inner_text()
+    assert newest.get_by_test_id("audit-action").get_attribute("title") == "auth.login"  # the code in a tooltip
     html = web.content()
     assert cert not in html and mask_id_number(cert) in html
     screenshot(web, "audit-log")

@@ -18,6 +18,7 @@ EXACT = {
     "person.reads": "查阅人员被查询记录",
     "person.register": "登记人员",
     "person.export": "导出人员查询结果",
+    "audit.export": "导出审计日志",
     "employer.register": "登记单位",
     "user.create": "创建账号",
     "demo.generate": "生成演示数据",
@@ -73,6 +74,7 @@ AREA = {
     "nhsa": "医院接口",
     "demo": "演示数据",
     "user": "账号",
+    "audit": "审计日志",
 }
 
 VERB = {

@@ -10,7 +10,6 @@ its code and Chinese message and a 4xx status, never a 500.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
@@ -23,9 +22,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
 
-from gongji.adapters.db.models import AuditLog
 from gongji.adapters.region_data import region_table
 from gongji.bootstrap import Gongji
 from gongji.domain import ledger as L
@@ -1362,45 +1359,4 @@ def policy_page(request: Request, province: str = "") -> Response:
 # --- auditor ---------------------------------------------------------------------------------
 
 
-@router.get("/audit")
-def audit_log(request: Request, page: str = "1") -> Response:
-    principal = _need(request, Role.AUDITOR)
-    if isinstance(principal, Response):
-        return principal
-    page_no = max(1, int(page)) if page.isascii() and page.isdigit() and len(page) < 8 else 1
-
-    def go(uow: Any) -> tuple[int, list[dict[str, Any]]]:
-        total = int(uow.session.scalar(select(func.count()).select_from(AuditLog)) or 0)
-        rows = uow.session.scalars(
-            select(AuditLog)
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-            .offset((page_no - 1) * AUDIT_PAGE_SIZE)
-            .limit(AUDIT_PAGE_SIZE)
-        ).all()
-        return total, [
-            {
-                "at": _fmt_time(r.at),
-                "username": r.username or "",
-                "role": ROLE_ZH.get(Role(r.role), r.role) if r.role in Role._value2member_map_ else (r.role or ""),
-                "action": r.action,
-                "entity": f"{r.entity}#{r.entity_id}" if r.entity_id else r.entity,
-                "channel": r.channel,
-                "client": r.client_addr or "",
-                "detail": _detail(r.detail_json),
-            }
-            for r in rows
-        ]
-
-    total, rows = _gj(request).run(go)
-    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
-    return render(request, "audit.html", principal, rows=rows, page=page_no, pages=pages, total=total)
-
-
-def _detail(detail_json: str) -> str:
-    """Compact, masked detail text (the stored JSON is masked already; masked again for safety)."""
-    try:
-        data = json.loads(detail_json or "{}")
-    except ValueError:
-        return mask_text(detail_json or "")[:300]
-    text = "，".join(f"{k}={v}" for k, v in data.items()) if isinstance(data, dict) else str(data)
-    return mask_text(text)[:300]
+# /audit (the audit log) is in audit_pages.py.
