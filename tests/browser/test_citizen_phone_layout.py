@@ -9,18 +9,39 @@ the clerk fills it on a tablet or phone at the counter.
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from gongji.bootstrap import bootstrap
+from gongji.services.demo import province as demo
+from tests.browser.conftest import serve
 from tests.browser.phone import login_demo as _login
 from tests.browser.phone import overflow, phone_context, small_targets
+from tests.conftest import TEST_VAR, _settings
 
 pytestmark = pytest.mark.browser
 
 CITIZEN_PREFIXES = ("/me", "/password", "/verify")
 MAX_PAGES = 60
+EVERYONE_REACHES = {
+    "/me/code",
+    "/me/family",
+    "/me/messages",
+    "/me/documents",
+    "/me/premiums",
+    "/me/offsite",
+    "/me/offsite/new",
+    "/me/chronic/new",
+    "/me/onething",
+    "/me/onething/new",
+    "/password",
+}
 
 
 def _problems(page: Any, where: str) -> list[str]:
@@ -64,6 +85,7 @@ def test_every_citizen_page_fits_a_360_phone_with_44px_tap_targets(
         assert urlsplit(page.url).path == "/me", f"{username} did not land on 我的医保"
         seen, problems = _walk(page, "/me")
         assert "/me" in seen and len(seen) >= 5, sorted(seen)
+        assert EVERYONE_REACHES <= seen, sorted(EVERYONE_REACHES - seen)
         assert not problems, "\n".join(problems)
     finally:
         context.close()
@@ -138,5 +160,28 @@ def test_a_refused_registration_keeps_the_typed_id_number(browser: Any, phone_se
         assert page.get_by_test_id("error").is_visible()
         assert page.get_by_label("身份证号码").input_value() == "620102199001011238"
         assert page.get_by_label("姓名").input_value() == "钱七"
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def henan_server(sqlite_template: Path) -> Iterator[str]:
+    """The Henan demo: its citizens pay a relative's premium in the tax flow (seed 004)."""
+    path = TEST_VAR / "browser-phone-henan.sqlite3"
+    shutil.copy(sqlite_template, path)
+    gj = bootstrap(dataclasses.replace(_settings(f"sqlite:///{path}"), province="henan"))
+    demo.generate(gj, province="henan", persons=200, seed=5)
+    yield from serve(gj)
+    gj.engine.dispose()
+
+
+def test_the_henan_tax_flow_pages_fit_a_360_phone(browser: Any, henan_server: str) -> None:
+    context = phone_context(browser, henan_server)
+    page = context.new_page()
+    try:
+        _login(page, "citizen1")
+        seen, problems = _walk(page, "/me/family/tax-premium")
+        assert {"/me/family/tax-premium", "/me/family/tax-premium/result"} <= seen, sorted(seen)
+        assert not problems, "\n".join(problems)
     finally:
         context.close()
