@@ -208,6 +208,23 @@ def categories_of(
     return tuple(c for c in profile_subsidies if c.code in categories_of_person)
 
 
+def subsidy_region(
+    standard_of: str | None, *, province_code: str, insured_region: str, household_region: str | None
+) -> str:
+    """The district whose subsidy standard and medical-assistance fund apply to a subsidized
+    resident (002 §四(二)3): with ``standard_of = "household"`` and a household district in the
+    province other than the insured one, the household district (按我区医疗救助参保资助标准); else
+    the insured district."""
+    if (
+        standard_of == "household"
+        and household_region
+        and household_region.startswith(province_code)
+        and household_region != insured_region
+    ):
+        return household_region
+    return insured_region
+
+
 def subsidy_change(old: SubsidyCategory | None, new: SubsidyCategory | None, *, individual_fen: int) -> int:
     """The top-up when a subsidized person's category changes after the subsidy was granted.
 

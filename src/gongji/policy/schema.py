@@ -88,6 +88,7 @@ AccountBalance = Literal["past_years", "current_year"]
 PaymentOrder = Literal["binding_time", "largest_balance_first"]
 PremiumPaymentMode = Literal["requires_binding", "commitment_at_payment"]
 SubsidyKind = Literal["full", "fixed"]
+SubsidyStandardOf = Literal["household", "insured"]
 DeductibleBasis = Literal["per_year", "per_admission"]
 RefundReason = Literal[
     "cross_province_duplicate",  # 跨省重复缴费
@@ -376,6 +377,16 @@ class SubsidyCategory(Sourced):
         return self.code
 
 
+class SubsidyElsewhere(Sourced):
+    """A subsidized resident (参保资助对象) insured in another district than their household
+    registration (户籍): whose subsidy standard and medical-assistance fund apply. ``household``:
+    the household district's (002 §四(二)3: 参加异地城乡居民基本医保的参保资助对象，按我区医疗救助参保
+    资助标准落实); ``insured``: the district where they are insured. A household outside the
+    province always falls back to the insured district (no figures for it here)."""
+
+    standard_of: SubsidyStandardOf
+
+
 class WaitingPeriod(Sourced):
     """Waiting period for late or broken resident enrollment (待遇等待期, notes §1.2)."""
 
@@ -436,6 +447,8 @@ class Resident(_Frozen):
     premium: tuple[PremiumStandard, ...] = Field(min_length=1)
     subsidy: tuple[SubsidyCategory, ...] = ()
     """The categories, with the province's default amounts."""
+    subsidy_elsewhere: SubsidyElsewhere | None = None
+    """Absent: the insured district's standard (as ``standard_of = "insured"``)."""
     waiting_period: WaitingPeriod
     refund: Refund
     terms: tuple[TermsOverride, ...] = ()
@@ -1071,6 +1084,7 @@ class Profile(_Frozen):
             *((f"family.binding_rules[{r.effective_from}]", r) for r in self.family.binding_rules),
             *((f"resident.premium[{p.key}]", p) for p in self.resident.premium),
             *((f"resident.subsidy[{s.key}]", s) for s in self.resident.subsidy),
+            *((("resident.subsidy_elsewhere", e),) if (e := self.resident.subsidy_elsewhere) else ()),
             ("resident.waiting_period", self.resident.waiting_period),
             ("resident.refund", self.resident.refund),
             *((f"resident.terms[{o.key}]", o) for o in self.resident.terms),

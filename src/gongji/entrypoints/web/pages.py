@@ -1021,6 +1021,23 @@ def _terms_cells(profile: Profile, o: TermsOverride) -> list[Cell]:
     ]
 
 
+def _elsewhere_group(res: Any, demo: Any) -> list[Any]:
+    """[resident.subsidy_elsewhere] (002 §四(二)3), when the profile has it."""
+    e = res.subsidy_elsewhere
+    if e is None:
+        return []
+    whose = "户籍所在区县（由其医疗救助资金资助）" if e.standard_of == "household" else "参保所在区县"
+    return [
+        _kv_group(
+            "异地参保的资助对象",
+            "resident.subsidy_elsewhere",
+            e,
+            demo,
+            [("standard_of", "资助标准与资助资金", whose)],
+        )
+    ]
+
+
 def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
     """The profile as readable Chinese sections of groups; demo figures are flagged per path."""
     from gongji.entrypoints.web.offsite_policy import offsite_section
@@ -1309,7 +1326,7 @@ def _policy_sections(profile: Profile) -> list[dict[str, Any]]:
         {
             "id": "resident",
             "title": "参保资助、等待期与退费（省级默认值）",
-            "groups": [subsidies, waiting, refund, *([terms] if res.terms else [])],
+            "groups": [subsidies, *_elsewhere_group(res, demo), waiting, refund, *([terms] if res.terms else [])],
         },
         {"id": "collection", "title": "征缴", "groups": [targets, remittance]},
         {"id": "benefit", "title": "待遇支付参数", "groups": benefit_tables},

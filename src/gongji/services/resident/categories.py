@@ -6,6 +6,10 @@ approved 附件1 registration; ``domain.resident.pick_subsidy`` picks the one th
 amounts a benefit year and pooling region have: every premium path (tax 代缴 one by one and in
 a batch, the family account, the bank / tax app / batch channels, the roster) asks through it,
 so that ``domain.resident.check_person_may_pay`` refuses the same persons everywhere.
+
+``subsidy_region``: a subsidized resident insured in another district than their 户籍 gets the
+standard (and is paid from the medical-assistance fund) of the district the profile's
+``[resident.subsidy_elsewhere]`` names — for Gansu the household district (002 §四(二)3).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from gongji.adapters.db.models import PersonSubsidy, ResidentRegistration
+from gongji.adapters.db.models import Person, PersonSubsidy, ResidentRegistration
 from gongji.adapters.db.unit_of_work import UnitOfWork
+from gongji.domain import resident as R
 from gongji.domain.resident import pick_subsidy
 from gongji.policy.schema import Profile, SubsidyCategory
 
@@ -24,6 +29,21 @@ def categories_for(profile: Profile, benefit_year: int, region_code: str) -> tup
     """The subsidy categories with the amounts of ``benefit_year`` in ``region_code``
     (``Profile.resident_terms``: the most specific entry wins)."""
     return tuple(profile.resident_terms(benefit_year, region_code).subsidies)
+
+
+def subsidy_region(uow: UnitOfWork, profile: Profile, person_id: int, *, insured_region: str) -> str:
+    """The district whose subsidy standard and assistance fund apply to the person insured in
+    ``insured_region`` (002 §四(二)3, ``domain.resident.subsidy_region``)."""
+    rule = profile.resident.subsidy_elsewhere
+    if rule is None:
+        return insured_region
+    household = uow.session.scalar(select(Person.hukou_region).where(Person.id == person_id))
+    return R.subsidy_region(
+        rule.standard_of,
+        province_code=profile.profile.province_code,
+        insured_region=insured_region,
+        household_region=household,
+    )
 
 
 def _codes(text: str | None) -> tuple[str, ...]:
@@ -63,6 +83,7 @@ def pick(profile: Profile, codes: tuple[str, ...], *, benefit_year: int, region_
 def person_category(
     uow: UnitOfWork, profile: Profile, person_id: int, *, benefit_year: int, region_code: str
 ) -> SubsidyCategory | None:
-    """The one subsidy the person gets for a benefit year where they are insured (就高不重复,
-    002 §四(二)3), with that year's and region's amount, or None."""
-    return pick(profile, person_subsidy_codes(uow, person_id), benefit_year=benefit_year, region_code=region_code)
+    """The one subsidy the person insured in ``region_code`` gets for a benefit year (就高不重复,
+    002 §四(二)3), with that year's amount of their ``subsidy_region``, or None."""
+    region = subsidy_region(uow, profile, person_id, insured_region=region_code)
+    return pick(profile, person_subsidy_codes(uow, person_id), benefit_year=benefit_year, region_code=region)

@@ -68,7 +68,7 @@ from gongji.services.auth import Role
 from gongji.services.collection import cash_assistance
 from gongji.services.family import premiums as family_premiums
 from gongji.services.registry.persons import Ctx, audit_event, get_person, person_regions, require_reason
-from gongji.services.resident import recoveries, subsidies
+from gongji.services.resident import categories, recoveries, subsidies
 from gongji.services.resident.channels import CHANNEL_ZH, channel_account
 from gongji.services.resident.premiums import (
     APPROVED,
@@ -104,6 +104,7 @@ class _Refundable:
     from_assistance: bool  # the full-subsidy roster paid the premium
     withheld_fen: int  # subsidy paid out to the person, kept back from the refund for the assistance fund
     recover_fen: int = 0  # family-paid: the subsidy paid out to the relative, now owed by them (应收)
+    fund_region: str = ""  # whose assistance fund paid the subsidy (categories.subsidy_region, 002 §四(二)3)
 
     @property
     def back_to_source_fen(self) -> int:
@@ -168,7 +169,8 @@ def _refundable(
         owed = recoveries.paid_out_fen(uow, premium.person_id, premium.benefit_year)
         owed -= recoveries.already_owed_fen(uow, premium.person_id, premium.benefit_year)
         recover, withheld = max(0, min(withheld, owed)), 0
-    return _Refundable(payment, premium, decision, source, from_assistance, withheld, recover)
+    fund = categories.subsidy_region(uow, profile, premium.person_id, insured_region=premium.region_code)
+    return _Refundable(payment, premium, decision, source, from_assistance, withheld, recover, fund)
 
 
 def _quote_view(r: _Refundable) -> dict[str, Any]:
@@ -481,7 +483,7 @@ def review_refund(
             ctx,
             key=f"premium-refund:{refund.id}",
             person_id=premium.person_id,
-            region_code=premium.region_code,
+            region_code=r.fund_region or premium.region_code,
             benefit_year=premium.benefit_year,
             origin=recoveries.ORIGIN_REFUND,
             amount_fen=r.recover_fen,
@@ -504,13 +506,12 @@ def _pay_back(uow: UnitOfWork, ctx: Ctx, r: _Refundable, refund: PremiumRefund) 
     payment, premium = r.payment, r.premium
     narration = f"城乡居民医保退费（{REFUND_REASON_ZH.get(refund.reason, refund.reason)}）"
     key = f"premium-refund:{refund.id}"
-    assistance = subsidies.assistance_account(premium.region_code)
+    fund_region = r.fund_region or premium.region_code
+    assistance = subsidies.assistance_account(fund_region)
     withhold = (assistance, r.withheld_fen) if r.withheld_fen > 0 else None
     now = ctx.clock.now()
     if withhold is not None:
-        ledger.ensure_account(
-            uow, code=assistance, kind=L.AccountKind.EXTERNAL, now=now, region_code=premium.region_code
-        )
+        ledger.ensure_account(uow, code=assistance, kind=L.AccountKind.EXTERNAL, now=now, region_code=fund_region)
     if payment.channel == CHANNEL_FAMILY and not r.from_assistance:
         assert payment.family_payment_id is not None
         txn_id = int(

@@ -8,6 +8,10 @@
 - ``change_category``: 身份类别变化 (002 §四(二)4) — raised → the difference is paid out,
   lowered → nothing is taken back.
 
+A fixed subsidy and a top-up are paid by the district whose standard applies
+(``categories.subsidy_region``: for a person insured away from their 户籍, Gansu's profile names
+the household district, 002 §四(二)3), from its assistance fund and by its staff.
+
 Every movement is a balanced ledger transaction from the medical-assistance fund
 (``external:assistance:<region>``) with an idempotency key derived from the benefit year,
 category and ID number (roster) or person (fixed, top-up), and a ``SubsidyGrant`` row with the
@@ -202,10 +206,12 @@ def pay_fixed_subsidies(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, benefit_
     ).all()
     results: list[dict[str, Any]] = []
     for premium in paid_rows:
-        if not region_in_scope(premium.region_code, scopes):
+        # paid by the district whose standard applies (002 §四(二)3: 户籍地 for Gansu), from its fund
+        region = categories.subsidy_region(uow, profile, premium.person_id, insured_region=premium.region_code)
+        if not region_in_scope(region, scopes):
             continue
-        cat = categories.person_category(
-            uow, profile, premium.person_id, benefit_year=benefit_year, region_code=premium.region_code
+        cat = categories.pick(
+            profile, categories.person_subsidy_codes(uow, premium.person_id), benefit_year=benefit_year, region_code=region
         )
         if cat is None or cat.kind != "fixed":
             continue
@@ -215,6 +221,7 @@ def pay_fixed_subsidies(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, benefit_
             "name_masked": mask_name(person.name),
             "id_masked": mask_id_number(person.cert_no),
             "category": cat.code,
+            "subsidy_region": region,
             "amount_fen": 0,
         }
         results.append(item)
@@ -237,9 +244,9 @@ def pay_fixed_subsidies(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, benefit_
             category=cat.code,
             kind=FIXED,
             amount_fen=amount,
-            source=assistance_account(premium.region_code),
+            source=assistance_account(region),
             target=payout_account(person.id),
-            region_code=premium.region_code,
+            region_code=region,
             narration=f"{benefit_year}年度定额资助金发放（{cat.name}，先缴后补）",
             premium_id=premium.id,
         )
@@ -275,11 +282,15 @@ def change_category(
     ctx.principal.require(Role.STAFF)
     person = get_person(uow, person_id)
     enrollment = resident_enrollment(uow, profile, person.id)
-    regions = [enrollment.region_code] if enrollment else []
+    region = (
+        categories.subsidy_region(uow, profile, person.id, insured_region=enrollment.region_code)
+        if enrollment
+        else profile.profile.province_code
+    )
+    regions = sorted({enrollment.region_code, region}) if enrollment else []
     ctx.principal.require_person_access(person_id=person.id, regions=regions)
     reason = require_reason(reason)
     codes = tuple(sorted({c.strip() for c in subsidy_codes if c.strip()}))
-    region = enrollment.region_code if enrollment else profile.profile.province_code
     new = categories.pick(profile, codes, benefit_year=benefit_year, region_code=region)
     now = ctx.clock.now()
     row = uow.session.get(PersonSubsidy, person.id)
@@ -328,9 +339,9 @@ def change_category(
                 category=new.code,
                 kind=TOPUP,
                 amount_fen=top_up,
-                source=assistance_account(enrollment.region_code),
+                source=assistance_account(region),
                 target=payout_account(person.id),
-                region_code=enrollment.region_code,
+                region_code=region,
                 narration=f"{benefit_year}年度参保资助补差（{new.name}）",
             ).amount_fen
     audit_event(uow, ctx, "subsidy.category_change", "person", person.id, codes=list(codes), top_up_fen=top_up)
