@@ -37,7 +37,9 @@ def with_chengguan_standard(profile: Profile, *, standard_of: str | None = None)
     res = profile.resident.model_copy(update={"terms": (*profile.resident.terms, terms)})
     if standard_of is not None:
         assert res.subsidy_elsewhere is not None
-        res = res.model_copy(update={"subsidy_elsewhere": res.subsidy_elsewhere.model_copy(update={"standard_of": standard_of})})
+        res = res.model_copy(
+            update={"subsidy_elsewhere": res.subsidy_elsewhere.model_copy(update={"standard_of": standard_of})}
+        )
     return profile.model_copy(update={"resident": res})
 
 
@@ -119,9 +121,7 @@ def test_subsidized_resident_insured_elsewhere_gets_household_district_standard(
     assert balance(gj, f"external:assistance:{CHENGGUAN}") == -60_000
     status = ok(
         gj,
-        lambda uow: channels.payment_status(
-            uow, support.ctx(gj, province), profile, person_id=away, benefit_year=YEAR
-        ),
+        lambda uow: channels.payment_status(uow, support.ctx(gj, province), profile, person_id=away, benefit_year=YEAR),
     )
     assert status["subsidy"]["amount_fen"] == 25_000  # what the person is told they get (先缴后补)
 

@@ -122,6 +122,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import collection_followup_pages
 
     app.include_router(collection_followup_pages.router)
+    from gongji.entrypoints.web import collection_work_pages
+
+    app.include_router(collection_work_pages.router)
     from gongji.entrypoints.web import collection_pages
 
     app.include_router(collection_pages.router)

@@ -211,7 +211,10 @@ def pay_fixed_subsidies(uow: UnitOfWork, ctx: Ctx, profile: Profile, *, benefit_
         if not region_in_scope(region, scopes):
             continue
         cat = categories.pick(
-            profile, categories.person_subsidy_codes(uow, premium.person_id), benefit_year=benefit_year, region_code=region
+            profile,
+            categories.person_subsidy_codes(uow, premium.person_id),
+            benefit_year=benefit_year,
+            region_code=region,
         )
         if cat is None or cat.kind != "fixed":
             continue
