@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from gongji.bootstrap import Gongji
 from gongji.services.collection import failed_payments, task, units
 from tests import collection_support as cs
@@ -18,6 +20,13 @@ from tests.browser.conftest import login, screenshot
 DISTRICT = "620723"  # 临泽县: no other browser test uses it
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 _made: dict[str, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def _patient(web: Any) -> None:
+    """Up to six test runs share two cores: give a page more than the default 10 s."""
+    web.set_default_timeout(30_000)
+    web.set_default_navigation_timeout(30_000)
 
 
 def _district(gj: Gongji) -> dict[str, Any]:

@@ -25,6 +25,7 @@ def december(web_gj: Gongji) -> Iterator[None]:
     """One 张掖 authorizer paying a 兰州 child's premium on Tue 2026-12-01; the clock then at 2027-01-04."""
     start = web_gj.clock.at  # type: ignore[attr-defined]
     office = support.staff(web_gj, ["620000"], username="pc_browser")
+    support.staff(web_gj, ["620000"], username="pc_browser2")  # the second clerk (four-eyes)
     p = B.pair(web_gj, office, authorizer_region=B.ZHANGYE, relative_region=B.LANZHOU)
     B.pay(web_gj, B.tax_user(web_gj), p, datetime(2026, 12, 1, 10, 0))
     web_gj.clock.at = datetime(2027, 1, 4, 10, 0, tzinfo=SHANGHAI)  # type: ignore[attr-defined]
@@ -67,7 +68,15 @@ def test_a_provincial_clerk_clears_december_and_settles_a_tax_difference(
     diff = web.locator('[data-testid="difference"][data-kind="missing"]')
     assert "税务缺少记录" in diff.inner_text()
     diff.get_by_label("处理原因").fill("医保已划扣到账，请税务补记")
-    diff.get_by_role("button", name="处理").click()
+    diff.get_by_role("button", name="提出处理意见").click()
+    diff = web.locator('[data-testid="difference"][data-kind="missing"]')
+    assert diff.get_attribute("data-state") == "proposed"  # four-eyes: a second clerk confirms
+    assert "须另一名工作人员复核" in diff.get_by_test_id("proposal").inner_text()
+    login(web, "pc_browser2")
+    web.goto("/staff/tax-recon?week=2026-W49")
+    diff = web.locator('[data-testid="difference"][data-kind="missing"]')
+    diff.get_by_label("处理原因").fill("复核无误")
+    diff.get_by_role("button", name="复核确认").click()
     assert web.locator('[data-testid="difference"][data-kind="missing"]').get_attribute("data-state") == "settled"
     T.apply(engine, "2026-W49", now=web_gj.clock.now())
     engine.dispose()

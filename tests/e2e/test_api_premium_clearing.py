@@ -130,13 +130,18 @@ def test_tax_reconciliation_by_api_and_its_excel(gj, client, office, december):
         ).status_code
         == 404
     )
-    for kind in ("missing", "extra"):
-        r = client.post(
-            f"/api/tax-recon/differences/{ids[kind]}/settlement",
-            headers=h,
-            json={"resolution": "accept_ours", "reason": "以医保为准"},
-        )
-        assert r.status_code == 200, r.text
+    checker = login(client, S.staff(gj, ["620000"]).username)
+    for kind in ("missing", "extra"):  # proposed by one clerk, confirmed by a second (four-eyes)
+        for who, state in ((h, "proposed"), (h, None), (checker, "settled")):
+            r = client.post(
+                f"/api/tax-recon/differences/{ids[kind]}/settlement",
+                headers=who,
+                json={"resolution": "accept_ours", "reason": "以医保为准"},
+            )
+            if state is None:
+                assert r.status_code == 403 and r.json()["code"] == "E_FOUR_EYES"
+            else:
+                assert r.status_code == 200 and r.json()["state"] == state, r.text
     assert T.apply(engine, "2026-W49", now=gj.clock.now()).state == "balanced"
     engine.dispose()
     done = client.get("/api/tax-recon/weeks/2026-W49", headers=h).json()

@@ -19,7 +19,7 @@ from gongji.adapters.db import tax_exchange as X
 from gongji.adapters.db.models import PremiumPayment, ResidentPremium
 from gongji.domain import ledger as L
 from gongji.domain.clock import SHANGHAI
-from gongji.domain.errors import InvalidRequest, InvalidStateTransition, OutOfRegion
+from gongji.domain.errors import FourEyesRequired, InvalidRequest, InvalidStateTransition, OutOfRegion
 from gongji.entrypoints import tax_simulator as T
 from gongji.services import ledger
 from gongji.services.backoffice import tax_recon as TR
@@ -99,22 +99,25 @@ def test_four_kinds_of_difference_found_settled_and_totals_match(gj, office):
         )
 
     # the status difference: the tax side never recorded the payment as paid → reverse ours
+    # (each settlement proposed by one clerk and confirmed by a second: four-eyes)
     status_payment = kinds["status"]["request_id"]
     source = _family_account_of(gj, status_payment)
     before = _balance(gj, source)
+    checker = S.staff(gj, ["620000"])
     for kind, resolution in (
         ("missing", "accept_ours"),
         ("amount", "accept_ours"),
         ("extra", "accept_ours"),
         ("status", "reverse_ours"),
     ):
-        _run(
-            gj,
-            office,
-            lambda uow, c, k=kind, r=resolution: TR.settle(
-                uow, c, difference_id=kinds[k]["id"], resolution=r, reason="与税务核对后处理"
-            ),
-        )
+        for who in (office, checker):
+            _run(
+                gj,
+                who,
+                lambda uow, c, k=kind, r=resolution: TR.settle(
+                    uow, c, difference_id=kinds[k]["id"], resolution=r, reason="与税务核对后处理"
+                ),
+            )
     assert _balance(gj, source) == before + 40_000  # back to the family account by a reversing entry
     assert _premium_status(gj, status_payment) == "refunded"
     with pytest.raises(InvalidStateTransition):
@@ -139,6 +142,53 @@ def test_four_kinds_of_difference_found_settled_and_totals_match(gj, office):
     assert T.compare(engine, "2026-W50", now=gj.clock.now(), kinds=()).state == "balanced"
     assert _run(gj, office, lambda uow, c: TR.week_view(uow, c, week="2026-W50"))["balanced"]
     assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
+    engine.dispose()
+
+
+def test_settling_a_tax_difference_takes_a_second_clerk_four_eyes(gj, office):
+    """Issue 15 §4 (003 附件三(二)5: staff settle each difference) under the project's four-eyes rule:
+    the clerk who proposes a 医保冲正 cannot confirm it; until a second clerk does, no money moves
+    and nothing is written back for the tax side; then the family account is refunded."""
+    tax = B.tax_user(gj)
+    pair = B.pair(gj, office, authorizer_region=B.ZHANGYE, relative_region=B.ZHANGYE)
+    B.pay(gj, tax, pair, datetime(2026, 12, 1, 12, 0))
+    gj.clock.at = _at(2026, 12, 7)
+    _run(gj, office, lambda uow, c: TR.publish(uow, c, week="2026-W49"))
+    engine = X.tax_side_engine(gj.settings.database_url)
+    T.compare(engine, "2026-W49", now=gj.clock.now(), kinds=("status",))
+    _run(gj, office, lambda uow, c: TR.fetch_differences(uow, c, week="2026-W49"))
+    diff = _run(gj, office, lambda uow, c: TR.week_view(uow, c, week="2026-W49"))["differences"][0]
+    source = _family_account_of(gj, diff["request_id"])
+    before = _balance(gj, source)
+
+    def settle(who, resolution="reverse_ours", reason="税务未记缴费，冲正退回"):
+        return _run(
+            gj, who, lambda uow, c: TR.settle(uow, c, difference_id=diff["id"], resolution=resolution, reason=reason)
+        )
+
+    proposed = settle(office)
+    assert (proposed["state"], proposed["state_zh"], proposed["proposed_resolution"]) == (
+        "proposed",
+        "待复核",
+        "reverse_ours",
+    )
+    with pytest.raises(FourEyesRequired):
+        settle(office, reason="我自己确认")
+    assert _balance(gj, source) == before and _premium_status(gj, diff["request_id"]) == "paid"
+    with engine.connect() as conn:
+        written = conn.execute(select(X.recon_diff.c.resolution)).scalars().all()
+    assert written == [None]  # the tax side sees no resolution yet
+    view = _run(gj, office, lambda uow, c: TR.week_view(uow, c, week="2026-W49"))
+    assert view["open_count"] == 1 and not view["balanced"]
+
+    checker = S.staff(gj, ["620000"])
+    done = settle(checker, reason="复核无误")
+    assert done["state"] == "settled" and done["reversal_txn_id"] is not None
+    assert done["reason"] == "税务未记缴费，冲正退回；复核：复核无误"
+    assert _balance(gj, source) == before + 40_000
+    assert _premium_status(gj, diff["request_id"]) == "refunded"
+    with pytest.raises(InvalidStateTransition):
+        settle(checker)
     engine.dispose()
 
 

@@ -1462,13 +1462,17 @@ class TaxReconDifference(Base):
     mi_status: Mapped[str | None] = mapped_column(String(8))
     tax_status: Mapped[str | None] = mapped_column(String(8))
     tax_note: Mapped[str | None] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(8), index=True)  # open / settled
+    state: Mapped[str] = mapped_column(String(8), index=True)  # open / proposed / settled
     resolution: Mapped[str | None] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(String(200))
     reversal_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     settled_by_user_id: Mapped[int | None] = mapped_column(Integer)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    proposed_resolution: Mapped[str | None] = mapped_column(String(12))  # four-eyes: the first clerk's
+    proposed_reason: Mapped[str | None] = mapped_column(String(200))
+    proposed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    proposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- 个人账户家庭共济资金清算 between pooling regions (seed 003 附件二; issue 15 §3) ------------------

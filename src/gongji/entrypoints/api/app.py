@@ -29,6 +29,7 @@ from gongji.entrypoints.api.routes import clearing as clearing_api
 from gongji.entrypoints.api.routes import collection as collection_api
 from gongji.entrypoints.api.routes import collection_followup as collection_followup_api
 from gongji.entrypoints.api.routes import institutions as institutions_api
+from gongji.entrypoints.api.routes import month_end as month_end_api
 from gongji.entrypoints.api.routes import premium_clearing as premium_clearing_api
 from gongji.entrypoints.api.routes import prescriptions as prescriptions_api
 from gongji.entrypoints.api.schemas import ERROR_RESPONSES
@@ -63,6 +64,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         premium_clearing_api,
         clearing_api,
         accounting_api,
+        month_end_api,
         prescriptions_api,
         collection_followup_api,
         collection_api,
@@ -125,6 +127,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import collection_work_pages
 
     app.include_router(collection_work_pages.router)
+    from gongji.entrypoints.web import month_end_pages
+
+    app.include_router(month_end_pages.router)
     from gongji.entrypoints.web import collection_pages
 
     app.include_router(collection_pages.router)

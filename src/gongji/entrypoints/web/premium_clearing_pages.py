@@ -35,6 +35,7 @@ DONE = {
     "published": "已推送本周对账明细至对账中间库",
     "fetched": "已读取税务返回的比对差异",
     "settled": "已处理该差异，处理结果已写回对账中间库",
+    "proposed": "已提出处理意见，须由另一名工作人员复核确认后生效",
 }
 
 
@@ -167,14 +168,15 @@ def week_page(request: Request) -> Response:
     return _week_page(request, principal)
 
 
-def _week_act(request: Request, week: str, use_case: Any, done: str) -> Response:
+def _week_act(request: Request, week: str, use_case: Any, done: str | Any) -> Response:
+    """``done``: the flash key, or a function of the use case's result giving it."""
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
         return principal
     return act(
         request, principal, use_case,
         on_error=lambda err: _week_page(request, principal, error=err),
-        redirect_to=lambda _: f"/staff/tax-recon?week={week}&done={done}",
+        redirect_to=lambda out: f"/staff/tax-recon?week={week}&done={done if isinstance(done, str) else done(out)}",
     )  # fmt: skip
 
 
@@ -194,5 +196,5 @@ def settle(request: Request, week: str, difference_id: int, resolution: Str = ""
         request,
         week,
         lambda uow, ctx: TR.settle(uow, ctx, difference_id=difference_id, resolution=resolution, reason=reason),
-        "settled",
+        lambda out: "settled" if out["state"] == "settled" else "proposed",
     )

@@ -13,6 +13,12 @@ differences, see them in their regions and settle each with a reason:
   came from), the premium becomes unpaid, and the reversal is published with the next week. The
   week's row itself stays as it happened, so the tax side still aligns its record of the week.
 
+Four-eyes: a settlement takes two clerks. The first one's ``settle`` proposes the resolution and
+reason (state ``proposed``; nothing moves, nothing is written back); a second clerk's ``settle``
+with the same resolution carries it out. The proposer cannot confirm their own proposal
+(``E_FOUR_EYES``); a second clerk choosing another resolution replaces the proposal, which then
+waits for a clerk other than them.
+
 The resolution is written back to the intermediate table; once the tax side applied every one,
 it marks the batch balanced with its totals, which then equal ours (账账相符).
 """
@@ -37,7 +43,7 @@ from gongji.adapters.db.models import (
 )
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain.clock import SHANGHAI
-from gongji.domain.errors import InvalidRequest, InvalidStateTransition, NotFound, OutOfRegion
+from gongji.domain.errors import FourEyesRequired, InvalidRequest, InvalidStateTransition, NotFound, OutOfRegion
 from gongji.domain.masking import mask_id_number
 from gongji.domain.registry import region_in_scope, scope_prefix
 from gongji.services.auth import Role
@@ -50,8 +56,8 @@ KINDS = ("missing", "amount", "status", "extra")
 KIND_ZH = {"missing": "税务缺少记录", "amount": "金额不一致", "status": "缴费状态不一致", "extra": "税务多出记录"}
 ACCEPT_OURS, REVERSE_OURS = "accept_ours", "reverse_ours"
 RESOLUTION_ZH = {ACCEPT_OURS: "以医保记录为准（税务更正）", REVERSE_OURS: "医保冲正（原渠道退回共济账户）"}
-OPEN, SETTLED = "open", "settled"
-DIFF_STATE_ZH = {OPEN: "待处理", SETTLED: "已处理"}
+OPEN, PROPOSED, SETTLED = "open", "proposed", "settled"
+DIFF_STATE_ZH = {OPEN: "待处理", PROPOSED: "待复核", SETTLED: "已处理"}
 TAX_PAID, TAX_UNPAID = "paid", "unpaid"
 BATCH_STATE_ZH = {"published": "已推送，待税务比对", "compared": "税务已比对", "balanced": "账账相符"}
 Progress = Callable[[str], None]
@@ -236,14 +242,30 @@ def settle(uow: UnitOfWork, ctx: Ctx, *, difference_id: int, resolution: str, re
         raise NotFound("对账差异不存在", "Difference not found", difference_id=difference_id)
     _require_diff_scope(ctx, d)
     reason = require_reason(reason)
-    if d.state != OPEN:
+    if d.state == SETTLED:
         raise InvalidStateTransition("该差异已处理", "This difference is settled already", difference_id=d.id)
+    if resolution == REVERSE_OURS:
+        _check_reversible(uow, d)
     w = uow.session.get(TaxReconWeek, d.week_id)
     assert w is not None
     now = ctx.clock.now()
+    user = ctx.principal.user_id
+    if d.state != PROPOSED or d.proposed_resolution != resolution:  # a (new) proposal: four-eyes
+        d.state, d.proposed_resolution, d.proposed_reason = PROPOSED, resolution, reason
+        d.proposed_by_user_id, d.proposed_at = user, now
+        uow.session.flush()
+        audit_event(
+            uow, ctx, "tax_recon.propose", "tax_recon_difference", d.id,
+            week=w.week, kind=d.kind, resolution=resolution,
+        )  # fmt: skip
+        return difference_view(d)
+    if d.proposed_by_user_id == user:
+        raise FourEyesRequired(difference_id=d.id)
     if resolution == REVERSE_OURS:
         d.reversal_txn_id = _reverse(uow, ctx, d, reason)
-    d.state, d.resolution, d.reason = SETTLED, resolution, reason
+    proposed = d.proposed_reason or reason
+    checked = proposed if reason == proposed else f"{proposed}；复核：{reason}"
+    d.state, d.resolution, d.reason = SETTLED, resolution, checked[:200]
     d.settled_by_user_id, d.settled_at = ctx.principal.user_id, now
     _exchange(uow)
     diff = X.recon_diff.c
@@ -252,7 +274,7 @@ def settle(uow: UnitOfWork, ctx: Ctx, *, difference_id: int, resolution: str, re
         .where(diff.batch_no == w.week, diff.diff_no == d.diff_no)
         .values(
             resolution=resolution, final_amount_fen=d.mi_amount_fen, final_status=d.mi_status,
-            resolution_note=reason, resolved_at=now,
+            resolution_note=d.reason, resolved_at=now,
         )
     )  # fmt: skip
     uow.session.flush()
@@ -263,10 +285,9 @@ def settle(uow: UnitOfWork, ctx: Ctx, *, difference_id: int, resolution: str, re
     return difference_view(d)
 
 
-def _reverse(uow: UnitOfWork, ctx: Ctx, d: TaxReconDifference, reason: str) -> int:
-    """医保冲正: the deduction back to its family account by a reversing entry, the premium
-    unpaid, a refund movement recorded (published with the week it happens in)."""
-    from gongji.services.resident.premiums import PAID, REFUNDED
+def _check_reversible(uow: UnitOfWork, d: TaxReconDifference) -> PremiumPayment:
+    """Only a family-account deduction medical insurance made, still paid, can be reversed."""
+    from gongji.services.resident.premiums import PAID
 
     if d.kind == "extra" or d.movement != DEDUCT or d.premium_payment_id is None:
         raise InvalidStateTransition(
@@ -274,13 +295,23 @@ def _reverse(uow: UnitOfWork, ctx: Ctx, d: TaxReconDifference, reason: str) -> i
         )
     payment = uow.session.get(PremiumPayment, d.premium_payment_id)
     assert payment is not None
-    premium = uow.session.scalars(
-        select(ResidentPremium).where(ResidentPremium.id == payment.premium_id).with_for_update()
-    ).one()
     if payment.status != PAID or payment.family_payment_id is None:
         raise InvalidStateTransition(
             "该笔代缴已退回，无需冲正", "This payment was refunded already", status=payment.status
         )
+    return payment
+
+
+def _reverse(uow: UnitOfWork, ctx: Ctx, d: TaxReconDifference, reason: str) -> int:
+    """医保冲正: the deduction back to its family account by a reversing entry, the premium
+    unpaid, a refund movement recorded (published with the week it happens in)."""
+    from gongji.services.resident.premiums import REFUNDED
+
+    payment = _check_reversible(uow, d)
+    premium = uow.session.scalars(
+        select(ResidentPremium).where(ResidentPremium.id == payment.premium_id).with_for_update()
+    ).one()
+    assert payment.family_payment_id is not None
     result = family_premiums.refund_premium(
         uow, ctx, family_payment_id=payment.family_payment_id,
         reason=f"税务对账差异冲正：{reason}"[:200], idempotency_key=f"tax-recon:{d.id}",
@@ -317,6 +348,10 @@ def difference_view(d: TaxReconDifference) -> dict[str, Any]:
         "resolution": d.resolution, "resolution_zh": RESOLUTION_ZH.get(d.resolution or "", ""),
         "reason": d.reason, "reversal_txn_id": d.reversal_txn_id,
         "settled_at": d.settled_at.isoformat() if d.settled_at else None,
+        "proposed_resolution": d.proposed_resolution,
+        "proposed_resolution_zh": RESOLUTION_ZH.get(d.proposed_resolution or "", ""),
+        "proposed_reason": d.proposed_reason, "proposed_by_user_id": d.proposed_by_user_id,
+        "proposed_at": d.proposed_at.isoformat() if d.proposed_at else None,
     }  # fmt: skip
 
 
@@ -327,13 +362,13 @@ def week_view(
     may see (filters: region, state open/settled)."""
     ctx.principal.require(Role.STAFF, Role.AUDITOR)
     if state and state not in DIFF_STATE_ZH:
-        raise InvalidRequest("状态应为open或settled", "state: open/settled", field="state")
+        raise InvalidRequest("状态应为open、proposed或settled", "state: open/proposed/settled", field="state")
     w = _week(uow, week)
     _exchange(uow)
     batch = uow.session.execute(select(X.recon_batch).where(X.recon_batch.c.batch_no == w.week)).mappings().first()
     q = select(TaxReconDifference).where(TaxReconDifference.week_id == w.id).order_by(TaxReconDifference.diff_no)
     all_diffs = list(uow.session.scalars(q))
-    open_count = sum(1 for d in all_diffs if d.state == OPEN)
+    open_count = sum(1 for d in all_diffs if d.state != SETTLED)  # open or awaiting the second clerk
     diffs = [
         difference_view(d)
         for d in all_diffs

@@ -9,7 +9,8 @@
 
 Reconciliation with tax: ``GET /api/tax-recon/weeks``; ``POST /api/tax-recon/weeks/{week}``
 (publish to the intermediate table); ``POST …/{week}/fetch`` (read the differences written back);
-``GET …/{week}?region=&state=``; ``GET …/{week}/excel``; ``POST /api/tax-recon/differences/{id}/settlement``.
+``GET …/{week}?region=&state=``; ``GET …/{week}/excel``; ``POST /api/tax-recon/differences/{id}/settlement``
+(four-eyes: the first clerk's call proposes, a second clerk's with the same resolution settles).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ router = APIRouter(tags=["backoffice 保险费清算与税务对账"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Region = Annotated[str | None, Query(pattern=r"^\d{6}$", description="统筹区代码（6位）")]
 MonthState = Annotated[Literal["open", "overdue", "done", "late"] | None, Query(description="确认状态")]
-DiffState = Annotated[Literal["open", "settled"] | None, Query(description="差异处理状态")]
+DiffState = Annotated[
+    Literal["open", "proposed", "settled"] | None, Query(description="差异处理状态（proposed 待复核）")
+]
 
 
 class TransferIn(Body):
