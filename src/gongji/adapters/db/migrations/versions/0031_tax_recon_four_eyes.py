@@ -5,15 +5,15 @@ so that settling a difference (and a 医保冲正 reversal through the ledger) t
 (state ``proposed`` between ``open`` and ``settled``). Downgrade drops the columns (a proposed
 difference goes back to open).
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
