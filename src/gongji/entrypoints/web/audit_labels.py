@@ -34,6 +34,10 @@ EXACT = {
     "nhsa.3202": "医院提交明细对账",
     "nhsa.2207": "医院门诊结算",
     "nhsa.2304": "医院住院结算",
+    "family.use_report": "举报不认可的共济使用",
+    "family.use_report_close": "核查共济使用举报",
+    "document.issue.insurance_proof": "开具参保证明",
+    "document.issue.account_statement": "开具个人账户对账单",
 }
 
 AREA = {
@@ -166,6 +170,8 @@ ENTITY = AREA | {
     "family_binding": "共济绑定",
     "roster": "花名册",
     "app_user": "账号",
+    "citizen_document": "参保证明或对账单",
+    "family_use_report": "共济使用举报",
 }
 
 
