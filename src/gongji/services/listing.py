@@ -155,13 +155,14 @@ def filtered(
     regions (None: the list is not regional)."""
     if date_col is not None:
         is_time = isinstance(date_col.type, DateTime)
+        zone = SHANGHAI if is_time and date_col.type.timezone else None  # a naive column holds Beijing time
         if lq.date_from:
-            start = datetime.combine(lq.date_from, time(), SHANGHAI) if is_time else lq.date_from
+            start = datetime.combine(lq.date_from, time(), zone) if is_time else lq.date_from
             stmt = stmt.where(date_col >= start)
         if lq.date_to:
             end = lq.date_to + timedelta(days=1)
             stmt = (
-                stmt.where(date_col < datetime.combine(end, time(), SHANGHAI))
+                stmt.where(date_col < datetime.combine(end, time(), zone))
                 if is_time
                 else stmt.where(date_col <= lq.date_to)
             )

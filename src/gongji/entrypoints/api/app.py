@@ -83,9 +83,10 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
 
     app.include_router(account_pages.router)
     app.include_router(pages.router)
-    from gongji.entrypoints.web import audit_pages, person_list_pages, region_picker
+    from gongji.entrypoints.web import audit_pages, person_list_pages, region_picker, settlement_pages
 
     app.include_router(audit_pages.router)
+    app.include_router(settlement_pages.router)
     app.include_router(person_list_pages.router)
     app.include_router(region_picker.router)
     app.include_router(income_pages.router)
