@@ -140,6 +140,12 @@ The hierarchy (HTTP status in brackets)::
     │   ├── RxNotConfirmed                  E_RX_NOT_CONFIRMED (pharmacy did not confirm code and stamp)
     │   ├── RxNotFetched [403]              E_RX_NOT_FETCHED (the pharmacy did not fetch it by number)
     │   └── RxDuplicate [409]               E_RX_DUPLICATE (the hospital's rxno was uploaded already)
+    ├── ReimbursementRefusal [422]          E_REIMBURSE: 零星报销 refused (seed 003 附件二(四))
+    │   ├── ReimbursementInvoiceInvalid     E_REIMBURSE_INVOICE (number, institution, date or amount wrong)
+    │   ├── ReimbursementInvoiceDuplicate [409] E_REIMBURSE_INVOICE_DUPLICATE (invoice already claimed)
+    │   ├── ReimbursementFeesInvalid        E_REIMBURSE_FEES (fee list: item, quantity, price, amount)
+    │   ├── ReimbursementAmountsMismatch    E_REIMBURSE_AMOUNTS (fee list total ≠ invoices total)
+    │   └── ReimbursementStale [409]        E_REIMBURSE_STALE (balances or accumulators moved since computed)
     ├── OffsiteRefusal [422]                E_OFFSITE: 异地就医备案 or 门诊慢特病认定 refused (seed 001 二、三)
     │   ├── OffsiteNotInsured               E_OFFSITE_NOT_INSURED (no normal enrollment to register from)
     │   ├── OffsiteKindNotEligible          E_OFFSITE_KIND (e.g. 异地安置退休 for a non-retiree)
@@ -1255,6 +1261,50 @@ class RxDuplicate(PrescriptionRefusal):
     code = "E_RX_DUPLICATE"
     message_zh = "该处方号已上传"
     message_en = "This prescription number was already uploaded"
+
+
+# --- small reimbursements (零星报销, seed 003 附件二(四)) ------------------------------------------
+
+
+class ReimbursementRefusal(GongjiError):
+    """A rule of 零星报销 (a person who paid in cash claims with invoices) refuses."""
+
+    http_status = 422
+    code = "E_REIMBURSE"
+    message_zh = "零星报销申请不符合规定"
+    message_en = "Refused by a small-reimbursement rule"
+
+
+class ReimbursementInvoiceInvalid(ReimbursementRefusal):
+    code = "E_REIMBURSE_INVOICE"
+    message_zh = "发票信息有误：须填写发票号码、开票机构、开票日期（不晚于今天）和正数金额"
+    message_en = "Invoice invalid: number, issuing institution, date (not in the future) and a positive amount"
+
+
+class ReimbursementInvoiceDuplicate(ReimbursementRefusal):
+    http_status = 409
+    code = "E_REIMBURSE_INVOICE_DUPLICATE"
+    message_zh = "发票号码重复：该发票已在报销申请中使用，不能重复报销"
+    message_en = "Duplicate invoice: this invoice number is already claimed"
+
+
+class ReimbursementFeesInvalid(ReimbursementRefusal):
+    code = "E_REIMBURSE_FEES"
+    message_zh = "费用清单有误：须列明目录项目、数量、单价和金额（金额=数量×单价）"
+    message_en = "Fee list invalid: catalogue item, quantity, unit price and amount (= quantity × price)"
+
+
+class ReimbursementAmountsMismatch(ReimbursementRefusal):
+    code = "E_REIMBURSE_AMOUNTS"
+    message_zh = "费用清单合计与发票金额合计不符"
+    message_en = "The fee list's total differs from the invoices' total"
+
+
+class ReimbursementStale(ReimbursementRefusal):
+    http_status = 409
+    code = "E_REIMBURSE_STALE"
+    message_zh = "核算后账户余额或年度累计已发生变化，请重新核算后再审核"
+    message_en = "Balances or yearly accumulators changed since the benefit was computed; compute it again"
 
 
 def all_error_classes() -> list[type[GongjiError]]:

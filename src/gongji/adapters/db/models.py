@@ -1823,3 +1823,93 @@ class FamilyUseReport(Base):
     closed_note: Mapped[str | None] = mapped_column(String(200))
     closed_by_user_id: Mapped[int | None] = mapped_column(Integer)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReimbursementClaim(Base):
+    """零星报销: a person who paid in cash (off-site without direct settlement, emergency, …) claims
+    with invoices and a fee list (seed 003 附件二(四)). registered → computed (figures by the
+    settlement engine) → paid (a second clerk approves; payment to the bank card), or rejected.
+    Amounts in fen; the figures are NULL until computed."""
+
+    __tablename__ = "reimbursement_claim"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # the claimant's insured region
+    insutype: Mapped[str] = mapped_column(String(6))
+    med_type: Mapped[str] = mapped_column(String(10))
+    institution_kind: Mapped[str] = mapped_column(String(12))  # hospital / pharmacy
+    institution_level: Mapped[int] = mapped_column(Integer)
+    treatment_region: Mapped[str] = mapped_column(String(6))
+    begin_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(24))
+    acct_used_flag: Mapped[str] = mapped_column(String(1))
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    hifp_pay_fen: Mapped[int | None] = mapped_column(BigInteger)
+    own_fen: Mapped[int | None] = mapped_column(BigInteger)
+    family_fen: Mapped[int | None] = mapped_column(BigInteger)
+    cash_fen: Mapped[int | None] = mapped_column(BigInteger)
+    figures_json: Mapped[str | None] = mapped_column(Text)
+    registered_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    approve_key: Mapped[str | None] = mapped_column(String(255))
+    paid_time: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # Beijing time, as setl_time
+    fund_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    account_txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txn.id"))
+    reject_reason: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReimbursementInvoice(Base):
+    """One invoice of a claim. A number is claimed once: unique among live invoices (a rejected
+    claim's invoices are no longer live and may be claimed again)."""
+
+    __tablename__ = "reimbursement_invoice"
+    __table_args__ = (
+        Index(
+            "uq_reimbursement_invoice_live",
+            "invoice_no",
+            unique=True,
+            sqlite_where=text("live"),
+            postgresql_where=text("live"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("reimbursement_claim.id"), index=True)
+    invoice_no: Mapped[str] = mapped_column(String(40))
+    institution_name: Mapped[str] = mapped_column(String(100))
+    institution_code: Mapped[str | None] = mapped_column(String(30))
+    invoice_date: Mapped[date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    live: Mapped[bool] = mapped_column(Boolean)
+
+
+class ReimbursementFee(Base):
+    """One line of a claim's fee list: a catalogue item, quantity, unit price (yuan as text)."""
+
+    __tablename__ = "reimbursement_fee"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("reimbursement_claim.id"), index=True)
+    sn: Mapped[str] = mapped_column(String(10))
+    item_code: Mapped[str] = mapped_column(String(50))
+    count: Mapped[str] = mapped_column(String(20))
+    price: Mapped[str] = mapped_column(String(24))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReimbursementDraw(Base):
+    """What a paid claim drew through one binding, with the authorizer's insured region at
+    payment: the basis of the 垫付资金清算表 and of the monthly clearing's detail rows."""
+
+    __tablename__ = "reimbursement_draw"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("reimbursement_claim.id"), index=True)
+    binding_id: Mapped[int] = mapped_column(ForeignKey("family_binding.id"))
+    authorizer_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    region_code: Mapped[str] = mapped_column(String(6))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)

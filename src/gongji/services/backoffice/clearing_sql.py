@@ -5,20 +5,27 @@ except the detail tables, which are streamed to the writer.
 A detail row (明细) is an authorizer party of a settlement row (``settlement_party``, role
 ``authorizer``) whose pooling region lies in another city than the settlement's insured region:
 the relative's region advanced ``amount_fen`` for the authorizer's. Cancellation rows carry
-negative amounts in the month of the cancellation. The same SQL runs on SQLite and PostgreSQL,
+negative amounts in the month of the cancellation. A paid 零星报销 (``reimbursement_claim``) drawing
+on an authorizer of another city is a detail row too, of the month it was paid, kind ``local``
+("按跨统筹区本地就医直接结算资金管理规则", seed 003 附件二(四)); its ``claim_id`` is set and its
+``settlement_id`` NULL. The same SQL runs on SQLite and PostgreSQL,
 and would run unchanged on Citus with ``settlement`` and ``settlement_party`` distributed by
 insured region (docs/backoffice.md)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
+    BigInteger,
+    String,
     and_,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -28,13 +35,23 @@ from sqlalchemy import (
     union_all,
 )
 
-from gongji.adapters.db.models import ClearingCity, ClearingDifference, ClearingLine, Settlement, SettlementParty
+from gongji.adapters.db.models import (
+    ClearingCity,
+    ClearingDifference,
+    ClearingLine,
+    ReimbursementClaim,
+    ReimbursementDraw,
+    Settlement,
+    SettlementParty,
+)
 
 S = Settlement.__table__.c
 P = SettlementParty.__table__.c
 LINE: Table = ClearingLine.__table__  # type: ignore[assignment]
 CITY: Table = ClearingCity.__table__  # type: ignore[assignment]
 DIFF = ClearingDifference.__table__.c
+RC = ReimbursementClaim.__table__.c
+RD = ReimbursementDraw.__table__.c
 
 LOCAL, OFFSITE = "local", "offsite"
 
@@ -55,7 +72,7 @@ def first_day_after(month: str) -> date:
     return month_bounds(month)[1].date()
 
 
-def items(province: str, month: str, *, run_id: int | None, previous_run_id: int | None) -> Select:  # type: ignore[type-arg]
+def items(province: str, month: str, *, run_id: int | None, previous_run_id: int | None) -> Any:
     """The detail rows of the run of ``month``: settled or cancelled in the month and not deferred
     by a resolved difference of this run, plus the rows the previous month's run deferred."""
     start, end = month_bounds(month)
@@ -68,9 +85,10 @@ def items(province: str, month: str, *, run_id: int | None, previous_run_id: int
         carried = select(DIFF.settlement_id).where(DIFF.run_id == previous_run_id, DIFF.resolution == "deferred")
         cond = or_(in_month, S.id.in_(carried))
     kind = case((S.treatment_region == S.insured_region, literal(LOCAL)), else_=literal(OFFSITE))
-    return (
+    settlements = (
         select(
             S.id.label("settlement_id"),
+            cast(literal(None), BigInteger).label("claim_id"),
             S.setl_time,
             S.status,
             S.fixmedins_code,
@@ -89,6 +107,30 @@ def items(province: str, month: str, *, run_id: int | None, previous_run_id: int
             cond,
         )
     )
+    claims = (
+        select(
+            cast(literal(None), BigInteger).label("settlement_id"),
+            RC.id.label("claim_id"),
+            RC.paid_time.label("setl_time"),
+            literal("reimbursed").label("status"),
+            cast(literal(None), String).label("fixmedins_code"),
+            RC.treatment_region,
+            RC.region_code.label("advancing_region"),
+            RD.region_code.label("owing_region"),
+            literal(LOCAL).label("kind"),
+            RD.amount_fen,
+        )
+        .select_from(ReimbursementDraw.__table__.join(ReimbursementClaim.__table__, RC.id == RD.claim_id))
+        .where(
+            RC.state == "paid",
+            RC.paid_time >= start,
+            RC.paid_time < end,
+            RC.region_code.startswith(province),
+            RD.region_code.startswith(province),
+            func.substr(RC.region_code, 1, 4) != func.substr(RD.region_code, 1, 4),
+        )
+    )
+    return union_all(settlements, claims)  # type: ignore[return-value]
 
 
 def write_lines(conn, run_id: int, detail: Select) -> None:  # type: ignore[no-untyped-def,type-arg]

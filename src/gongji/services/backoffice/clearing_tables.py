@@ -28,7 +28,7 @@ DETAIL_HEADERS = (
     "序号", "结算ID", "结算时间", "类别", "垫付地区代码", "垫付地区", "应付地区代码", "应付地区",
     "就医地", "定点医药机构编码", "结算状态", "金额",
 )  # fmt: skip
-STATUS_ZH = {"settled": "正常", "cancelled": "已撤销", "reversal": "撤销冲减"}
+STATUS_ZH = {"settled": "正常", "cancelled": "已撤销", "reversal": "撤销冲减", "reimbursed": "零星报销"}
 STREAM_ROWS = 5000
 
 
@@ -135,7 +135,7 @@ def write_detail(
         ws.append(
             [
                 n,
-                row.settlement_id,
+                row.settlement_id if row.settlement_id is not None else f"零星报销{row.claim_id}",
                 row.setl_time.strftime("%Y-%m-%d %H:%M:%S")
                 if hasattr(row.setl_time, "strftime")
                 else str(row.setl_time),

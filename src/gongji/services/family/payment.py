@@ -133,6 +133,8 @@ def pay(
     reference: str | None = None,
     limits: F.Limits | None = None,
     insured_region: str | None = None,
+    kind: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> ledger.PostResult:
     """Pay an eligible amount for a person: their own personal account first (current year,
     then past years), then family funds of their active bindings in the profile's order, then
@@ -145,7 +147,8 @@ def pay(
     interrupted, ended or frozen are skipped. Idempotent by key: a replay returns the first answer.
     ``insured_region`` (settlement: the relative's insured place) books a draw on an authorizer
     insured elsewhere between the two regions until the monthly clearing (seed 003 附件二(二)2,
-    ``services.backoffice.advances``).
+    ``services.backoffice.advances``). ``kind`` and ``extra`` name the ledger transaction and add to
+    its answer (零星报销: ``reimburse.*`` with the invoices, the only kind that may pay a card).
     """
     require_positive_fen(amount_fen)
     request = {
@@ -161,6 +164,8 @@ def pay(
     }
     if limits is not None:
         request["limits"] = repr(limits)
+    if kind is not None:
+        request["kind"] = kind
     digest, replay = stored_payment(uow, idempotency_key, request)
     if replay is not None:
         return replay
@@ -197,7 +202,7 @@ def pay(
             L.TransactionDraft(
                 idempotency_key=L.scoped_key("family-pay", idempotency_key),
                 # "family.pay" only when family funds paid: a plain own-account payment is not 共济
-                kind=f"{'family' if split.family else 'account'}.pay.{use}"[:40],
+                kind=kind or f"{'family' if split.family else 'account'}.pay.{use}"[:40],
                 narration=(
                     f"{USE_ZH.get(use, use)}：个人账户支付"
                     + ("（含家庭共济）" if split.family else "")
@@ -209,7 +214,7 @@ def pay(
             request=request,
             now=now,
             user_id=ctx.principal.user_id,
-            extra={"relative_id": relative.id},
+            extra={"relative_id": relative.id, **(extra or {})},
         )
         txn_id = int(result.body["txn_id"])
     body: dict[str, Any] = {

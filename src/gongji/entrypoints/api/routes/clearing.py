@@ -129,7 +129,8 @@ def detail(
             "run_id": r.id,
             "rows": [
                 {
-                    "settlement_id": int(x["settlement_id"]),
+                    "settlement_id": None if x["settlement_id"] is None else int(x["settlement_id"]),
+                    "claim_id": None if x["claim_id"] is None else int(x["claim_id"]),
                     "setl_time": x["setl_time"].isoformat()
                     if hasattr(x["setl_time"], "isoformat")
                     else str(x["setl_time"]),
