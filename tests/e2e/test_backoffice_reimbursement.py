@@ -48,8 +48,14 @@ def bal(p: B.Province, code: str) -> int:
     return p.gj.run(lambda uow: ledger.balances_of(uow, [code]).get(code, 0))
 
 
-def claim_in(person_id: int, invoices: list[tuple[str, int]], fees: list[tuple[str, str, str, int]], *,
-             flag: str = "1", region: str = B.HANGZHOU) -> U.ClaimIn:  # fmt: skip
+def claim_in(
+    person_id: int,
+    invoices: list[tuple[str, int]],
+    fees: list[tuple[str, str, str, int]],
+    *,
+    flag: str = "1",
+    region: str = B.HANGZHOU,
+) -> U.ClaimIn:
     return U.ClaimIn(
         person_id=person_id,
         insutype="310",
@@ -99,8 +105,11 @@ def test_same_region_claim_is_computed_by_the_2207_engine_and_paid_once_seed003_
     clerk_a = S.staff(zj.gj, [B.HANGZHOU], username="hz_clerk_a")
     clerk_b = S.staff(zj.gj, [B.HANGZHOU], username="hz_clerk_b")
     person = B.giver(zj, B.HANGZHOU, "周先", 100_00)
-    claim = claim_in(person, [("ZJ2026-0001", 500_00), ("ZJ2026-0002", 30_00)],
-                     [(DRUG_A, "10", "50.00", 500_00), (DRUG_C, "1", "30.00", 30_00)])  # fmt: skip
+    claim = claim_in(
+        person,
+        [("ZJ2026-0001", 500_00), ("ZJ2026-0002", 30_00)],
+        [(DRUG_A, "10", "50.00", 500_00), (DRUG_C, "1", "30.00", 30_00)],
+    )
     cid = register(zj, clerk_a, claim, "k-1")
     assert register(zj, clerk_a, claim, "k-1") == cid  # registering is idempotent by key
     call(zj, clerk_a, U.compute, zj.gj.profile, cid)
@@ -123,14 +132,20 @@ def test_same_region_claim_is_computed_by_the_2207_engine_and_paid_once_seed003_
     # the payment names its invoices, and the ledger's checks (no personal money to a card
     # except an invoiced reimbursement) hold
     txn_id = claim_row(zj, cid).account_txn_id
-    kind, answer = zj.gj.run(lambda uow: uow.session.execute(
-        select(LedgerTxn.kind, LedgerTxn.result_json).where(LedgerTxn.id == txn_id)).one())  # fmt: skip
+    kind, answer = zj.gj.run(
+        lambda uow: uow.session.execute(
+            select(LedgerTxn.kind, LedgerTxn.result_json).where(LedgerTxn.id == txn_id)
+        ).one()
+    )
     assert kind == "reimburse.account"
     assert json.loads(answer)["invoices"] == ["ZJ2026-0001", "ZJ2026-0002"]
     check = zj.gj.run(lambda uow: ledger.check_ledger(uow))
     assert check.ok, check
     # the deductible met by the claim counts for the year (a second claim starts above it)
-    assert zj.gj.run(lambda uow: U.benefit._accumulator(uow, person, 2026, "310", "11", lock=False).deductible_paid_fen) == 200_00  # noqa: E501,SLF001
+    assert (
+        zj.gj.run(lambda uow: U.benefit._accumulator(uow, person, 2026, "310", "11", lock=False).deductible_paid_fen)
+        == 200_00
+    )  # noqa: E501,SLF001
 
 
 def test_the_clerk_who_computed_cannot_approve_and_nothing_is_paid_seed003_2_4(zj):
@@ -187,14 +202,18 @@ def test_personal_money_to_a_card_without_invoices_is_still_refused(zj):
         def go(uow: Any) -> Any:
             now = zj.gj.clock.now()
             ledger.ensure_account(uow, code=L.cash_payout(person), kind=L.AccountKind.EXTERNAL, now=now)
-            draft = L.TransactionDraft(f"t-{kind}-{extra}", kind, "x", L.transfer(L.personal_past(person),
-                                                                                    L.cash_payout(person), 10_00))  # fmt: skip
+            draft = L.TransactionDraft(
+                f"t-{kind}-{extra}", kind, "x", L.transfer(L.personal_past(person), L.cash_payout(person), 10_00)
+            )
             return ledger.post(uow, draft, request={"k": kind}, now=now, extra=extra)
 
         return zj.gj.run(go)
 
-    for kind, extra in (("reimburse.account", None), ("reimburse.account", {"invoices": []}),
-                        ("account.pay.outpatient", {"invoices": ["ZJ-1"]})):  # fmt: skip
+    for kind, extra in (
+        ("reimburse.account", None),
+        ("reimburse.account", {"invoices": []}),
+        ("account.pay.outpatient", {"invoices": ["ZJ-1"]}),
+    ):
         with pytest.raises(PersonalMoneyToCash):
             post(kind, extra)
     assert bal(zj, L.personal_past(person)) == 50_00
@@ -211,8 +230,7 @@ def test_a_cross_region_claim_is_advanced_listed_in_the_clearing_table_and_clear
     nb_child = B.relative_of(zj, hz, B.NINGBO, "钱一")
     nb_a = S.staff(zj.gj, [B.NINGBO], username="nb_clerk_a")
     nb_b = S.staff(zj.gj, [B.NINGBO], username="nb_clerk_b")
-    claim = claim_in(nb_child, [("NB-2026-77", 300_00)], [(DRUG_A, "10", "30.00", 300_00)], flag="2",
-                     region=B.NINGBO)  # fmt: skip
+    claim = claim_in(nb_child, [("NB-2026-77", 300_00)], [(DRUG_A, "10", "30.00", 300_00)], flag="2", region=B.NINGBO)
     cid = register(zj, nb_a, claim, "k-x1")
     call(zj, nb_a, U.compute, zj.gj.profile, cid)
     call(zj, nb_b, U.approve, zj.gj.profile, cid, idempotency_key="pay-x1")

@@ -32,6 +32,7 @@ from gongji.entrypoints.api.routes import institutions as institutions_api
 from gongji.entrypoints.api.routes import month_end as month_end_api
 from gongji.entrypoints.api.routes import premium_clearing as premium_clearing_api
 from gongji.entrypoints.api.routes import prescriptions as prescriptions_api
+from gongji.entrypoints.api.routes import reimbursement as reimbursement_api
 from gongji.entrypoints.api.schemas import ERROR_RESPONSES
 
 WEB = Path(__file__).parent.parent / "web"
@@ -65,6 +66,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         clearing_api,
         accounting_api,
         month_end_api,
+        reimbursement_api,
         prescriptions_api,
         collection_followup_api,
         collection_api,
@@ -122,6 +124,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import accounting_pages
 
     app.include_router(accounting_pages.router)
+    from gongji.entrypoints.web import reimbursement_pages
+
+    app.include_router(reimbursement_pages.router)
     from gongji.entrypoints.web import collection_followup_pages
 
     app.include_router(collection_followup_pages.router)

@@ -18,11 +18,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
-    Table,
-    BigInteger,
     String,
+    Table,
     and_,
     case,
     cast,

@@ -95,8 +95,10 @@ class ClaimIn:
             "op": "reimburse.register",
             **{k: v for k, v in self.__dict__.items() if k not in {"invoices", "fees", "begin_date"}},
             "begin_date": self.begin_date.isoformat(),
-            "invoices": [[i.number, i.institution_name, i.institution_code, i.invoice_date.isoformat(), i.amount_fen]
-                         for i in self.invoices],  # fmt: skip
+            "invoices": [
+                [i.number, i.institution_name, i.institution_code, i.invoice_date.isoformat(), i.amount_fen]
+                for i in self.invoices
+            ],
             "fees": [[f.item_code, f.count, f.price, f.amount_fen] for f in self.fees],
         }
 
@@ -111,12 +113,16 @@ def _check_codes(claim: ClaimIn, today: date) -> None:
     if not 0 <= claim.institution_level <= 3:
         raise InvalidRequest("机构等级应为0至3", "institution_level is 0..3", field="institution_level")
     if not (len(claim.treatment_region) == 6 and claim.treatment_region.isdigit()):
-        raise InvalidRequest("就医地应为6位行政区划代码", "treatment_region is a 6-digit code", field="treatment_region")
+        raise InvalidRequest(
+            "就医地应为6位行政区划代码", "treatment_region is a 6-digit code", field="treatment_region"
+        )
     if claim.begin_date > today:
         raise InvalidRequest("就医日期不能晚于今天", "begin_date is in the future", field="begin_date")
 
 
-def register(uow: UnitOfWork, ctx: Ctx, profile: Profile, claim: ClaimIn, *, idempotency_key: str) -> ReimbursementClaim:
+def register(
+    uow: UnitOfWork, ctx: Ctx, profile: Profile, claim: ClaimIn, *, idempotency_key: str
+) -> ReimbursementClaim:
     """Staff of the claimant's insured region register a claim (受理). Idempotent by key; an invoice
     number claimed before (in a claim not rejected) is refused, as is a fee list that does not
     add up to the invoices."""
@@ -191,8 +197,16 @@ def register(uow: UnitOfWork, ctx: Ctx, profile: Profile, claim: ClaimIn, *, ide
             )
         )
     uow.session.flush()
-    audit_event(uow, ctx, "reimburse.register", "reimbursement_claim", row.id, person_id=row.person_id,
-                total_fen=row.total_fen, invoices=numbers)  # fmt: skip
+    audit_event(
+        uow,
+        ctx,
+        "reimburse.register",
+        "reimbursement_claim",
+        row.id,
+        person_id=row.person_id,
+        total_fen=row.total_fen,
+        invoices=numbers,
+    )
     return row
 
 
@@ -222,7 +236,9 @@ def get_claim(uow: UnitOfWork, claim_id: int) -> ReimbursementClaim:
 def invoices_of(uow: UnitOfWork, claim_id: int) -> list[ReimbursementInvoice]:
     return list(
         uow.session.scalars(
-            select(ReimbursementInvoice).where(ReimbursementInvoice.claim_id == claim_id).order_by(ReimbursementInvoice.id)
+            select(ReimbursementInvoice)
+            .where(ReimbursementInvoice.claim_id == claim_id)
+            .order_by(ReimbursementInvoice.id)
         )
     )
 
@@ -329,16 +345,31 @@ def compute(uow: UnitOfWork, ctx: Ctx, profile: Profile, claim_id: int) -> Reimb
     amount = R.account_request_fen(f.limits, claim.acct_used_flag)
     if amount > 0:
         split = family_payment.preview(
-            uow, profile, relative_id=claim.person_id, amount_fen=amount, use=f.use,
-            institution_region=claim.treatment_region, use_family=claim.acct_used_flag == "2", limits=f.limits,
-        )  # fmt: skip
+            uow,
+            profile,
+            relative_id=claim.person_id,
+            amount_fen=amount,
+            use=f.use,
+            institution_region=claim.treatment_region,
+            use_family=claim.acct_used_flag == "2",
+            limits=f.limits,
+        )
         own, fam = split.own_fen, split.family_fen
     amounts = S.compose(f.split, f.fund, own_fen=own, family_fen=fam)
     _store(claim, f, amounts)
     claim.state, claim.computed_by_user_id = R.COMPUTED, ctx.principal.user_id
     claim.computed_at = claim.updated_at = ctx.clock.now()
-    audit_event(uow, ctx, "reimburse.compute", "reimbursement_claim", claim.id, fund_fen=claim.hifp_pay_fen,
-                own_fen=own, family_fen=fam, cash_fen=claim.cash_fen)  # fmt: skip
+    audit_event(
+        uow,
+        ctx,
+        "reimburse.compute",
+        "reimbursement_claim",
+        claim.id,
+        fund_fen=claim.hifp_pay_fen,
+        own_fen=own,
+        family_fen=fam,
+        cash_fen=claim.cash_fen,
+    )
     return claim
 
 
@@ -391,11 +422,22 @@ def approve(
     amount = R.account_request_fen(f.limits, claim.acct_used_flag)
     if amount > 0:
         paid = family_payment.pay(
-            uow, ctx, profile, relative_id=claim.person_id, amount_fen=amount, use=f.use, payee_account=payee,
-            idempotency_key=f"reimburse:{claim.id}", institution_region=claim.treatment_region,
-            use_family=claim.acct_used_flag == "2", reference=f"reimburse:{claim.id}", limits=f.limits,
-            insured_region=claim.region_code, kind="reimburse.account", extra=extra,
-        ).body  # fmt: skip
+            uow,
+            ctx,
+            profile,
+            relative_id=claim.person_id,
+            amount_fen=amount,
+            use=f.use,
+            payee_account=payee,
+            idempotency_key=f"reimburse:{claim.id}",
+            institution_region=claim.treatment_region,
+            use_family=claim.acct_used_flag == "2",
+            reference=f"reimburse:{claim.id}",
+            limits=f.limits,
+            insured_region=claim.region_code,
+            kind="reimburse.account",
+            extra=extra,
+        ).body
         own, fam = int(paid["own_fen"]), int(paid["family_fen"])
         claim.account_txn_id = paid.get("txn_id")
         draws = list(paid["family"])
@@ -408,9 +450,19 @@ def approve(
     claim.state, claim.approved_by_user_id, claim.approve_key = R.PAID, ctx.principal.user_id, idempotency_key
     claim.paid_time = now.replace(tzinfo=None, microsecond=0)  # Beijing time, as a settlement's setl_time
     claim.updated_at = now
-    audit_event(uow, ctx, "reimburse.approve", "reimbursement_claim", claim.id, payout_fen=R.payout_fen(amounts),
-                fund_fen=amounts.hifp_pay_fen, own_fen=own, family_fen=fam, invoices=invoices,
-                computed_by=claim.computed_by_user_id)  # fmt: skip
+    audit_event(
+        uow,
+        ctx,
+        "reimburse.approve",
+        "reimbursement_claim",
+        claim.id,
+        payout_fen=R.payout_fen(amounts),
+        fund_fen=amounts.hifp_pay_fen,
+        own_fen=own,
+        family_fen=fam,
+        invoices=invoices,
+        computed_by=claim.computed_by_user_id,
+    )
     return claim, False
 
 

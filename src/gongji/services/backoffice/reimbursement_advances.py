@@ -30,9 +30,17 @@ from gongji.services.backoffice.clearing_tables import MONEY, yuan
 from gongji.services.backoffice.reimbursement_views import month_range, region_name
 
 HEADERS = (
-    "序号", "授权人参保地代码", "授权人参保地", "报销申请号", "支付时间", "垫付地（近亲属参保地）代码",
-    "垫付地（近亲属参保地）", "近亲属", "授权人", "垫付金额",
-)  # fmt: skip
+    "序号",
+    "授权人参保地代码",
+    "授权人参保地",
+    "报销申请号",
+    "支付时间",
+    "垫付地（近亲属参保地）代码",
+    "垫付地（近亲属参保地）",
+    "近亲属",
+    "授权人",
+    "垫付金额",
+)
 STREAM_ROWS = 2000
 
 
@@ -97,9 +105,14 @@ def table(uow: UnitOfWork, principal: Principal, province: str, month: str, *, r
         row = _row(x)
         g = groups.setdefault(
             row["owing_region"],
-            {"region_code": row["owing_region"], "region_name": row["owing_name"], "items": 0, "total_fen": 0,
-             "rows": []},
-        )  # fmt: skip
+            {
+                "region_code": row["owing_region"],
+                "region_name": row["owing_name"],
+                "items": 0,
+                "total_fen": 0,
+                "rows": [],
+            },
+        )
         g["items"] += 1
         g["total_fen"] += row["amount_fen"]
         g["rows"].append(row)
@@ -152,8 +165,9 @@ def write_excel(
 
     def subtotal() -> None:
         assert current is not None
-        ws.append([None, current, _bold(ws, f"{region_name(current)} 小计"), f"{sub_n}笔"] + [None] * 5
-                  + [money(sub, True)])  # fmt: skip
+        ws.append(
+            [None, current, _bold(ws, f"{region_name(current)} 小计"), f"{sub_n}笔"] + [None] * 5 + [money(sub, True)]
+        )
 
     for row in _rows(uow, query):
         if current is not None and row["owing_region"] != current:
@@ -166,11 +180,18 @@ def write_excel(
         total += row["amount_fen"]
         ws.append(
             [
-                n, row["owing_region"], row["owing_name"], row["claim_id"], row["paid_time"],
-                row["advancing_region"], row["advancing_name"], row["relative_name"], row["authorizer_name"],
+                n,
+                row["owing_region"],
+                row["owing_name"],
+                row["claim_id"],
+                row["paid_time"],
+                row["advancing_region"],
+                row["advancing_name"],
+                row["relative_name"],
+                row["authorizer_name"],
                 money(row["amount_fen"]),
             ]
-        )  # fmt: skip
+        )
     if current is not None:
         subtotal()
     ws.append([_bold(ws, "合计"), None, None, f"{n}笔"] + [None] * 5 + [money(total, True)])

@@ -120,7 +120,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["binding_id"], ["family_binding.id"], name=op.f("fk_reimbursement_draw_binding_id_family_binding")
         ),
-        sa.ForeignKeyConstraint(["authorizer_id"], ["person.id"], name=op.f("fk_reimbursement_draw_authorizer_id_person")),
+        sa.ForeignKeyConstraint(
+            ["authorizer_id"], ["person.id"], name=op.f("fk_reimbursement_draw_authorizer_id_person")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reimbursement_draw")),
     )
     with op.batch_alter_table("reimbursement_draw", schema=None) as b:
