@@ -53,13 +53,14 @@ def test_register_compute_and_approve_on_the_pages_seed003_2_4(zj):
     page_login(c, "pg_nb_a")
     assert "受理零星报销申请" in c.get("/staff/reimbursements/new").text
     bad = c.post("/staff/reimbursements", data=form(nb_child, "PG-1") | {"inv_amount_1": "299.00"})
-    assert bad.status_code == 422 and "E_REIMBURSE_AMOUNTS" in bad.text, re.findall(r"data-testid=\"error\">.*", bad.text)
+    assert bad.status_code == 422 and "E_REIMBURSE_AMOUNTS" in bad.text
     made = c.post("/staff/reimbursements", data=form(nb_child, "PG-1"), follow_redirects=False)
     assert made.status_code == 303, made.text
     url = made.headers["location"].split("?")[0]
     cid = int(url.rsplit("/", 1)[1])
     computed = c.post(f"{url}/compute", follow_redirects=True).text
-    assert re.search(r'data-testid="family">227\.00<', computed) and re.search(r'data-testid="payout">300\.00<', computed)
+    assert re.search(r'data-testid="family">227\.00<', computed)
+    assert re.search(r'data-testid="payout">300\.00<', computed)
     refused = c.post(f"{url}/approve", data={"key": "k1"})
     assert refused.status_code == 403 and "E_FOUR_EYES" in refused.text
 
