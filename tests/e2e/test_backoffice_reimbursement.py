@@ -28,6 +28,7 @@ from gongji.domain.errors import (
     ReimbursementInvoiceDuplicate,
 )
 from gongji.services import ledger
+from gongji.services.backoffice import accounting
 from gongji.services.backoffice import clearing as C
 from gongji.services.backoffice import reimbursement as U
 from gongji.services.backoffice import reimbursement_advances as A
@@ -141,6 +142,15 @@ def test_same_region_claim_is_computed_by_the_2207_engine_and_paid_once_seed003_
     assert json.loads(answer)["invoices"] == ["ZJ2026-0001", "ZJ2026-0002"]
     check = zj.gj.run(lambda uow: ledger.check_ledger(uow))
     assert check.ok, check
+    # the accounting maps every account the claim touched (附件四(一)1: 社会保险待遇支出, 支出户存款)
+    books = zj.gj.run(lambda uow: accounting.vouchers(uow, S.ctx(zj.gj, zj.office), month="2026-11", region=B.HANGZHOU))
+    kinds = {v["kind"]: v for v in books["vouchers"]}
+    assert books["balanced"] and {"reimburse.fund", "reimburse.account"} <= set(kinds)
+    assert {ln["subject"] for ln in kinds["reimburse.fund"]["lines"] if ln["debit_fen"]} == {
+        "社会保险待遇支出/统筹基金"
+    }
+    tb = zj.gj.run(lambda uow: accounting.trial_balance(uow, S.ctx(zj.gj, zj.office), month="2026-11", region="330000"))
+    assert tb["balanced"]
     # the deductible met by the claim counts for the year (a second claim starts above it)
     assert (
         zj.gj.run(lambda uow: U.benefit._accumulator(uow, person, 2026, "310", "11", lock=False).deductible_paid_fen)
