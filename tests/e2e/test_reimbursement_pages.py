@@ -74,3 +74,7 @@ def test_register_compute_and_approve_on_the_pages_seed003_2_4(zj):
     assert "杭州市西湖区：1 笔，227.00" in advances
     xlsx = c.get("/staff/reimbursements/advances.xlsx", params={"month": "2026-11"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    S.citizen(zj.gj, nb_child, username="pg_claimant")
+    page_login(c, "pg_claimant")
+    mine = c.get("/me/reimbursements").text
+    assert f"申请 {cid}" in mine and "已支付" in mine and "300.00" in mine

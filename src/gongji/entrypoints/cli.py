@@ -42,6 +42,9 @@ app.add_typer(clearing_app, name="clearing")
 from gongji.entrypoints.cli_accounting import accounting_app  # noqa: E402
 
 app.add_typer(accounting_app, name="accounting")
+from gongji.entrypoints.cli_reimbursement import reimburse_app  # noqa: E402
+
+app.add_typer(reimburse_app, name="reimburse")
 
 
 def _gj():  # type: ignore[no-untyped-def]

@@ -266,3 +266,13 @@ def approve(request: Request, claim_id: int, key: Str = "") -> Response:
 @router.post("/staff/reimbursements/{claim_id}/reject")
 def reject(request: Request, claim_id: int, reason: Str = "") -> Response:
     return _step(request, claim_id, lambda uow, ctx: U.reject(uow, ctx, claim_id, reason=reason), "rejected")
+
+
+@router.get("/me/reimbursements")
+def my_claims(request: Request) -> Response:
+    """The claimant sees the state of their own claims."""
+    principal = _need(request, Role.CITIZEN)
+    if isinstance(principal, Response):
+        return principal
+    claims = _gj(request).run(lambda uow: V.list_claims(uow, principal))
+    return render(request, "me_reimbursements.html", principal, claims=claims)
