@@ -2,15 +2,15 @@
 number claimed once among live invoices), fee lists, and the family draws of paid claims with the
 authorizer's region. Four new tables; downgrade drops them.
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
