@@ -2,15 +2,15 @@
 number claimed once among live invoices), fee lists, and the family draws of paid claims with the
 authorizer's region. Four new tables; downgrade drops them.
 
-Revision ID: 0031
-Revises: 0030
+Revision ID: 0032
+Revises: 0031
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031"
-down_revision = "0030"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
