@@ -50,6 +50,7 @@ def test_the_authorizer_is_told_of_the_relatives_purchase_and_reports_it_to_staf
     try:
         _login(page, "citizen4")
         assert page.get_by_test_id("unread-count").inner_text() == "1条未读"
+        assert "共济账户" in page.inner_text("main") and "family:" not in page.inner_text("main")
         page.get_by_test_id("messages-link").click()
         notice = page.get_by_test_id("notice")
         assert notice.count() == 1

@@ -389,7 +389,8 @@ def _movement_row(r: dict[str, Any], person_id: int) -> dict[str, Any]:
     return {
         "txn_id": r["txn_id"],
         "at": _fmt_time(datetime.fromisoformat(r["at"])) if r["at"] else "",
-        "account": names.get(r["account"], r["account"]),
+        # a family account (family:<binding>) is the money set aside for a relative: 共济账户
+        "account": names.get(r["account"]) or ("共济账户" if r["account"].startswith("family:") else "个人账户"),
         "narration": mask_text(r["narration"] or ""),
         "amount": ("+" if r["amount_fen"] > 0 else "") + yuan(r["amount_fen"]),
         "balance_after": yuan(r["balance_fen"]),
