@@ -85,7 +85,15 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
 
     app.include_router(account_pages.router)
     app.include_router(pages.router)
-    from gongji.entrypoints.web import audit_pages, person_list_pages, region_picker, settlement_pages
+    from gongji.entrypoints.web import (
+        audit_pages,
+        person_list_pages,
+        region_picker,
+        roster_excel_pages,
+        settlement_pages,
+    )
+
+    app.include_router(roster_excel_pages.router)  # before /staff/resident/{kind}/{id}
 
     app.include_router(audit_pages.router)
     app.include_router(settlement_pages.router)
