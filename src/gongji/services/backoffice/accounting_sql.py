@@ -17,7 +17,7 @@ from sqlalchemy import Connection, DateTime, TextClause, bindparam, text
 
 from gongji.domain.accounting import Chart, glob_to_like
 
-KIND_BASE = "CASE WHEN t.kind LIKE 'reversal.%' THEN substr(t.kind, 10) ELSE t.kind END"
+KIND_BASE = "CASE WHEN x.kind LIKE 'reversal.%' THEN substr(x.kind, 10) ELSE x.kind END"  # reversals as their original
 
 
 def _day(dialect: str) -> str:
@@ -37,31 +37,32 @@ def _rules(chart: Chart) -> tuple[str, dict[str, Any]]:
     return "rules(prio, acct, kind, subject, cash) AS (VALUES " + ", ".join(rows) + ")", params
 
 
-def _classified(dialect: str) -> str:
-    """Postings with their rule's priority (NULL: no rule matches)."""
+def _booked(dialect: str, where: str) -> str:
+    """``booked``: the postings of the period with their rule's subject and bank subject (rules
+    matched once per distinct account and kind); ``lines``: (region, day, kind, subject, net) per
+    voucher line, debit positive, zero dropped."""
     return f"""
     posted AS (
       SELECT a.region_code AS region, {_day(dialect)} AS day, t.kind AS kind, t.id AS txn_id,
-             p.amount_fen AS amount, a.code AS code,
-             (SELECT r.prio FROM rules r
-               WHERE a.code LIKE r.acct ESCAPE '\\' AND {KIND_BASE} LIKE r.kind ESCAPE '\\'
-               ORDER BY r.prio LIMIT 1) AS prio
+             p.amount_fen AS amount, p.account_id AS account_id
         FROM ledger_posting p
         JOIN ledger_txn t ON t.id = p.txn_id
         JOIN ledger_account a ON a.id = p.account_id
-       WHERE t.created_at < :end {{where}}
-    )"""
-
-
-def _booked(dialect: str, where: str) -> str:
-    """``lines``: (region, day, kind, subject, net) per voucher line, debit positive, zero dropped;
-    ``events``: the number of ledger transactions behind each voucher."""
-    return (
-        _classified(dialect).replace("{where}", where)
-        + """,
+       WHERE t.created_at < :end {where}
+    ),
+    pairs AS (SELECT DISTINCT account_id, kind FROM posted),
+    ruled AS (
+      SELECT x.account_id, x.kind,
+             (SELECT r.prio FROM rules r
+               WHERE a.code LIKE r.acct ESCAPE '\\' AND {KIND_BASE} LIKE r.kind ESCAPE '\\'
+               ORDER BY r.prio LIMIT 1) AS prio
+        FROM pairs x JOIN ledger_account a ON a.id = x.account_id
+    ),
     booked AS (
       SELECT x.region, x.day, x.kind, x.txn_id, x.amount, r.subject, r.cash
-        FROM posted x JOIN rules r ON r.prio = x.prio
+        FROM posted x
+        JOIN ruled u ON u.account_id = x.account_id AND u.kind = x.kind
+        JOIN rules r ON r.prio = u.prio
        WHERE r.subject <> ''
     ),
     sides AS (
@@ -73,7 +74,6 @@ def _booked(dialect: str, where: str) -> str:
       SELECT region, day, kind, subject, SUM(net) AS net FROM sides
        GROUP BY region, day, kind, subject HAVING SUM(net) <> 0
     )"""
-    )
 
 
 def _bind(sql: str) -> TextClause:
@@ -84,13 +84,25 @@ def _bind(sql: str) -> TextClause:
 
 def unmapped(conn: Connection, chart: Chart, *, end: datetime, limit: int = 20) -> list[tuple[str, str]]:
     """(account code, kind) of postings before ``end`` that no rule maps, or that a rule books
-    but whose account has no pooling region — in every region: one is enough to refuse."""
+    but whose account has no pooling region — in every region: one is enough to refuse. Rules are
+    matched once per distinct (account, kind), not per posting."""
     ctes, params = _rules(chart)
     sql = f"""
-    WITH {ctes}, {_classified(conn.dialect.name).replace("{where}", "")}
-    SELECT DISTINCT x.code, x.kind FROM posted x LEFT JOIN rules r ON r.prio = x.prio
-     WHERE x.prio IS NULL OR (r.subject <> '' AND x.region IS NULL)
-     ORDER BY x.code, x.kind LIMIT {int(limit)}"""
+    WITH {ctes},
+    pairs AS (
+      SELECT DISTINCT p.account_id, t.kind FROM ledger_posting p JOIN ledger_txn t ON t.id = p.txn_id
+       WHERE t.created_at < :end
+    ),
+    ruled AS (
+      SELECT a.code, a.region_code AS region, x.kind,
+             (SELECT r.prio FROM rules r
+               WHERE a.code LIKE r.acct ESCAPE '\\' AND {KIND_BASE} LIKE r.kind ESCAPE '\\'
+               ORDER BY r.prio LIMIT 1) AS prio
+        FROM pairs x JOIN ledger_account a ON a.id = x.account_id
+    )
+    SELECT code, kind FROM ruled u
+     WHERE u.prio IS NULL OR (u.region IS NULL AND (SELECT r.subject FROM rules r WHERE r.prio = u.prio) <> '')
+     ORDER BY code, kind LIMIT {int(limit)}"""
     q = text(sql).bindparams(bindparam("end", type_=DateTime(timezone=True)))
     return [(str(c), str(k)) for c, k in conn.execute(q, params | {"end": end})]
 
