@@ -1913,3 +1913,13 @@ class ReimbursementDraw(Base):
     authorizer_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     region_code: Mapped[str] = mapped_column(String(6))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+# The monthly payment of institutions (拨付) keeps its tables in their own module.
+from gongji.adapters.db.models_payments import (  # noqa: E402, F401
+    InstitutionPaymentDiff,
+    InstitutionPaymentLine,
+    InstitutionPaymentRun,
+    NhsaStatement,
+    NhsaStatementLine,
+)

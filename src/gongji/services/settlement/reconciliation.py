@@ -64,7 +64,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gongji.adapters.db.models import Institution, NhsaFile, NhsaSignIn, Settlement
+from gongji.adapters.db.models import (
+    Institution,
+    NhsaFile,
+    NhsaSignIn,
+    NhsaStatement,
+    NhsaStatementLine,
+    Settlement,
+)
 from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import AmountsMismatch, FileUnknown, InvalidRequest, WrongInstitution
@@ -597,6 +604,43 @@ def read_result_file(content: bytes) -> list[dict[str, Any]]:
     return rows
 
 
+def _record(
+    uow: UnitOfWork,
+    ctx: Ctx,
+    infno: str,
+    institution: Institution,
+    data: Mapping[str, Any],
+    period: tuple[datetime, datetime, bool],
+    *,
+    insutype: str | None,
+    declared: tuple[int, int, int | None, int],
+    result: str,
+    description: str,
+) -> NhsaStatement:
+    """Keep the reconciliation as answered: the monthly payment of institutions lists its
+    differences per institution and settlement (``services.backoffice.institution_payments``)."""
+    row = NhsaStatement(
+        infno=infno,
+        fixmedins_code=institution.fixmedins_code,
+        insutype=insutype,
+        clr_type=_text(data.get("clr_type"))[:6],
+        setl_optins=_text(data.get("setl_optins"))[:6],
+        period_start=period[0],
+        period_stop=period[1],
+        includes_refunds=period[2],
+        declared_medfee_fen=declared[0],
+        declared_fund_fen=declared[1],
+        declared_acct_fen=declared[2],
+        declared_count=declared[3],
+        stmt_rslt=result,
+        description=description[:200],
+        created_at=_utc_now(ctx),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
 # --- 3201 对总账 ----------------------------------------------------------------------------------------------------
 
 
@@ -642,6 +686,19 @@ def statement_totals(uow: UnitOfWork, ctx: Ctx, institution: Institution, data: 
     if count != centre_count:
         differences.append(f"结算笔数：机构 {count}，中心 {centre_count}")
     result = "1" if differences else "0"
+    description = "；".join(differences)[:200] if differences else "平"
+    _record(
+        uow,
+        ctx,
+        "3201",
+        institution,
+        data,
+        (start, stop, refunds),
+        insutype=insutype,
+        declared=(declared["medfee"], declared["fund"], declared["acct"], count),
+        result=result,
+        description=description,
+    )
     audit_event(
         uow,
         ctx,
@@ -662,7 +719,7 @@ def statement_totals(uow: UnitOfWork, ctx: Ctx, institution: Institution, data: 
         "stmtinfo": {
             "setl_optins": setl_optins,
             "stmt_rslt": result,
-            "stmt_rslt_dscr": "；".join(differences)[:200] if differences else "平",
+            "stmt_rslt_dscr": description,
         }
     }
 
@@ -775,6 +832,7 @@ def statement_details(uow: UnitOfWork, ctx: Ctx, institution: Institution, data:
     left_out = {str(row.id): row for row in in_range if str(row.id) not in compared}
 
     result: list[list[str]] = []
+    found: list[tuple[DetailLine | None, Settlement | None, str]] = []
     uploaded: set[str] = set()
     for line in lines:
         uploaded.add(line.setl_id)
@@ -787,18 +845,48 @@ def statement_details(uow: UnitOfWork, ctx: Ctx, institution: Institution, data:
                 memo = "中心该结算已撤销（定点医药机构退费结算标志为0时不参与对账）"
             else:
                 memo = "中心该结算为退费结算（定点医药机构退费结算标志为0时不参与对账）"
-            result.append(_result_line(line, other, memo))
+            found.append((line, other, memo))
             continue
         problems = _differences(line, row)
         if problems:
-            result.append(_result_line(line, row, "；".join(problems)))
+            found.append((line, row, "；".join(problems)))
     for setl_id, row in compared.items():
         if setl_id not in uploaded:
-            result.append(_result_line(None, row, "机构未上传该结算"))
+            found.append((None, row, "机构未上传该结算"))
+    result = [_result_line(line, row, memo) for line, row, memo in found]
 
     content = _zip_text(RESULT_MEMBER, result)
     stored = _store(uow, ctx, institution, kind="result", content=content)
     outcome = "1" if result else "0"
+    kept = _record(
+        uow,
+        ctx,
+        "3202",
+        institution,
+        data,
+        (start, stop, refunds),
+        insutype=None,
+        declared=(
+            _fen(data, "medfee_sumamt", "医疗费总额"),
+            _fen(data, "fund_pay_sumamt", "基金支付总额"),
+            None,
+            len(lines),
+        ),
+        result=outcome,
+        description=f"差异{len(result)}笔" if result else "平",
+    )
+    uow.session.add_all(
+        NhsaStatementLine(
+            statement_id=kept.id,
+            setl_id=line.setl_id if line is not None else str(row.id if row is not None else ""),
+            settlement_id=row.id if row is not None else None,
+            memo=memo[:500],
+            inst_medfee_fen=line.medfee_fen if line is not None else None,
+            inst_fund_fen=line.fund_pay_sumamt_fen if line is not None else None,
+            inst_acct_fen=line.acct_pay_fen if line is not None else None,
+        )
+        for line, row, memo in found
+    )
     audit_event(
         uow,
         ctx,
