@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gongji.domain.errors import FourEyesRequired, Forbidden, InvalidStateTransition
+from gongji.domain.errors import Forbidden, FourEyesRequired, InvalidStateTransition
 from gongji.services import ledger
 from gongji.services.backoffice import institution_payments as P
 from gongji.services.family.payment import institution_payee

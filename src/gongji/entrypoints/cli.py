@@ -45,6 +45,9 @@ app.add_typer(accounting_app, name="accounting")
 from gongji.entrypoints.cli_reimbursement import reimburse_app  # noqa: E402
 
 app.add_typer(reimburse_app, name="reimburse")
+from gongji.entrypoints.cli_payments import payments_app  # noqa: E402
+
+app.add_typer(payments_app, name="payments")
 
 
 def _gj():  # type: ignore[no-untyped-def]

@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gongji.adapters.db.models import Base, BigId
+from gongji.adapters.db.models import Base
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # as in models.py
 
 
 class NhsaStatement(Base):

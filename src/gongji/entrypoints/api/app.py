@@ -28,6 +28,7 @@ from gongji.entrypoints.api.routes import calendar as calendar_api
 from gongji.entrypoints.api.routes import clearing as clearing_api
 from gongji.entrypoints.api.routes import collection as collection_api
 from gongji.entrypoints.api.routes import collection_followup as collection_followup_api
+from gongji.entrypoints.api.routes import institution_payments as institution_payments_api
 from gongji.entrypoints.api.routes import institutions as institutions_api
 from gongji.entrypoints.api.routes import month_end as month_end_api
 from gongji.entrypoints.api.routes import premium_clearing as premium_clearing_api
@@ -67,6 +68,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
         accounting_api,
         month_end_api,
         reimbursement_api,
+        institution_payments_api,
         prescriptions_api,
         collection_followup_api,
         collection_api,
@@ -135,6 +137,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import reimbursement_pages
 
     app.include_router(reimbursement_pages.router)
+    from gongji.entrypoints.web import institution_payment_pages
+
+    app.include_router(institution_payment_pages.router)
     from gongji.entrypoints.web import collection_followup_pages
 
     app.include_router(collection_followup_pages.router)

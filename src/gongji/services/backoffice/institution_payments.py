@@ -67,7 +67,10 @@ def require_region(principal: Principal, region: str) -> None:
 def _check_region(region: str) -> str:
     if len(region) != 6 or not region.isdigit() or region.endswith("00"):
         raise InvalidRequest(
-            "统筹区代码应为6位区县代码", "The pooling region is a 6-digit county code", field="region", value=region[:20]
+            "统筹区代码应为6位区县代码",
+            "The pooling region is a 6-digit county code",
+            field="region",
+            value=region[:20],
         )
     return region
 
@@ -311,14 +314,18 @@ def _line(uow: UnitOfWork, run: InstitutionPaymentRun, fixmedins_code: str) -> I
         )
     )
     if row is None:
-        raise NotFound("该机构不在本拨付结算单中", "This institution is not on the statement", institution=fixmedins_code)
+        raise NotFound(
+            "该机构不在本拨付结算单中", "This institution is not on the statement", institution=fixmedins_code
+        )
     return row
 
 
 def _check_key(request_key: str) -> str:
     key = (request_key or "").strip()
     if not 8 <= len(key) <= 100:
-        raise InvalidRequest("请求标识（request_key）须为8-100个字符", "request_key is 8-100 characters", field="request_key")
+        raise InvalidRequest(
+            "请求标识（request_key）须为8-100个字符", "request_key is 8-100 characters", field="request_key"
+        )
     return key
 
 
@@ -341,7 +348,9 @@ def confirm(
     key = _check_key(request_key)
     ref = (bank_ref or "").strip()
     if paid and not 2 <= len(ref) <= 60:
-        raise InvalidRequest("请填写银行流水号（2-60字）", "The bank's reference (2-60 characters) is required", field="bank_ref")
+        raise InvalidRequest(
+            "请填写银行流水号（2-60字）", "The bank's reference (2-60 characters) is required", field="bank_ref"
+        )
     line = _line(uow, run, fixmedins_code)
     if line.request_key == key and line.state in {"paid", "rejected"}:
         if (line.state == "paid") != paid:
@@ -405,6 +414,17 @@ def reorder(uow: UnitOfWork, ctx: Ctx, run_id: int, fixmedins_code: str) -> Inst
     line.state, line.attempt, line.request_key = "ordered", int(line.attempt) + 1, None
     audit_event(uow, ctx, "payments.reorder", "institution_payment_line", line.id, attempt=line.attempt)
     return line
+
+
+def bank_export(uow: UnitOfWork, ctx: Ctx, run: InstitutionPaymentRun) -> bytes:
+    """The payment order's bank file (CSV, ``institution_payments_excel``); each export audited."""
+    from gongji.services.backoffice import institution_payments_excel as X
+
+    require_region(ctx.principal, run.region_code)
+    _require_state(run, "ordered", "closed")
+    content = X.bank_export_bytes(uow, run)
+    audit_event(uow, ctx, "payments.export", "institution_payment_run", run.id, order_no=run.order_no)
+    return content
 
 
 # --- views -----------------------------------------------------------------------------------------
@@ -493,9 +513,7 @@ def list_runs(
 ) -> list[InstitutionPaymentRun]:
     """Statements of the regions the clerk works in, newest month first."""
     principal.require(Role.STAFF)
-    q = select(InstitutionPaymentRun).order_by(
-        InstitutionPaymentRun.month.desc(), InstitutionPaymentRun.region_code
-    )
+    q = select(InstitutionPaymentRun).order_by(InstitutionPaymentRun.month.desc(), InstitutionPaymentRun.region_code)
     if month:
         q = q.where(InstitutionPaymentRun.month == _check_month(month))
     if region:

@@ -36,8 +36,17 @@ def write_lines(conn: Connection, run_id: int, region: str, month: str) -> None:
     conn.execute(
         insert(LINE).from_select(
             [
-                "run_id", "fixmedins_code", "settlements", "reversals", "medfee_fen", "fund_fen", "own_acct_fen",
-                "family_fen", "total_fen", "state", "attempt",
+                "run_id",
+                "fixmedins_code",
+                "settlements",
+                "reversals",
+                "medfee_fen",
+                "fund_fen",
+                "own_acct_fen",
+                "family_fen",
+                "total_fen",
+                "state",
+                "attempt",
             ],  # fmt: skip
             select(
                 literal(run_id),

@@ -60,9 +60,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_nhsa_statement_line")),
     )
-    op.create_index(
-        op.f("ix_nhsa_statement_line_statement_id"), "nhsa_statement_line", ["statement_id"], unique=False
-    )
+    op.create_index(op.f("ix_nhsa_statement_line_statement_id"), "nhsa_statement_line", ["statement_id"], unique=False)
     op.create_table(
         "institution_payment_run",
         sa.Column("id", BigId, nullable=False),
@@ -114,9 +112,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_institution_payment_line")),
         sa.UniqueConstraint("run_id", "fixmedins_code", name=op.f("uq_institution_payment_line_run_id")),
     )
-    op.create_index(
-        op.f("ix_institution_payment_line_run_id"), "institution_payment_line", ["run_id"], unique=False
-    )
+    op.create_index(op.f("ix_institution_payment_line_run_id"), "institution_payment_line", ["run_id"], unique=False)
     op.create_table(
         "institution_payment_diff",
         sa.Column("id", BigId, nullable=False),
@@ -138,9 +134,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_institution_payment_diff")),
     )
-    op.create_index(
-        op.f("ix_institution_payment_diff_run_id"), "institution_payment_diff", ["run_id"], unique=False
-    )
+    op.create_index(op.f("ix_institution_payment_diff_run_id"), "institution_payment_diff", ["run_id"], unique=False)
 
 
 def downgrade() -> None:
