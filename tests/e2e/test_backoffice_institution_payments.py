@@ -10,6 +10,7 @@ import pytest
 
 from gongji.domain.errors import Forbidden, FourEyesRequired, InvalidStateTransition
 from gongji.services import ledger
+from gongji.services.backoffice import accounting as A
 from gongji.services.backoffice import institution_payments as P
 from gongji.services.family.payment import institution_payee
 from tests import backoffice_support as B
@@ -135,6 +136,16 @@ def test_bank_confirmation_posts_once_and_a_rejected_line_stays_owed(zj, clock):
     v = _view(zj, run_id)
     assert v["state"] == "closed" and _line(v, M.HZ_HOSPITAL)["bank_ref"] == "ICBC20261210001"
     assert zj.gj.run(lambda uow: ledger.check_ledger(uow)).ok
+    # in the books (附件四(一)1): the payment clears what the settlements made owed, from the 支出户
+    dec = zj.gj.run(lambda uow: A.vouchers(uow, S.ctx(zj.gj, maker), month="2026-12", region=B.HANGZHOU))
+    paid = [v for v in dec["vouchers"] if v["summary"].startswith("定点医药机构费用拨付")]
+    assert [(ln["subject"], ln["debit_fen"], ln["credit_fen"]) for v in paid for ln in v["lines"]] == [
+        ("暂收款/定点医药机构结算款", amount, 0),
+        ("支出户存款", 0, amount),
+    ]
+    trial = zj.gj.run(lambda uow: A.trial_balance(uow, S.ctx(zj.gj, maker), month="2026-12", region=B.HANGZHOU))
+    owed = [r for r in trial["rows"] if r["subject"] == "暂收款/定点医药机构结算款"]
+    assert trial["balanced"] and [(r["closing_debit_fen"], r["closing_credit_fen"]) for r in owed] == [(0, 0)]
 
 
 def test_a_hospital_or_another_regions_clerk_is_refused(zj, clock):
