@@ -6,15 +6,15 @@ institution as answered (and the settlements a 3202 found different); ``institut
 institution and its payment), ``institution_payment_diff`` (differences per institution and per
 settlement). Downgrade drops them.
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0032
+Revises: 0031
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0029"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
