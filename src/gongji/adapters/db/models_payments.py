@@ -2,7 +2,7 @@
 
 Kept apart from ``models.py`` (imported at its end, so the tables are in ``Base.metadata``):
 the institutions' 3201/3202 results as the centre recorded them, and the monthly statement per
-pooling region with its lines, differences and payment lines. Migration 0032.
+pooling region with its lines, differences and payment lines. Migration 0033.
 """
 
 from __future__ import annotations

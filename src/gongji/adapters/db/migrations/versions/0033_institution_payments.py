@@ -6,15 +6,15 @@ institution as answered (and the settlements a 3202 found different); ``institut
 institution and its payment), ``institution_payment_diff`` (differences per institution and per
 settlement). Downgrade drops them.
 
-Revision ID: 0032
-Revises: 0031
+Revision ID: 0033
+Revises: 0032
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0032"
-down_revision = "0031"
+revision = "0033"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
