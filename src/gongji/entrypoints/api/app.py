@@ -96,6 +96,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     )
 
     app.include_router(roster_excel_pages.router)  # before /staff/resident/{kind}/{id}
+    from gongji.entrypoints.web import registration_list_pages
+
+    app.include_router(registration_list_pages.router)
 
     app.include_router(audit_pages.router)
     app.include_router(settlement_pages.router)
