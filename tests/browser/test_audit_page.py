@@ -3,6 +3,7 @@ action, period; export"): Chinese action labels, a filter that narrows, an Excel
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from tests import support
 from tests.browser.conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
+RAW = re.compile(r"[a-z_]+:\d+|_fen|\(E_")  # issue 17: no raw codes in what a page shows
 
 
 def test_auditor_filters_by_staff_and_action_and_exports_what_is_shown(web: Any, web_gj: Gongji, tmp_path: Any) -> None:
@@ -43,6 +45,7 @@ def test_auditor_filters_by_staff_and_action_and_exports_what_is_shown(web: Any,
     assert actions == ["登记人员", "登记人员"]
     html = web.content()
     assert all(c not in html for c in certs)
+    assert not RAW.search(web.locator("main").inner_text())
     screenshot(web, "audit-filtered")
 
     with web.expect_download() as info:

@@ -4,6 +4,7 @@ with its reversal."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.browser.conftest import login, screenshot
 from tests.integration import test_nhsa_reconciliation as N
 
 pytestmark = pytest.mark.browser
+RAW = re.compile(r"[a-z_]+:\d+|_fen|\(E_")  # issue 17: no raw codes in what a page shows
 CODE = "H62070200001"  # the code the reconciliation builders settle at
 
 
@@ -66,4 +68,5 @@ def test_staff_walks_from_the_day_list_to_one_settlement_and_its_reversal(
     assert web.get_by_test_id("split-cash").inner_text() == "13.45 元"
     assert "撤销记录" in web.get_by_test_id("settlement-reversal").inner_text()
     assert "欧阳明日" not in web.content()
+    assert not RAW.search(web.locator("main").inner_text())
     screenshot(web, "staff-settlement-split")
