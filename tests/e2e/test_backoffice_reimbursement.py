@@ -26,6 +26,7 @@ from gongji.domain.errors import (
     PersonalMoneyToCash,
     ReimbursementAmountsMismatch,
     ReimbursementInvoiceDuplicate,
+    ReimbursementStale,
 )
 from gongji.services import ledger
 from gongji.services.backoffice import accounting
@@ -168,6 +169,25 @@ def test_the_clerk_who_computed_cannot_approve_and_nothing_is_paid_seed003_2_4(z
     assert claim_row(zj, cid).state == "computed"
     assert bal(zj, L.cash_payout(person)) == 0
     assert bal(zj, L.personal_past(person)) == 100_00
+
+
+def test_an_approval_on_figures_that_moved_since_computing_pays_nothing_until_recomputed(zj):
+    """A settlement between 核算 and 审核 uses the own account and meets part of the deductible: the
+    approval is refused (E_REIMBURSE_STALE) and nothing moves; computed again, it pays."""
+    a = S.staff(zj.gj, [B.HANGZHOU], username="hz_stale_a")
+    b = S.staff(zj.gj, [B.HANGZHOU], username="hz_stale_b")
+    person = B.giver(zj, B.HANGZHOU, "卫先", 100_00)
+    cid = register(zj, a, claim_in(person, [("ZJ-ST-1", 500_00)], [(DRUG_A, "10", "50.00", 500_00)]), "k-st")
+    call(zj, a, U.compute, zj.gj.profile, cid)
+    B.settle(zj, B.HANGZHOU, person, 50_00)  # own account 100.00 → 50.00; deductible met 50.00
+    with pytest.raises(ReimbursementStale):
+        call(zj, b, U.approve, zj.gj.profile, cid, idempotency_key="pay-st")
+    assert bal(zj, L.cash_payout(person)) == 0 and bal(zj, L.personal_past(person)) == 50_00
+    assert claim_row(zj, cid).state == "computed"
+    call(zj, a, U.compute, zj.gj.profile, cid)
+    call(zj, b, U.approve, zj.gj.profile, cid, idempotency_key="pay-st")
+    # fund: 73 % of (500.00 − the 150.00 of deductible left) = 255.50; own account 50.00
+    assert bal(zj, L.cash_payout(person)) == 255_50 + 50_00
 
 
 def test_a_duplicate_invoice_number_is_refused_seed003_2_4(zj):
