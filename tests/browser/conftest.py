@@ -137,4 +137,9 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
+def code_of(page: Any, testid: str) -> str:
+    """The error code a refusal carries: kept out of the visible text (issue 17), in data-code/title."""
+    return str(page.get_by_test_id(testid).get_attribute("data-code") or "")
+
+
 from tests.browser.phone import phone_demo, phone_server  # noqa: E402, F401 (citizen-page fixtures, issue 17)

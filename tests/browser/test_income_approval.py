@@ -13,7 +13,7 @@ from sqlalchemy import select
 from gongji.adapters.db.models import AccountIncome
 from gongji.bootstrap import Gongji
 from tests import support
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import code_of, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def test_income_above_the_threshold_is_approved_by_a_second_clerk_after_a_confir
     web.get_by_test_id("approve-form").get_by_role("checkbox").check()
     with web.expect_response(lambda r: r.request.method == "POST") as info:
         web.get_by_role("button", name="确认入账").click()
-    assert info.value.status == 403 and "E_FOUR_EYES" in text_of(web, "error")
+    assert info.value.status == 403 and code_of(web, "error") == "E_FOUR_EYES"
     web.get_by_role("button", name="退出").click()
 
     login(web, checker.username)

@@ -13,7 +13,7 @@ from gongji.domain.masking import mask_id_number
 from gongji.services import auth
 from gongji.services.auth import Role
 from tests import support
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import code_of, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -125,7 +125,7 @@ def test_staff_cannot_open_the_record_of_a_person_of_another_region(web: Any, we
 
     assert response.status == 403
     error = text_of(web, "error")
-    assert "E_OUT_OF_REGION" in error and re.search(r"[\u4e00-\u9fff]", error)
+    assert code_of(web, "error") == "E_OUT_OF_REGION" and re.search(r"[\u4e00-\u9fff]", error)
     assert cert_of(web_gj, other) not in web.content()
 
 
@@ -157,7 +157,7 @@ def test_staff_suspends_an_enrollment_and_the_page_shows_suspended(web: Any, web
         form.get_by_role("button", name="提交变更").click()
     assert info.value.status == 409
     error = text_of(web, "error")
-    assert "暂停参保" in error and "不能执行该操作" in error and "E_STATE" in error
+    assert "暂停参保" in error and "不能执行该操作" in error and code_of(web, "error") == "E_STATE"
     assert text_of(web, "enrollment-status") == "暂停参保"
 
 
@@ -213,7 +213,7 @@ def test_an_amount_with_a_fraction_of_a_fen_is_refused_and_nothing_is_posted(web
         web.get_by_role("button", name="确认入账").click()
 
     assert info.value.status == 422
-    assert "金额最多精确到分" in text_of(web, "error") and "E_AMOUNT" in text_of(web, "error")
+    assert "金额最多精确到分" in text_of(web, "error") and code_of(web, "error") == "E_AMOUNT"
     assert text_of(web, "balance-current") == "100.00 元"
     screenshot(web, "staff-person-amount-error")
 

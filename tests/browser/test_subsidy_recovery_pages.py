@@ -13,7 +13,7 @@ import pytest
 
 from gongji.bootstrap import Gongji
 from tests import support
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import code_of, login, screenshot
 from tests.integration.test_subsidy_recovery import FIXED, _family_paid_fixed_subsidy_relative, _refund
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,7 @@ def test_subsidy_owed_back_is_collected_and_the_rest_written_off_by_a_second_cle
 
     web.get_by_label("追回金额（元）").fill("200")  # more than is owed: refused, nothing booked
     web.get_by_role("button", name="登记追回款").click()
-    assert "E_FAMILY_RECOVERY_EXCEEDS" in text_of(web, "error")
+    assert code_of(web, "error") == "E_FAMILY_RECOVERY_EXCEEDS"
     web.goto(detail_url)
     assert text_of(web, "recovery-collected") == "100.00 元"
 

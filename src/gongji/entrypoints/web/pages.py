@@ -42,7 +42,7 @@ from gongji.domain.registry import (
 )
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
-from gongji.entrypoints.web import region_picker
+from gongji.entrypoints.web import labels, region_picker
 from gongji.policy.schema import PaymentScope, Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
@@ -58,6 +58,7 @@ from gongji.services.settlement import records as settlement_records
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["yuan"] = yuan
+labels.install(templates.env)
 
 AUDIT_PAGE_SIZE = 50
 MOVEMENTS_SHOWN = 20
@@ -98,11 +99,6 @@ FLASH = {
     "ssc_card": "社会保障卡卡号已登记",
 }
 ACCOUNT_STATUS_ZH = {"normal": "正常", "frozen": "已冻结"}
-TXN_KIND_ZH = (
-    {f"income.{k}": v for k, v in INCOME_KINDS.items()}
-    | {"rollover": "年度结转（当年转入历年）"}
-    | family_common.TXN_KIND_ZH  # 共济账户划拨, 共济支付, 追回 … shown in the account movements too
-)
 
 Str = Annotated[str, Form()]
 T = TypeVar("T")
@@ -390,7 +386,7 @@ def _movement_row(r: dict[str, Any], person_id: int) -> dict[str, Any]:
         "txn_id": r["txn_id"],
         "at": _fmt_time(datetime.fromisoformat(r["at"])) if r["at"] else "",
         # a family account (family:<binding>) is the money set aside for a relative: 共济账户
-        "account": names.get(r["account"]) or ("共济账户" if r["account"].startswith("family:") else "个人账户"),
+        "account": names.get(r["account"]) or labels.account(r["account"]),
         "narration": mask_text(r["narration"] or ""),
         "amount": ("+" if r["amount_fen"] > 0 else "") + yuan(r["amount_fen"]),
         "balance_after": yuan(r["balance_fen"]),
@@ -489,9 +485,7 @@ def _person_page(
 
 
 def _kind_zh(kind: str) -> str:
-    if kind.startswith("reversal."):
-        return f"冲正（{_kind_zh(kind.removeprefix('reversal.'))}）"
-    return TXN_KIND_ZH.get(kind, kind)
+    return labels.txn_kind(kind)
 
 
 def _staff_movements(uow: Any, ctx: Ctx, person_id: int) -> list[dict[str, Any]]:
@@ -522,7 +516,10 @@ def _staff_movements(uow: Any, ctx: Ctx, person_id: int) -> list[dict[str, Any]]
     effects = accounts.reversal_effects(uow, person_id=person_id, txn_ids=reversible) if reversible else {}
     names = {L.personal_current(person_id): "当年账户", L.personal_past(person_id): "历年账户"}
     for m in out:
-        m["effect"] = [e | {"account_zh": names.get(e["account"], e["account"])} for e in effects.get(m["txn_id"], [])]
+        m["effect"] = [
+            e | {"account_zh": names.get(e["account"]) or labels.account(e["account"])}
+            for e in effects.get(m["txn_id"], [])
+        ]
     return out
 
 

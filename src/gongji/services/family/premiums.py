@@ -27,6 +27,7 @@ from gongji.domain.errors import (
     PremiumNoBinding,
 )
 from gongji.domain.money import require_positive_fen
+from gongji.domain.registry import INSUTYPES
 from gongji.policy.schema import Profile
 from gongji.services import ledger
 from gongji.services.family.common import USE_ZH, check_authorizer, get_binding, return_family_balance
@@ -102,7 +103,7 @@ def premium_draft(
     return L.TransactionDraft(
         idempotency_key=L.scoped_key("family-premium", idempotency_key),
         kind=f"family.pay.{F.PREMIUM_USE}",
-        narration=f"{USE_ZH[F.PREMIUM_USE]}（险种{insutype}）：家庭共济资金划扣",
+        narration=f"{USE_ZH[F.PREMIUM_USE]}（{INSUTYPES.get(insutype, '其他险种')}）：家庭共济资金划扣",
         postings=L.transfer(source, payee_account, amount_fen),
     )
 
