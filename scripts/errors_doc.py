@@ -15,7 +15,7 @@ HEAD = """# Error codes
 Every answer for bad input carries `code`, `message` (Chinese) and `message_en`; nothing is written.
 Generated from `src/gongji/domain/errors.py` (the tree at its top) by `scripts/errors_doc.py`;
 live list: `GET /api/errors`.
-Transport errors add `E_HTTP_404`, `E_HTTP_405`, `E_HTTP_413`; unexpected failures are `E_INTERNAL` (500).
+A browser (`Accept: text/html`) gets the same code and message as a Chinese HTML page with what to do.
 
 | code | HTTP | 中文 | English | class |
 |---|---|---|---|---|

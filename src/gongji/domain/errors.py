@@ -40,6 +40,9 @@ The hierarchy (HTTP status in brackets)::
     │   ├── FourEyesRequired                E_FOUR_EYES (the clerk who entered it cannot approve it)
     │   └── OffsiteNotBound                 E_OFFSITE_NOT_BOUND (on behalf of someone not a bound relative)
     ├── NotFound [404]                      E_NOT_FOUND
+    │   └── NoSuchRoute                     E_HTTP_404 (no page or endpoint at this address)
+    ├── MethodNotAllowed [405]              E_HTTP_405
+    ├── InternalError [500]                 E_INTERNAL (unexpected; details only in the log)
     ├── Conflict [409]
     │   ├── IdempotencyConflict             E_IDEMPOTENCY_MISMATCH (same key, different body)
     │   ├── DuplicateRecord                 E_DUPLICATE (e.g. a person already registered)
@@ -414,6 +417,30 @@ class NotFound(GongjiError):
     code = "E_NOT_FOUND"
     message_zh = "记录不存在"
     message_en = "Not found"
+
+
+class NoSuchRoute(NotFound):
+    """No page or endpoint at this address (before any use case ran)."""
+
+    code = "E_HTTP_404"
+    message_zh = "页面或接口不存在"
+    message_en = "No such page or endpoint"
+
+
+class MethodNotAllowed(GongjiError):
+    http_status = 405
+    code = "E_HTTP_405"
+    message_zh = "该地址不支持此请求方法"
+    message_en = "Method not allowed at this address"
+
+
+class InternalError(GongjiError):
+    """An unexpected failure: details only in the (masked) log."""
+
+    http_status = 500
+    code = "E_INTERNAL"
+    message_zh = "系统内部错误，请稍后重试"
+    message_en = "Internal error; please retry later"
 
 
 class Conflict(GongjiError):

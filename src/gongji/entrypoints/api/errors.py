@@ -12,14 +12,22 @@ import time
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gongji.adapters.logsafe import KNOWN_NAMES, query_for_log, remember_body_names
-from gongji.domain.errors import GongjiError, InvalidRequest, ServiceUnavailable
+from gongji.domain.errors import (
+    GongjiError,
+    InternalError,
+    InvalidRequest,
+    MethodNotAllowed,
+    NoSuchRoute,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from gongji.entrypoints.api.guard import DEFAULT_CAP, InputGuard
 
 log = logging.getLogger("gongji.api")
@@ -27,8 +35,23 @@ MAX_BODY_BYTES = DEFAULT_CAP  # how much of a body the access log reads for name
 RETRY_AFTER_SECONDS = 5
 
 
-def error_response(err: GongjiError) -> JSONResponse:
-    response = JSONResponse(status_code=err.http_status, content=err.to_dict())
+def wants_html(request: Request | None) -> bool:
+    """A browser asks for a page (``Accept: text/html``); API clients and the 两定 interface get JSON."""
+    if request is None or request.url.path.startswith("/fsi"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_response(err: GongjiError, request: Request | None = None) -> Response:
+    """JSON for API clients; for a browser the same code and message as a Chinese page."""
+    response: Response
+    if wants_html(request):
+        from gongji.entrypoints.web import error_pages  # the web layer renders; imported late
+
+        assert request is not None
+        response = error_pages.page_for(request, err)
+    else:
+        response = JSONResponse(status_code=err.http_status, content=err.to_dict())
     if err.detail and "retry_after_seconds" in err.detail:  # 429: when to come back (RFC 9110)
         response.headers["Retry-After"] = str(err.detail["retry_after_seconds"])
     elif isinstance(err, ServiceUnavailable):
@@ -54,11 +77,11 @@ def database_refusal(exc: BaseException) -> GongjiError | None:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(GongjiError)
-    async def _gongji(_request: Request, exc: GongjiError) -> JSONResponse:
-        return error_response(exc)
+    async def _gongji(request: Request, exc: GongjiError) -> Response:
+        return error_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         fields = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
@@ -67,31 +90,35 @@ def install(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
-        return error_response(InvalidRequest(fields=fields))
+        return error_response(InvalidRequest(fields=fields), request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        zh = {404: "页面或接口不存在", 405: "请求方法不允许", 413: "请求体过大"}.get(exc.status_code, "请求无法处理")
-        err = GongjiError(zh, str(exc.detail), code=f"E_HTTP_{exc.status_code}")
-        err.http_status = exc.status_code
-        return error_response(err)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        known = {404: NoSuchRoute, 405: MethodNotAllowed, 413: PayloadTooLarge}.get(exc.status_code)
+        if known is not None:
+            err: GongjiError = known()
+        else:  # any other transport refusal: the catalogue's general code, with the status as sent
+            err = GongjiError(message_en=str(exc.detail))
+            err.http_status = exc.status_code
+        response = error_response(err, request)
+        if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
 
-    async def _database(request: Request, exc: Exception) -> JSONResponse:
+    async def _database(request: Request, exc: Exception) -> Response:
         refusal = database_refusal(exc)
         if refusal is None:
             return await _unexpected(request, exc)
         log.warning("%s on %s %s: %s", refusal.code, request.method, request.url.path, type(exc).__name__)
-        return error_response(refusal)
+        return error_response(refusal, request)
 
     for kind in (sa.SQLAlchemyError, OverflowError, UnicodeError, RecursionError):
         app.add_exception_handler(kind, _database)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        err = GongjiError("系统内部错误，请稍后重试", "Internal error; please retry later", code="E_INTERNAL")
-        err.http_status = 500
-        return error_response(err)
+        return error_response(InternalError(), request)
 
     app.add_middleware(InputGuard)
     app.add_middleware(AccessLog)

@@ -107,6 +107,14 @@ def _value(v: Any) -> str:
     return str(v)
 
 
+def error_title(status: int) -> str:
+    return table()["error_title"].get(str(status)) or table()["error_title"]["400"]
+
+
+def error_hint(status: int) -> str:
+    return table()["error_hint"].get(str(status)) or table()["error_hint"]["400"]
+
+
 def tip(label: str, code: object) -> Markup:
     """The label with its code in a tooltip."""
     return Markup('<span title="{}">{}</span>').format(escape(str(code)), escape(label))
@@ -125,4 +133,5 @@ _FILTERS = {
 def install(env: Environment) -> None:
     """``{{ code|txn_kind_zh }}`` → 中文; ``{{ code|label('txn_kind_zh') }}`` → 中文 with the code as tooltip."""
     env.filters.update(_FILTERS)
+    env.globals.update(error_title=error_title, error_hint=error_hint)
     env.filters["label"] = lambda code, name: tip(_FILTERS[name](code), code)

@@ -202,7 +202,13 @@ def error_page(request: Request, principal: Principal | None, err: GongjiError) 
 
 
 def _err_view(err: GongjiError) -> dict[str, Any]:
-    return {"code": err.code, "message": err.message_zh, "field": err.detail.get("field") if err.detail else None}
+    return {
+        "code": err.code,
+        "message": err.message_zh,
+        "field": err.detail.get("field") if err.detail else None,
+        "status": err.http_status,
+        "retry_after": err.detail.get("retry_after_seconds") if err.detail else None,
+    }
 
 
 def _region_name(code: str | None) -> str:
