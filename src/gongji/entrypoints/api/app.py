@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gongji import __version__
 from gongji.bootstrap import Gongji, bootstrap
-from gongji.entrypoints.api import errors
+from gongji.entrypoints.api import docs, errors
 from gongji.entrypoints.api.routes import accounting as accounting_api
 from gongji.entrypoints.api.routes import (
     auth,
@@ -42,6 +42,8 @@ WEB = Path(__file__).parent.parent / "web"
 def create_app(gj: Gongji | None = None) -> FastAPI:
     gj = gj or bootstrap()
     app = FastAPI(
+        docs_url=None,  # /docs and /redoc: entrypoints/api/docs.py, assets from a package, no CDN
+        redoc_url=None,
         title="共济 Gongji API",
         version=__version__,
         description="基本医疗保险：个人账户家庭共济、居民参保缴费、两定结算、后台清算。错误码列表见 /api/errors。",
@@ -49,6 +51,7 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     )
     app.state.gj = gj
     errors.install(app)
+    docs.install(app)
     for module in (
         meta,
         auth,
