@@ -42,7 +42,7 @@ from gongji.domain.registry import (
 )
 from gongji.domain.relations import RELATION_ZH
 from gongji.entrypoints.api.deps import TOKEN_COOKIE, channel_of
-from gongji.entrypoints.web import labels, region_picker
+from gongji.entrypoints.web import labels, policy_sources, region_picker
 from gongji.policy.schema import PaymentScope, Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
@@ -1373,7 +1373,8 @@ def policy_page(request: Request, province: str = "") -> Response:
         active_name=gj.profile.name,
         others=[{"code": c, "name": p.name} for c, p in sorted(gj.profiles.items())],
         demo_count=len(profile.demo_fields()),
-        sections=_policy_sections(profile),
+        sections=policy_sources.titled(_policy_sections(profile), profile),
+        sources=policy_sources.source_list(profile),
     )
 
 
