@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gongji.config import Settings
+from gongji.entrypoints import runfile
 
 app = typer.Typer(help="共济 Gongji — basic medical insurance platform", no_args_is_help=True)
 users_app = typer.Typer(help="用户管理 Users", no_args_is_help=True)
@@ -247,14 +248,25 @@ def serve(
     """Serve the site and the API (uvicorn)."""
     import uvicorn
 
-    _gj()  # fail early on a bad profile or database
+    from gongji.services import province_guard
+
+    gj = _gj()  # fail early on a bad profile or database
+    try:
+        province_guard.check(gj)  # one database, one province
+    except province_guard.ProvinceMismatch as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
     _refuse_dev_secrets_off_loopback(host)
     console.print(
         f"[bold]共济 Gongji[/bold]\n  登录 Log in:   http://{host}:{port}/login\n"
         f"  API 文档 docs: http://{host}:{port}/docs\n  错误码 errors: http://{host}:{port}/api/errors\n"
         f"  健康检查:      http://{host}:{port}/healthz\n  Ctrl+C 停止 to stop"
     )
-    uvicorn.run("gongji.entrypoints.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    runfile.write(host, port)  # gongji his finds this server without --url
+    try:
+        uvicorn.run("gongji.entrypoints.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    finally:
+        runfile.remove()
 
 
 def _refuse_dev_secrets_off_loopback(host: str) -> None:
@@ -280,7 +292,7 @@ def _refuse_dev_secrets_off_loopback(host: str) -> None:
 
 @app.command()
 def his(
-    url: Annotated[str, typer.Option(help="the running gongji server")] = "http://127.0.0.1:8000",
+    url: Annotated[str, typer.Option(help="the running gongji server (default: the one gongji serve started)")] = "",
     count: Annotated[int, typer.Option(min=1, help="settlement rounds (1101 → 2201 → 2206 → 2207)")] = 100,
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="threads, each with its own clients")] = 4,
     style: Annotated[str, typer.Option(help="URL style: body | path | service | mixed")] = "mixed",
@@ -294,6 +306,7 @@ def his(
     if style not in ("body", "path", "service", "mixed"):
         console.print("[red]--style 须为 body、path、service 或 mixed[/red]")
         raise typer.Exit(2)
+    url = runfile.server_url(url)
     gj = _gj()
     cast = sim.load_cast(gj)
     if not cast.sites or not cast.patients:
@@ -302,7 +315,7 @@ def his(
     try:
         httpx.get(url.rstrip("/") + "/healthz", timeout=5).raise_for_status()
     except httpx.HTTPError as err:
-        console.print(f"[red]无法连接服务 Cannot reach {url}: {err}[/red]  (gongji serve?)")
+        console.print(f"[red]{runfile.unreachable_hint(url)}[/red]\n{err}")
         raise typer.Exit(1) from None
     clients: list[httpx.Client] = []
 
@@ -339,7 +352,7 @@ def his(
 
 @app.command("his-rx")
 def his_rx(
-    url: Annotated[str, typer.Option(help="the running gongji server")] = "http://127.0.0.1:8000",
+    url: Annotated[str, typer.Option(help="the running gongji server (default: the one gongji serve started)")] = "",
     count: Annotated[int, typer.Option(min=1, help="prescription rounds (upload → fetch → dispense → settle)")] = 20,
     seed: Annotated[int, typer.Option(help="the plan of rounds")] = 1,
 ) -> None:
@@ -349,6 +362,7 @@ def his_rx(
 
     from gongji.entrypoints import his_prescriptions as rx
 
+    url = runfile.server_url(url)
     gj = _gj()
     clients: list[httpx.Client] = []
 
@@ -367,7 +381,7 @@ def his_rx(
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(1) from None
     except httpx.HTTPError as err:
-        console.print(f"[red]无法连接服务 Cannot reach {url}: {err}[/red]  (gongji serve?)")
+        console.print(f"[red]{runfile.unreachable_hint(url)}[/red]\n{err}")
         raise typer.Exit(1) from None
     finally:
         for client in clients:
@@ -383,7 +397,7 @@ def his_rx(
 
 @app.command("his-scan")
 def his_scan(
-    url: Annotated[str, typer.Option(help="the running gongji server")] = "http://127.0.0.1:8000",
+    url: Annotated[str, typer.Option(help="the running gongji server (default: the one gongji serve started)")] = "",
     site: Annotated[str, typer.Option(help="fixmedins_code of the counter's institution (default: the first)")] = "",
     amount: Annotated[str, typer.Option(help="医疗费总额 in yuan, e.g. 25.00")] = "25.00",
     flag: Annotated[str, typer.Option(help="acct_used_flag 0/1/2")] = "1",
@@ -405,6 +419,7 @@ def his_scan(
     if fen <= 0 or Decimal(fen) != Decimal(amount) * 100:
         console.print("[red]--amount 须为正的元金额，最多两位小数[/red]")
         raise typer.Exit(2)
+    url = runfile.server_url(url)
     gj = _gj()
     sites = [s for s in sim.load_cast(gj, max_patients=0).sites if not site or s.code == site]
     if not sites:
@@ -429,7 +444,7 @@ def his_scan(
             console.print(f"[red]拒绝 {refused.infno}: {refused.err_msg}[/red]")
             raise typer.Exit(1) from None
         except httpx.HTTPError as err:
-            console.print(f"[red]无法连接服务 Cannot reach {url}: {err}[/red]")
+            console.print(f"[red]{runfile.unreachable_hint(url)}[/red]\n{err}")
             raise typer.Exit(1) from None
     info = visit.setlinfo
     table = Table(title=f"{counter.name} 结算 setl_id {info.get('setl_id')}", show_header=False)
