@@ -7,17 +7,13 @@ label, never to the bare code. Registered as Jinja filters by :func:`install`.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from functools import cache
 from importlib import resources
-from typing import Any
 
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from gongji.domain.masking import mask_text
-from gongji.domain.money import yuan
 from gongji.domain.registry import INCOME_KINDS, INSUTYPES
 from gongji.services.family import common as family_common
 
@@ -36,18 +32,6 @@ def _grouped(code: str, exact: str, groups: str) -> str:
         return labels[exact][code]
     group = labels[groups].get(code.split(".", 1)[0])
     return f"{group}（{OTHER}）" if group else OTHER
-
-
-def audit_action(code: str) -> str:
-    return _grouped(code or "", "audit_action", "audit_group")
-
-
-def entity(code: str) -> str:
-    return table()["entity"].get(code or "", OTHER)
-
-
-def channel(code: str) -> str:
-    return table()["channel"].get(code or "", OTHER)
 
 
 def insutype(code: str) -> str:
@@ -81,32 +65,6 @@ def account(code: str) -> str:
     return "其他账户"
 
 
-def detail(detail_json: str) -> str:
-    """An audit row's detail as 标签=值 pairs; amounts in yuan; masked; at most 300 characters."""
-    try:
-        data = json.loads(detail_json or "{}")
-    except ValueError:
-        return mask_text(detail_json or "")[:300]
-    if not isinstance(data, dict):
-        return mask_text(str(data))[:300]
-    keys = table()["detail_key"]
-    pairs = []
-    for k, v in data.items():
-        if k.endswith("_fen") and isinstance(v, int):
-            pairs.append(f"{keys.get(k, '金额（元）')}={yuan(v)}")
-        else:
-            pairs.append(f"{keys.get(k, k)}={_value(v)}")
-    return mask_text("，".join(pairs))[:300]
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    if isinstance(v, dict):
-        return "…"
-    return str(v)
-
-
 def error_title(status: int) -> str:
     return table()["error_title"].get(str(status)) or table()["error_title"]["400"]
 
@@ -121,9 +79,6 @@ def tip(label: str, code: object) -> Markup:
 
 
 _FILTERS = {
-    "audit_action_zh": audit_action,
-    "entity_zh": entity,
-    "channel_zh": channel,
     "insutype_zh": insutype,
     "txn_kind_zh": txn_kind,
     "account_zh": account,

@@ -46,7 +46,6 @@ from gongji.entrypoints.web import labels, policy_sources, region_picker
 from gongji.policy.schema import PaymentScope, Profile, Sourced, TermsOverride
 from gongji.services import auth, ledger
 from gongji.services.auth import ROLE_ZH, Principal, Role
-from gongji.services.family import common as family_common
 from gongji.services.family import notices as family_notices
 from gongji.services.registry import accounts, income
 from gongji.services.registry import persons as registry
