@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from gongji.adapters.db.models import AppUser, Enrollment, HouseholdMember, Institution, LedgerAccount, Person
 from gongji.adapters.db.unit_of_work import UnitOfWork
+from gongji.adapters.region_data import region_table
 from gongji.bootstrap import Gongji
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import GongjiError
@@ -110,6 +111,7 @@ def create_family_case(
         return p
 
     citizen = gj.run(make_user)
+    what = WHAT + _clerks_for(gj, head)
     relative_login = _relative_user(gj, relative_id, password=password, password_hash=password_hash)
     ctx = Ctx(principal=citizen, channel=Channel("system"), clock=gj.clock)
 
@@ -134,7 +136,7 @@ def create_family_case(
     try:
         binding = family_binding.bind_relative(gj.run, ctx, profile, request)
     except GongjiError:
-        return [("citizen", "citizen4", WHAT), *relative_login]
+        return [("citizen", "citizen4", what), *relative_login]
     if profile.family.funding_model == "allocation":
 
         def allocate(uow: UnitOfWork) -> None:
@@ -153,7 +155,24 @@ def create_family_case(
         except GongjiError:
             pass
     _pharmacy_sale(gj, profile, relative_id)
-    return [("citizen", "citizen4", WHAT), *relative_login]
+    return [("citizen", "citizen4", what), *relative_login]
+
+
+def _clerks_for(gj: Gongji, person_id: int) -> str:
+    """Which demo clerks can act on the person (issue 17: the README's logins must fit)."""
+    with gj.engine.connect() as conn:
+        region = conn.scalar(
+            select(Enrollment.region_code)
+            .where(Enrollment.person_id == person_id, Enrollment.insutype == "310")
+            .order_by(Enrollment.id)
+            .limit(1)
+        )
+        if not region:
+            return ""
+        names = set(conn.scalars(select(AppUser.username).where(AppUser.username.like("staff_%"))))
+    city = next((c for c in (f"{region[:4]}00", region) if f"staff_{c}" in names), None)
+    clerks = " 或 ".join(u for u in (f"staff_{city}" if city else "", "staff_province") if u)
+    return f"；参保地 {region_table().full_name(region)}，由 {clerks} 办理"
 
 
 def _relative_user(gj: Gongji, relative_id: int, *, password: str, password_hash: str) -> list[tuple[str, str, str]]:
