@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -16,11 +17,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from gongji.adapters.db.models import LedgerTxn, ReimbursementClaim, ReimbursementInvoice
+from gongji.adapters.db.models import LedgerTxn, ReimbursementClaim, ReimbursementDraw, ReimbursementInvoice
 from gongji.domain import ledger as L
 from gongji.domain.clock import SHANGHAI
 from gongji.domain.errors import (
     FourEyesRequired,
+    GongjiError,
     InvalidStateTransition,
     OutOfRegion,
     PersonalMoneyToCash,
@@ -188,6 +190,37 @@ def test_an_approval_on_figures_that_moved_since_computing_pays_nothing_until_re
     call(zj, b, U.approve, zj.gj.profile, cid, idempotency_key="pay-st")
     # fund: 73 % of (500.00 − the 150.00 of deductible left) = 255.50; own account 50.00
     assert bal(zj, L.cash_payout(person)) == 255_50 + 50_00
+
+
+def test_two_clerks_approving_at_once_pay_the_card_once(zj):
+    """Two second clerks press 审核支付 at the same moment with their own keys: one pays, the other
+    is refused (E_STATE); the card, the authorizer's account and the draws count the claim once."""
+    hz = B.giver(zj, B.HANGZHOU, "钱大", 500_00)
+    child = B.relative_of(zj, hz, B.HANGZHOU, "钱一")
+    a = S.staff(zj.gj, [B.HANGZHOU], username="race_a")
+    approvers = [S.staff(zj.gj, [B.HANGZHOU], username=f"race_{n}") for n in (1, 2)]
+    cid = register(zj, a, claim_in(child, [("RACE-1", 100_00)], [(DRUG_A, "2", "50.00", 100_00)], flag="2"), "k-r")
+    call(zj, a, U.compute, zj.gj.profile, cid)
+    start, outcomes = threading.Barrier(2), []
+
+    def race(who: Any, key: str) -> None:
+        start.wait()
+        try:
+            call(zj, who, U.approve, zj.gj.profile, cid, idempotency_key=key)
+            outcomes.append("paid")
+        except GongjiError as err:
+            outcomes.append(err.code)
+
+    threads = [threading.Thread(target=race, args=(who, f"race-{n}")) for n, who in enumerate(approvers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["E_STATE", "paid"]
+    assert bal(zj, L.cash_payout(child)) == 100_00  # below the deductible: all from the family account
+    assert bal(zj, L.personal_past(hz)) == 400_00
+    draws = zj.gj.run(lambda uow: uow.session.query(ReimbursementDraw).count())
+    assert draws == 1
 
 
 def test_a_duplicate_invoice_number_is_refused_seed003_2_4(zj):

@@ -226,8 +226,10 @@ class Figures:
     accumulator: Any
 
 
-def get_claim(uow: UnitOfWork, claim_id: int) -> ReimbursementClaim:
-    claim = uow.session.get(ReimbursementClaim, claim_id)
+def get_claim(uow: UnitOfWork, claim_id: int, *, lock: bool = False) -> ReimbursementClaim:
+    """The claim, or NotFound; ``lock``: FOR UPDATE, so two clerks acting on it at once queue and
+    the second sees the first one's state (SQLite's BEGIN IMMEDIATE already serializes)."""
+    claim = uow.session.get(ReimbursementClaim, claim_id, with_for_update=lock, populate_existing=lock)
     if claim is None:
         raise NotFound("报销申请不存在", "Claim not found", claim_id=claim_id)
     return claim
@@ -337,7 +339,7 @@ def _require_state(claim: ReimbursementClaim, *states: str) -> None:
 def compute(uow: UnitOfWork, ctx: Ctx, profile: Profile, claim_id: int) -> ReimbursementClaim:
     """核算: the figures a 2207 of the same costs would give, with the accounts' split previewed
     (nothing locked or moved). May be run again until the claim is approved."""
-    claim = get_claim(uow, claim_id)
+    claim = get_claim(uow, claim_id, lock=True)
     _in_region(ctx, claim)
     _require_state(claim, R.REGISTERED, R.COMPUTED)
     f = figures(uow, profile, claim, lock=False)
@@ -380,7 +382,7 @@ def approve(
     (else ``ReimbursementStale``, nothing moves), then the fund's and the accounts' shares go to the
     claimant's card with the invoices. A replay of the key answers the paid claim (True)."""
     ledger.require_idempotency_key(idempotency_key)
-    claim = get_claim(uow, claim_id)
+    claim = get_claim(uow, claim_id, lock=True)
     _in_region(ctx, claim)
     if claim.state == R.PAID:
         if claim.approve_key == idempotency_key:
@@ -494,7 +496,7 @@ def _accumulate(f: Figures, now: datetime) -> None:
 
 def reject(uow: UnitOfWork, ctx: Ctx, claim_id: int, *, reason: str) -> ReimbursementClaim:
     """退回 a claim not paid, with a reason; its invoice numbers may be claimed again."""
-    claim = get_claim(uow, claim_id)
+    claim = get_claim(uow, claim_id, lock=True)
     _in_region(ctx, claim)
     _require_state(claim, R.REGISTERED, R.COMPUTED)
     claim.reject_reason = require_reason(reason)
