@@ -36,6 +36,14 @@ EXACT = {
     "nhsa.2207": "医院门诊结算",
     "nhsa.2304": "医院住院结算",
     "family.use_report": "举报不认可的共济使用",
+    "payments.prepare": "编制定点医药机构拨付结算单",
+    "payments.difference": "说明拨付对账差异",
+    "payments.approve": "审核拨付结算单",
+    "payments.order": "生成拨付支付单",
+    "payments.export": "导出银行支付文件",
+    "payments.paid": "登记银行已付款（拨付）",
+    "payments.rejected": "登记银行退回（拨付）",
+    "payments.reorder": "重新支付（拨付）",
     "family.use_report_close": "核查共济使用举报",
     "document.issue.insurance_proof": "开具参保证明",
     "document.issue.account_statement": "开具个人账户对账单",
@@ -58,6 +66,7 @@ AREA = {
     "clearing": "共济资金清算",
     "reimburse": "零星报销",
     "reimbursement_claim": "零星报销申请",
+    "payments": "机构费用拨付",
     "collection": "征缴",
     "calendar": "工作日历",
     "calendar_override": "工作日历",
@@ -176,6 +185,9 @@ ENTITY = AREA | {
     "app_user": "账号",
     "citizen_document": "参保证明或对账单",
     "family_use_report": "共济使用举报",
+    "institution_payment_run": "拨付结算单",
+    "institution_payment_line": "机构拨付",
+    "institution_payment_diff": "拨付对账差异",
 }
 
 
