@@ -1,4 +1,4 @@
-"""The 参保登记表 list on the list convention (issue 17 "Every list … registrations filters by date,
+"""The 参保登记表 and 保费退费申请 lists on the list convention (issue 17 "Every list … registrations filters by date,
 region and state, sorts, pages, and exports to Excel … masked"). SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from gongji.bootstrap import Gongji
 from gongji.domain.ids import make_id_number
 from gongji.domain.masking import mask_id_number
 from tests import support
-from tests.e2e.test_refund_pages import page_login
+from tests.e2e.test_refund_pages import bank_payment, page_login
 from tests.integration.test_enrollment_forms import application, review, submit
 
 
@@ -45,3 +45,28 @@ def test_registrations_filter_by_region_and_status_page_and_export_masked(gj: Go
     assert sorted(r[0] for r in body) == sorted(ids)  # the 兰州 one is out of scope
     assert {r[3] for r in body} == {mask_id_number(c) for c in certs} and "夏侯甲" not in repr(rows)
     assert {r[9] for r in body} == {"待审核", "未通过"}
+
+
+def test_refund_requests_list_filters_by_state_and_exports_yuan_masked(gj: Gongji, client: TestClient) -> None:
+    staff = support.staff(gj, ["620700"])
+    pid = support.resident(gj, staff, name="郑小雨", birth=date(1993, 3, 3))
+    cert = support.person_cert(gj, pid)
+    payment_id = bank_payment(gj, staff, pid)
+    page_login(client, support.citizen(gj, pid).username)
+    asked = client.post(
+        f"/me/premiums/{payment_id}/refund/confirm", data={"reason": "cross_province_duplicate"}, follow_redirects=False
+    )
+    assert asked.status_code == 303
+
+    page_login(client, staff.username)
+    listed = client.get("/staff/resident/refund-list", params={"state": "requested"})
+    assert listed.status_code == 200 and "共 1 笔" in listed.text and "400.00" in listed.text
+    assert cert not in listed.text and mask_id_number(cert) in listed.text and "郑小雨" not in listed.text
+    assert "共 0 笔" in client.get("/staff/resident/refund-list", params={"state": "approved"}).text
+    x = client.get("/staff/resident/refund-list.xlsx", params={"state": "requested"})
+    rows = list(load_workbook(io.BytesIO(x.content)).active.iter_rows(values_only=True))
+    assert rows[1][7] == "缴费金额（元）" and float(rows[2][7]) == 400.0 and rows[2][9] == "待审核"
+    assert cert not in repr(rows)
+    elsewhere = support.staff(gj, ["620100"])
+    page_login(client, elsewhere.username)
+    assert "共 0 笔" in client.get("/staff/resident/refund-list").text

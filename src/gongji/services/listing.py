@@ -142,14 +142,14 @@ def within(region: str, regions: Sequence[str]) -> bool:
 
 
 def filtered(
-    stmt: Select[Any],
+    stmt: Any,
     lq: ListQuery,
     *,
     date_col: Any = None,
     region_col: Any = None,
     state_col: Any = None,
     scope: Sequence[str] | None = None,
-) -> Select[Any]:
+) -> Any:
     """Apply the date range (inclusive; a timestamp column is read as Beijing days), the region
     (refused outside ``scope``) and the state; ``scope`` limits ``region_col`` to the viewer's
     regions (None: the list is not regional)."""
@@ -178,7 +178,7 @@ def filtered(
     return stmt
 
 
-def ordered(stmt: Select[Any], lq: ListQuery, spec: ListSpec, *tiebreak: Any) -> Select[Any]:
+def ordered(stmt: Any, lq: ListQuery, spec: ListSpec, *tiebreak: Any) -> Any:
     """Sort by the chosen key, then by ``tiebreak`` (e.g. the id) so pages never overlap."""
     expr = spec.sorts[lq.sort or spec.default_sort][1]
     first = expr.desc() if lq.desc else expr.asc()

@@ -20,6 +20,7 @@ EXACT = {
     "person.export": "导出人员查询结果",
     "audit.export": "导出审计日志",
     "resident.registration.export": "导出参保登记表",
+    "premium.refund_export": "导出保费退费申请",
     "employer.register": "登记单位",
     "user.create": "创建账号",
     "demo.generate": "生成演示数据",
