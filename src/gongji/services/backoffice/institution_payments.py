@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from gongji.adapters.db.models import (
     Institution,
@@ -520,7 +520,10 @@ def list_runs(
         q = q.where(InstitutionPaymentRun.region_code.startswith(scope_prefix(region)))
     if state:
         q = q.where(InstitutionPaymentRun.state == state)
-    return [r for r in uow.session.scalars(q.limit(500)) if region_in_scope(r.region_code, list(principal.regions))]
+    scopes = [InstitutionPaymentRun.region_code.startswith(scope_prefix(r)) for r in principal.regions]
+    if not scopes:
+        return []
+    return list(uow.session.scalars(q.where(or_(*scopes)).limit(500)))
 
 
 def readable(principal: Principal, run: InstitutionPaymentRun) -> None:
