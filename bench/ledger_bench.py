@@ -376,8 +376,9 @@ def seed_ledger(gj: Gongji, n_personal: int, n_pools: int, postgres: bool) -> di
         persons.append(
             {
                 "id": pid,
-                "cert_type": "99",
+                "cert_type": "01",  # 2201/2207 find a person by ID card (mdtrt_cert_type 02) among cert_type 01
                 "cert_no": f"BENCH{pid:012d}",
+                "cert_tail": f"{pid:012d}"[-4:],  # kept by the model on ORM writes; a bulk insert sets it
                 "name": f"基准{pid}",
                 "sex": "9",
                 "birth_date": None,
@@ -1036,7 +1037,7 @@ def runs_table(
     cols = ["database", "run", "tps", "avg ms", "p50 ms", "p99 ms", "committed", "refused", "errors"]
     for col in cols + (["cores s/pg/c"] if cores else []):
         table.add_column(col, justify="left" if col in {"database", "run"} else "right")
-    for db in ("postgresql", "sqlite"):
+    for db in ("postgresql", "postgresql_unsafe", "sqlite"):
         section = report.get(db, {})
         for r in section.get("runs", []):
             row = [
@@ -1074,6 +1075,9 @@ def ratios_table(report: dict[str, Any], *, sqlite_digits: int = 3) -> Any:  # r
         )
         for k, v in report["postgresql"]["ratios"].items():
             ratios.add_row(f"PostgreSQL: {k}", f"{v:.3f}")
+    if "postgresql_unsafe" in report:
+        for k, v in report["postgresql_unsafe"]["ratios"].items():
+            ratios.add_row(f"PostgreSQL NOT durable (fsync off): {k}", f"{v:.3f}")
     for k, v in report.get("sqlite", {}).get("ratios", {}).items():
         ratios.add_row(f"SQLite: {k}", f"{v:.{sqlite_digits}f}")
     return ratios
