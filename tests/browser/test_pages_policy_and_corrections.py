@@ -11,6 +11,7 @@ import pytest
 from gongji.bootstrap import Gongji
 from gongji.domain.money import yuan
 from gongji.domain.relations import RELATION_ZH
+from gongji.entrypoints.web import labels
 from gongji.policy.schema import Profile
 from tests import support
 from tests.browser.conftest import code_of, login, screenshot
@@ -65,7 +66,9 @@ def test_policy_page_shows_the_active_gansu_profile_from_the_profile_with_demo_b
     text = group.inner_text()
     assert f"{yuan(sourced.individual_fen)} 元" in text and f"{yuan(sourced.fiscal_fen)} 元" in text
     assert sourced.collection_end.isoformat() in text
-    assert f"来源：{sourced.source}" in text
+    # cited by title, not by the seed's number (issue 17): "002 §一 …" reads 《甘州区…通知…》 §一 …
+    assert sourced.source.startswith("002 §一")
+    assert f"来源：《{labels.table()['policy_documents']['002']}》 §一" in text and "002 §" not in text
     assert group.get_by_test_id("demo-badge").count() == 0
 
     # A demo premium entry (benefit year 2026): badged as a whole group.
@@ -81,7 +84,9 @@ def test_policy_page_shows_the_active_gansu_profile_from_the_profile_with_demo_b
     family = at_path(web, "family").inner_text()
     assert {"direct": "直接使用历年结余", "allocation": "共济账户划拨"}[profile.family.funding_model] in family
     assert all(RELATION_ZH[kind] in family for kind in profile.family.relation_kinds)
-    assert "来源：" + profile.family.source in family
+    docs = labels.table()["policy_documents"]
+    assert profile.family.source.startswith("000 谁能办")
+    assert f"来源：《{docs['000']}》 谁能办" in family and f"《{docs['001']}》 常见问题" in family
     assert at_path(web, "family.funding_model").get_by_test_id("demo-badge").count() == 0
     assert "family.max_active_relatives" in demo
     row = at_path(web, "family.max_active_relatives")
@@ -101,7 +106,8 @@ def test_policy_page_shows_the_active_gansu_profile_from_the_profile_with_demo_b
     # 2023 only) and a collection target as a percentage.
     subsidy = next(s for s in profile.resident.subsidy if s.code == "dibao_full")
     row = at_path(web, "resident.subsidy[dibao_full]")
-    assert subsidy.name in row.inner_text() and subsidy.source in row.inner_text()
+    assert subsidy.source.startswith("002 §四")
+    assert subsidy.name in row.inner_text() and subsidy.source.replace("002", f"《{docs['002']}》") in row.inner_text()
     assert subsidy.amount_fen is not None and yuan(subsidy.amount_fen) in row.inner_text()
     assert row.get_by_test_id("demo-badge").count() == 1
     sourced = at_path(web, "resident.terms[620702:2023]")
