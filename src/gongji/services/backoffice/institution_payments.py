@@ -65,10 +65,11 @@ def require_region(principal: Principal, region: str) -> None:
 
 
 def _check_region(region: str) -> str:
-    if len(region) != 6 or not region.isdigit() or region.endswith("00"):
+    # a pooling region is a county or a city (地市级统筹: the demo's cities), never a province
+    if len(region) != 6 or not region.isdigit() or region.endswith("0000"):
         raise InvalidRequest(
-            "统筹区代码应为6位区县代码",
-            "The pooling region is a 6-digit county code",
+            "统筹区代码应为6位区县或地市代码",
+            "The pooling region is a 6-digit county or city code",
             field="region",
             value=region[:20],
         )

@@ -56,6 +56,7 @@ from gongji.services import audit, auth
 from gongji.services.audit import Channel
 from gongji.services.auth import Role
 from gongji.services.collection import demo as demo_collection
+from gongji.services.demo import backoffice as demo_backoffice
 from gongji.services.demo import family as demo_family
 from gongji.services.demo import offsite as demo_offsite
 from gongji.services.demo import onething as demo_onething
@@ -250,6 +251,9 @@ def generate(
         gj, province=province, province_code=gen.prefix, exclude=set(gen.picks.values())
     )
     demo_premium_recon.create_premium_payments(gj, province=province, exclude=set(gen.picks.values()))
+    demo_backoffice.create_backoffice_cases(
+        gj, province=province, province_code=gen.prefix, exclude=set(gen.picks.values())
+    )
     logins += demo_collection.create_collection_demo(
         gj, province_code=gen.prefix, password=DEMO_PASSWORD, password_hash=gen.password_hash
     )
