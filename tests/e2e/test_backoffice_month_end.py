@@ -85,3 +85,48 @@ def test_month_end_dashboard_refuses_bad_input_with_a_code(zj, clock):
     other = login(zj.client, S.staff(zj.gj, ["620000"]).username)
     r = zj.client.get("/api/backoffice/month-end", params={"month": "2026-08"}, headers=other)
     assert r.status_code == 403 and r.json()["code"] == "E_FORBIDDEN" and "不在您的经办区域" in r.json()["message"]
+
+
+def test_month_end_dashboard_shows_institution_payments_against_their_deadlines_and_claims_waiting(zj, clock):
+    """拨付 (附件二(一)(二)2, "按正常月结流程"; deadlines our reading, docs/backoffice.md §6): August's
+    statements are due prepared by 09-05, approved by 09-10, ordered by 09-15, confirmed by 09-30.
+    杭州 prepares on 09-03; 宁波 and 温州 (settlements in August, no statement) are overdue on 09-14,
+    so is 杭州's approval. 零星报销 (附件二(四), no deadline): one registered, one computed — counted."""
+    from datetime import date
+
+    from gongji.services.backoffice import institution_payments as IP
+    from gongji.services.backoffice import reimbursement as U
+
+    month_of_two_cities(zj, then=lambda: at(zj, clock, "2026-08-20T10:00"))
+    at(zj, clock, "2026-09-03T09:00")
+    call(zj, S.staff(zj.gj, [B.HANGZHOU], username="hz_payer"), IP.prepare, B.HANGZHOU, "2026-08")
+    clerk = S.staff(zj.gj, [B.HANGZHOU], username="hz_reimb")
+    for n in (1, 2):
+        person = B.giver(zj, B.HANGZHOU, "郑" + "一二"[n - 1], 0)
+        claim = U.ClaimIn(
+            person_id=person, insutype="310", med_type="11", institution_kind="hospital",
+            institution_level=1, treatment_region=B.HANGZHOU, begin_date=date(2026, 9, 1), reason="emergency",
+            acct_used_flag="1", invoices=(U.R.Invoice(f"ME-{n}", "某某医院", None, date(2026, 9, 1), 100_00),),
+            fees=(U.FeeIn("XA10BAA001A001010100001", "2", "50.00", 100_00),),
+        )  # fmt: skip
+        cid = call(zj, clerk, U.register, zj.gj.profile, claim, idempotency_key=f"me-{n}")
+        if n == 2:
+            call(zj, clerk, U.compute, zj.gj.profile, cid)
+    at(zj, clock, "2026-09-14T09:00")
+    h = login(zj.client, zj.office.username)
+    view = zj.client.get("/api/backoffice/month-end", params={"month": "2026-08"}, headers=h).json()
+    prepare = step(view, "institution_payments", "prepare")
+    assert (prepare["state"], prepare["due"]) == ("overdue", "2026-09-05")
+    by_city = {i["name"]: (i["state"], i["done"]) for i in prepare["items"]}
+    assert by_city["西湖区"] == ("done", "2026-09-03")
+    assert by_city["海曙区"][0] == by_city["鹿城区"][0] == "overdue"
+    approve = step(view, "institution_payments", "approve")
+    assert (approve["state"], approve["due"]) == ("overdue", "2026-09-10")
+    assert step(view, "institution_payments", "order")["state"] == "open"  # due 09-15
+    assert step(view, "institution_payments", "confirm")["due"] == "2026-09-30"
+    assert step(view, "reimbursements", "compute")["count"] == 1
+    assert step(view, "reimbursements", "approve")["count"] == 1
+    assert "定点医药机构费用拨付：编制拨付结算单（次月5日前）" in view["overdue"]
+    page_login(zj.client, zj.office.username)
+    html = zj.client.get("/staff/month-end", params={"month": "2026-08"}).text
+    assert 'data-key="institution_payments.prepare"' in html and "1 笔待办" in html

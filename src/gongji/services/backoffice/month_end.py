@@ -18,7 +18,7 @@ services that own the steps — nothing is computed twice:
 A step is ``done``, ``late`` (done after its deadline), ``open`` (due later; working days left
 counted), ``overdue`` (working days past the deadline counted) or ``waiting`` (no deadline yet,
 e.g. a remittance before the payment notice). A step with items (cities, regions, weeks) takes
-the worst state of its items. Payments to institutions (拨付) are not in the code base yet.
+the worst state of its items. 拨付 and 零星报销: ``month_end_payments``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from gongji.services.backoffice import accounting
 from gongji.services.backoffice import clearing as CL
 from gongji.services.backoffice import premium_clearing as PC
 from gongji.services.backoffice import tax_recon as TR
+from gongji.services.backoffice.month_end_payments import payments_section, reimbursements_section
 from gongji.services.registry.context import Ctx
 
 STATE_ZH = {"done": "已完成", "late": "逾期完成", "open": "未到期", "overdue": "已逾期", "waiting": "未开始"}
@@ -411,6 +412,8 @@ def dashboard(uow: UnitOfWork, ctx: Ctx, *, province: str, month: str) -> dict[s
         _clearing(uow, cal, province, month, today),
         _premiums(uow, cal, province, month, today),
         _tax(uow, ctx, cal, province, month, today),
+        payments_section(uow, cal, province, month, today),
+        reimbursements_section(uow, province, month),
         _accounting(uow, ctx, cal, province, month, today),
     ]
     overdue = [f"{s['title']}：{st['name']}" for s in sections for st in s["steps"] if st["state"] == "overdue"]
