@@ -570,7 +570,6 @@ def profile_pass(gj: Gongji, hospital: Hospital, jobs: list[Job]) -> dict[str, A
 
     from gongji.entrypoints.api.app import create_app
 
-    seq = None  # HisClient draws its msgids at random (issue 13)
     label = {"now": ""}
     statements: dict[str, list[str]] = {}
 

@@ -153,6 +153,26 @@ def ensure_account(
     return uow.session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
 
 
+_LOCK_ONE = (
+    select(LedgerAccount.__table__.c.balance_fen)
+    .where(LedgerAccount.__table__.c.code == bindparam("code"))
+    .with_for_update()
+)
+
+
+def lock_or_create(
+    uow: UnitOfWork, *, code: str, kind: AccountKind, now: datetime, region_code: str | None = None
+) -> int:
+    """The balance of account ``code``, locked until the unit of work ends (as ``lock_balances``),
+    the account created first (as ``ensure_account``) when missing: one statement when it exists."""
+    conn = uow.session.connection()
+    balance = conn.execute(_LOCK_ONE, {"code": code}).scalar()
+    if balance is None:
+        ensure_account(uow, code=code, kind=kind, now=now, region_code=region_code)
+        balance = conn.execute(_LOCK_ONE, {"code": code}).scalar_one()
+    return int(balance)
+
+
 def post(
     uow: UnitOfWork,
     draft: TransactionDraft,

@@ -143,13 +143,15 @@ def batch_of(data: dict[str, Any]) -> str:
 
 
 def _accumulator(uow: UnitOfWork, person_id: int, year: int, insutype: str, med_type: str, *, lock: bool) -> Any:
-    """The person's yearly accumulator. With ``lock`` it is created if missing (INSERT … ON
-    CONFLICT DO NOTHING, safe when two settlements race) and locked FOR UPDATE, so concurrent
-    settlements of one person see each other's deductible and cap."""
+    """The person's yearly accumulator. With ``lock`` it is created if missing and locked, in one
+    statement: INSERT … ON CONFLICT DO UPDATE (a no-op update) … RETURNING takes the row lock
+    whether the row was new or not (PostgreSQL: a concurrent settlement of the same person waits
+    here and then sees this one's deductible and cap; SQLite's BEGIN IMMEDIATE serializes)."""
     if lock:
         dialect = uow.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        uow.session.execute(
+        table = BenefitAccumulator.__table__
+        upsert = (
             insert(BenefitAccumulator)
             .values(
                 person_id=person_id,
@@ -160,16 +162,19 @@ def _accumulator(uow: UnitOfWork, person_id: int, year: int, insutype: str, med_
                 fund_paid_fen=0,
                 updated_at=datetime.now(UTC),
             )
-            .on_conflict_do_nothing(index_elements=["person_id", "year", "insutype", "med_type"])
+            .on_conflict_do_update(
+                index_elements=["person_id", "year", "insutype", "med_type"],
+                set_={"updated_at": table.c.updated_at},
+            )
+            .returning(BenefitAccumulator)
         )
+        return uow.session.scalars(upsert, execution_options={"populate_existing": True}).one()
     query = select(BenefitAccumulator).where(
         BenefitAccumulator.person_id == person_id,
         BenefitAccumulator.year == year,
         BenefitAccumulator.insutype == insutype,
         BenefitAccumulator.med_type == med_type,
     )
-    if lock:
-        query = query.with_for_update()
     return uow.session.scalar(query)
 
 

@@ -26,6 +26,7 @@ from gongji.adapters.db.unit_of_work import UnitOfWork
 from gongji.domain import ledger as L
 from gongji.domain import settlement as S
 from gongji.domain.credentials import interface_psn_type
+from gongji.domain.errors import NotFound
 from gongji.policy.schema import Profile
 from gongji.services import ledger
 from gongji.services.family import payment as family_payment
@@ -166,30 +167,17 @@ def settle(
     now = ctx.clock.now()
     code = institution.fixmedins_code
     payee = family_payment.institution_payee(code)
-    ledger.ensure_account(uow, code=payee, kind=L.AccountKind.EXTERNAL, now=now, region_code=institution.region_code)
-    # Every 2207 of this institution credits its receivable: lock it first, so concurrent
-    # settlements queue here instead of deadlocking (fund posting takes the receivable before the
-    # shared family account, a personal-only payment the other way round).
-    ledger.lock_balances(uow, [payee])
+    # Every 2207 of this institution credits its receivable: lock it first (creating it on the
+    # institution's first settlement), so concurrent settlements queue here instead of
+    # deadlocking (fund posting takes the receivable before the shared family account, a
+    # personal-only payment the other way round).
+    ledger.lock_or_create(uow, code=payee, kind=L.AccountKind.EXTERNAL, now=now, region_code=institution.region_code)
     c = compute(uow, ctx, profile, institution, data, lock=True)
     fund_txn_id = None
     insured_region = c.enrollment.region_code
     if c.fund.hifp_pay_fen:
         source = fund_owed_account(insured_region, c.enrollment.insutype, code)
-        ledger.ensure_account(uow, code=source, kind=L.AccountKind.CLEARING, now=now, region_code=insured_region)
-        posted = ledger.post(
-            uow,
-            L.TransactionDraft(
-                idempotency_key=L.scoped_key(f"nhsa:{code}", f"{msgid}:fund"),
-                kind="settlement.fund",
-                narration=f"统筹基金支付（结算报文 {msgid}）"[:200],
-                postings=L.transfer(source, payee, c.fund.hifp_pay_fen),
-            ),
-            request={"op": "settlement.fund", "msgid": msgid, "amount_fen": c.fund.hifp_pay_fen},
-            now=now,
-            user_id=ctx.principal.user_id,
-        )
-        fund_txn_id = int(posted.body["txn_id"])
+        fund_txn_id = _post_fund(uow, ctx, source, payee, c.fund.hifp_pay_fen, code, msgid, insured_region)
     own = fam = 0
     account_txn_id = payment_id = None
     draws: list[dict[str, Any]] = []
@@ -284,6 +272,29 @@ def settle(
             fund_note=c.offsite.text_zh or None,
         ),
     }
+
+
+def _post_fund(
+    uow: UnitOfWork, ctx: Ctx, source: str, payee: str, amount_fen: int, code: str, msgid: str, region: str
+) -> int:
+    """The fund's share, from what the insured place's pool owes the institution to its
+    receivable. The clearing account exists after the first settlement of its kind: it is
+    created only when the posting finds it missing (``post`` reads before it writes, so the
+    retry starts clean)."""
+    now = ctx.clock.now()
+    draft = L.TransactionDraft(
+        idempotency_key=L.scoped_key(f"nhsa:{code}", f"{msgid}:fund"),
+        kind="settlement.fund",
+        narration=f"统筹基金支付（结算报文 {msgid}）"[:200],
+        postings=L.transfer(source, payee, amount_fen),
+    )
+    request = {"op": "settlement.fund", "msgid": msgid, "amount_fen": amount_fen}
+    try:
+        posted = ledger.post(uow, draft, request=request, now=now, user_id=ctx.principal.user_id)
+    except NotFound:
+        ledger.ensure_account(uow, code=source, kind=L.AccountKind.CLEARING, now=now, region_code=region)
+        posted = ledger.post(uow, draft, request=request, now=now, user_id=ctx.principal.user_id)
+    return int(posted.body["txn_id"])
 
 
 def fund_owed_account(insured_region: str, insutype: str, fixmedins_code: str) -> str:
