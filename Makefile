@@ -35,7 +35,7 @@ test: setup services lint
 
 bench: setup services
 	$(PY) bench/ledger_bench.py
-	$(PY) bench/settlement_bench.py
+	$(PY) bench/settlement_bench.py --durability both  # headline on a durable PostgreSQL, the unsafe cluster as a labelled second line
 	$(PY) bench/premium_batch_bench.py --quick  # 20,000 requests; 1,000,000: --requests 1000000 (about 12 min on 2 cores)
 	$(PY) bench/clearing_bench.py --quick  # 200,000 settlements; the issue's 10,000,000: --settlements 10000000
 	$(PY) bench/collection_bench.py --quick  # 50,000 residents, 1,000 units; the issue's 1,000,000: --residents 1000000
