@@ -972,6 +972,25 @@ def test_concurrent_cancellations_and_settlements_cancel_each_settlement_once(
     assert deadlocks == []
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_concurrent_2207s_of_one_person_meet_the_yearly_deductible_once_issue18(gj, hospital, patient, deadlocks):
+    """Issue 18 (lean 2207): the yearly accumulator is created-or-locked by one upsert; four
+    2207s of one person released at once still queue on it — the 300.00 deductible (Gansu 310 ×
+    11 × level 2) is met by exactly one of them, and the accumulator holds what the answers say."""
+    visits = [N.open_visit(hospital, gj, patient, ipt_otp_no=f"MZ-acc-{n}") for n in range(4)]
+    parts = {"fulamt_ownpay_amt": 0, "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 500_00}
+    bodies = [settle_input(hospital, gj, patient, v, 500_00, "0", parts=parts) for v in visits]
+    answers = [a for _, a in at_once([lambda b=b: hospital.post(hospital.envelope("2207", b)) for b in bodies])]
+    assert all(a["infcode"] == 0 for a in answers), answers
+    infos = [a["output"]["setlinfo"] for a in answers]
+    assert sorted(fen(i["act_pay_dedc"]) for i in infos) == [0, 0, 0, 300_00]
+    assert sum(fen(i["hifp_pay"]) for i in infos) == 120_00 + 3 * 300_00  # 60 % of what is above it
+    [row] = rows_of(gj, BenefitAccumulator, BenefitAccumulator.person_id == patient)
+    assert (row.deductible_paid_fen, row.fund_paid_fen) == (300_00, 1_020_00)
+    assert gj.run(lambda uow: ledger.check_ledger(uow)).ok
+    assert deadlocks == []
+
+
 def test_a_unit_price_below_one_fen_is_accepted_and_the_line_rounds_half_up(gj, hospital, patient):
     """单价 is 数值型(16,6) (INTERFACE.md §4, 2204): 10 tablets at 0.0567 yuan are 0.567 → 0.57."""
     mdtrt_id = N.open_visit(hospital, gj, patient)
