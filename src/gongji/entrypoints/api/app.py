@@ -102,6 +102,9 @@ def create_app(gj: Gongji | None = None) -> FastAPI:
     from gongji.entrypoints.web import registration_list_pages
 
     app.include_router(registration_list_pages.router)
+    from gongji.entrypoints.web import staff_list_pages
+
+    app.include_router(staff_list_pages.router)  # before offsite_pages' /staff/offsite/{rid}
 
     app.include_router(audit_pages.router)
     app.include_router(settlement_pages.router)

@@ -317,28 +317,7 @@ def my_chronic_apply(request: Request, disease: Str = "", organ: Str = "", start
 # --- staff -------------------------------------------------------------------------------------
 
 
-@router.get("/staff/offsite")
-def staff_list(request: Request, kind: str = "", region: str = "", state: str = "") -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx, gj = _ctx(request, principal), _gj(request)
-    kind, region, state = kind[:24], region[:6], state[:16]
-    try:
-        rows = gj.run(lambda uow: registration.staff_list(uow, ctx, kind=kind, region=region, state=state))
-    except GongjiError as err:
-        return error_page(request, principal, err)
-    return render(
-        request,
-        "offsite_staff.html",
-        principal,
-        rows=rows,
-        kind=kind,
-        region=region,
-        state=state,
-        kinds=list(O.KIND_ZH.items()),
-        states=[(s, O.STATE_ZH[s]) for s in STATES],
-    )
+# /staff/offsite (the list) is staff_list_pages' (issue 17 list convention)
 
 
 @router.get("/staff/offsite/new")
