@@ -39,6 +39,7 @@ bench: setup services
 	$(PY) bench/premium_batch_bench.py --quick  # 20,000 requests; 1,000,000: --requests 1000000 (about 12 min on 2 cores)
 	$(PY) bench/clearing_bench.py --quick  # 200,000 settlements; the issue's 10,000,000: --settlements 10000000
 	$(PY) bench/collection_bench.py --quick  # 50,000 residents, 1,000 units; the issue's 1,000,000: --residents 1000000
+	$(PY) bench/fault_bench.py --quick  # kill -9 of the server and of PostgreSQL 2 + 2 times under 2207 load; the full run: no --quick (3 + 3 kills)
 
 lint: setup
 	$(PY) -m ruff check src tests bench scripts
