@@ -778,6 +778,17 @@ class SettlementParty(Base):
     account and each authorizer whose family funds paid (SPEC §5, §7)."""
 
     __tablename__ = "settlement_party"
+    __table_args__ = (
+        # the monthly clearing reads only authorizer parties (issue 15 §7): a partial covering index
+        # (INCLUDE on PostgreSQL) so the join need not read the insured parties or the table
+        Index(
+            "ix_settlement_party_authorizer",
+            "settlement_id",
+            postgresql_include=["region_code", "amount_fen"],
+            sqlite_where=text("role = 'authorizer'"),
+            postgresql_where=text("role = 'authorizer'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), index=True)
     role: Mapped[str] = mapped_column(String(12))  # insured / authorizer

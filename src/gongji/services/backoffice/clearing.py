@@ -142,9 +142,12 @@ class RunCheck:
 def check(uow: UnitOfWork, run: ClearingRun) -> RunCheck:
     """Σ nets = 0, and each city's net = Σ detail rows it advanced − Σ those it owes (recomputed
     from the detail rows, not from the lines the table was built from)."""
-    rows = cities(uow, run)
-    table = {c.city_code: int(c.net_fen) for c in rows}
     from_detail = {str(city): int(fen) for city, fen, _ in uow.session.execute(Q.nets_from_detail(detail(uow, run)))}
+    return _compare(cities(uow, run), from_detail)
+
+
+def _compare(rows: list[ClearingCity], from_detail: dict[str, int]) -> RunCheck:
+    table = {c.city_code: int(c.net_fen) for c in rows}
     wrong = [
         (city, table.get(city, 0), from_detail.get(city, 0))
         for city in sorted(set(table) | set(from_detail))
@@ -155,18 +158,30 @@ def check(uow: UnitOfWork, run: ClearingRun) -> RunCheck:
 
 def _regenerate(uow: UnitOfWork, run: ClearingRun) -> RunCheck:
     """Recompute the lines and the balance table by aggregates in the database, keep each city's
-    confirmations, and check the result."""
+    confirmations, and check the result. One scan of the detail rows gives the lines and each
+    city's net recomputed from the rows; the balance table is built from the stored lines and must
+    agree with those nets (a line that disagrees with its rows fails the run)."""
     kept = {c.city_code: (c.local_confirmed_on, c.offsite_confirmed_on) for c in cities(uow, run)}
     conn = uow.session.connection()
-    rows = detail(uow, run)
-    Q.write_lines(conn, run.id, rows)
+    previous = find_run(uow, run.province_code, _previous_month(run.month))
+    rows = Q.items(
+        run.province_code, run.month, run_id=run.id, previous_run_id=previous.id if previous else None, narrow=True
+    )
+    pairs: list[tuple[str, str, str, int, int]] = []
+    from_detail: dict[str, int] = {}
+    for what, kind, region, other, n, fen in conn.execute(Q.one_pass(rows)):
+        if what == Q.LINE_ROW:
+            pairs.append((str(kind), str(region), str(other), int(n), int(fen)))
+        else:
+            from_detail[str(region)] = int(fen)
+    Q.insert_lines(conn, run.id, pairs)
     Q.write_cities(conn, run.id)
     uow.session.expire_all()
     for city in cities(uow, run):
         city.local_confirmed_on, city.offsite_confirmed_on = kept.get(city.city_code, (None, None))
     count, total = uow.session.execute(Q.totals(run.id)).one()
     run.items, run.total_fen = int(count), int(total)
-    result = check(uow, run)
+    result = _compare(cities(uow, run), from_detail)
     run.checked_ok = result.ok
     if not result.ok:
         raise InvalidStateTransition(

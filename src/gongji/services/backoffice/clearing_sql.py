@@ -72,9 +72,12 @@ def first_day_after(month: str) -> date:
     return month_bounds(month)[1].date()
 
 
-def items(province: str, month: str, *, run_id: int | None, previous_run_id: int | None) -> Any:
+def items(
+    province: str, month: str, *, run_id: int | None, previous_run_id: int | None, narrow: bool = False
+) -> Any:
     """The detail rows of the run of ``month``: settled or cancelled in the month and not deferred
-    by a resolved difference of this run, plus the rows the previous month's run deferred."""
+    by a resolved difference of this run, plus the rows the previous month's run deferred.
+    ``narrow``: only the columns the aggregates read (kind, both regions, amount)."""
     start, end = month_bounds(month)
     in_month: ColumnElement[bool] = and_(S.setl_time >= start, S.setl_time < end)
     if run_id is not None:
@@ -85,8 +88,10 @@ def items(province: str, month: str, *, run_id: int | None, previous_run_id: int
         carried = select(DIFF.settlement_id).where(DIFF.run_id == previous_run_id, DIFF.resolution == "deferred")
         cond = or_(in_month, S.id.in_(carried))
     kind = case((S.treatment_region == S.insured_region, literal(LOCAL)), else_=literal(OFFSITE))
-    settlements = (
-        select(
+    keep = {"kind", "advancing_region", "owing_region", "amount_fen"}
+    settlement_cols = [
+        c
+        for c in (
             S.id.label("settlement_id"),
             cast(literal(None), BigInteger).label("claim_id"),
             S.setl_time,
@@ -98,6 +103,10 @@ def items(province: str, month: str, *, run_id: int | None, previous_run_id: int
             kind.label("kind"),
             P.amount_fen,
         )
+        if not narrow or c.name in keep
+    ]
+    settlements = (
+        select(*settlement_cols)
         .select_from(SettlementParty.__table__.join(Settlement.__table__, S.id == P.settlement_id))
         .where(
             P.role == "authorizer",
@@ -107,8 +116,9 @@ def items(province: str, month: str, *, run_id: int | None, previous_run_id: int
             cond,
         )
     )
-    claims = (
-        select(
+    claim_cols = [
+        c
+        for c in (
             cast(literal(None), BigInteger).label("settlement_id"),
             RC.id.label("claim_id"),
             RC.paid_time.label("setl_time"),
@@ -120,6 +130,10 @@ def items(province: str, month: str, *, run_id: int | None, previous_run_id: int
             literal(LOCAL).label("kind"),
             RD.amount_fen,
         )
+        if not narrow or c.name in keep
+    ]
+    claims = (
+        select(*claim_cols)
         .select_from(ReimbursementDraw.__table__.join(ReimbursementClaim.__table__, RC.id == RD.claim_id))
         .where(
             RC.state == "paid",
@@ -133,23 +147,46 @@ def items(province: str, month: str, *, run_id: int | None, previous_run_id: int
     return union_all(settlements, claims)  # type: ignore[return-value]
 
 
-def write_lines(conn, run_id: int, detail: Select) -> None:  # type: ignore[no-untyped-def,type-arg]
-    """INSERT … SELECT the region-pair aggregates of the detail rows (one scan)."""
-    d = detail.subquery()
+LINE_ROW, NET_ROW = "line", "net"
+
+
+def one_pass(detail: Select) -> Select:  # type: ignore[type-arg]
+    """One scan of the detail rows (``WITH d AS MATERIALIZED``; PostgreSQL ≥ 12, SQLite ≥ 3.35) giving
+    both the region-pair lines and, independently of them, each city's net recomputed from the rows
+    (Σ advanced − Σ owed). Rows: (``line``, kind, advancing, owing, items, fen) and
+    (``net``, NULL, city, NULL, items, fen). The lines are written from the first kind; the balance
+    table is then built from the stored lines and compared with the second kind."""
+    d = detail.cte("d").prefix_with("MATERIALIZED")
+    lines = select(
+        literal(LINE_ROW).label("what"),
+        d.c.kind,
+        d.c.advancing_region.label("region"),
+        d.c.owing_region.label("other"),
+        func.count().label("n"),
+        func.sum(d.c.amount_fen).label("fen"),
+    ).group_by(d.c.kind, d.c.advancing_region, d.c.owing_region)
+    signed = union_all(
+        select(city_of(d.c.advancing_region).label("city"), d.c.amount_fen.label("fen")),
+        select(city_of(d.c.owing_region).label("city"), (-d.c.amount_fen).label("fen")),
+    ).subquery()
+    nets = select(
+        literal(NET_ROW),
+        cast(literal(None), String),
+        signed.c.city,
+        cast(literal(None), String),
+        func.count(),
+        func.sum(signed.c.fen),
+    ).group_by(signed.c.city)
+    return union_all(lines, nets)  # type: ignore[return-value]
+
+
+def insert_lines(conn, run_id: int, pairs: list[tuple[str, str, str, int, int]]) -> None:  # type: ignore[no-untyped-def]
+    """Replace the run's lines by ``pairs`` (kind, advancing, owing, items, fen): aggregates, a row
+    per region pair, never detail rows."""
     conn.execute(delete(LINE).where(LINE.c.run_id == run_id))
-    conn.execute(
-        insert(LINE).from_select(
-            ["run_id", "kind", "advancing_region", "owing_region", "items", "amount_fen"],
-            select(
-                literal(run_id),
-                d.c.kind,
-                d.c.advancing_region,
-                d.c.owing_region,
-                func.count(),
-                func.sum(d.c.amount_fen),
-            ).group_by(d.c.kind, d.c.advancing_region, d.c.owing_region),
-        )
-    )
+    if pairs:
+        keys = ("kind", "advancing_region", "owing_region", "items", "amount_fen")
+        conn.execute(insert(LINE), [{"run_id": run_id, **dict(zip(keys, p, strict=True))} for p in pairs])
 
 
 def _city_sides(run_id: int) -> Select:  # type: ignore[type-arg]
