@@ -186,3 +186,36 @@ def test_the_month_must_have_ended_and_only_province_staff_run_it(zj, clock):
         call(zj, hz_staff, C.run_month, "33", "2026-11")
     with pytest.raises(InvalidStateTransition):
         call(zj, zj.office, C.run_month, "33", "2026-12")
+
+
+def test_a_line_that_disagrees_with_its_detail_rows_fails_the_run_issue15_3_and_7(zj, clock, monkeypatch):
+    """Each net equals the sum of its detail rows, checked by the run (issue 15 §3): the run reads
+    the detail rows once (§7) yet the check recomputes the nets from the rows, not from the lines;
+    a line written wrong (here 0.01 too much) fails the run and nothing is kept."""
+    month_of_two_cities(zj)
+    at(zj, clock, "2026-12-03T09:00")
+    real_insert = C.Q.insert_lines
+
+    def off_by_a_fen(conn: Any, run_id: int, pairs: list[Any]) -> None:
+        kind, advancing, owing, items, fen = pairs[0]
+        real_insert(conn, run_id, [(kind, advancing, owing, items, fen + 1), *pairs[1:]])
+
+    monkeypatch.setattr(C.Q, "insert_lines", off_by_a_fen)
+    with pytest.raises(InvalidStateTransition) as caught:
+        call(zj, zj.office, C.run_month, "33", "2026-11")
+    assert {city for city, _, _ in caught.value.detail["mismatched"]} == {HZ, NB}
+    assert zj.gj.run(lambda uow: C.find_run(uow, "33", "2026-11")) is None
+    monkeypatch.undo()
+
+    run_id = call(zj, zj.office, C.run_month, "33", "2026-11")
+
+    def tamper_a_stored_line(uow: Any) -> Any:
+        line = C.lines(uow, C.get_run(uow, run_id))[0]
+        line.amount_fen += 1
+        uow.session.flush()
+        C.Q.write_cities(uow.session.connection(), run_id)
+        return C.check(uow, C.get_run(uow, run_id))
+
+    tampered = zj.gj.run(tamper_a_stored_line)
+    assert not tampered.ok and tampered.nets_sum_fen == 0
+    assert {city for city, _, _ in tampered.mismatched} == {HZ, NB}

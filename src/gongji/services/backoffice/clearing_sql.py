@@ -80,13 +80,15 @@ def items(
     ``narrow``: only the columns the aggregates read (kind, both regions, amount)."""
     start, end = month_bounds(month)
     in_month: ColumnElement[bool] = and_(S.setl_time >= start, S.setl_time < end)
+    # the deferred rows are tested on the party's settlement_id (= settlement.id): the authorizer
+    # parties are a fraction of the month's settlements
     if run_id is not None:
         deferred_here = select(DIFF.settlement_id).where(DIFF.run_id == run_id, DIFF.resolution == "deferred")
-        in_month = and_(in_month, S.id.not_in(deferred_here))
+        in_month = and_(in_month, P.settlement_id.not_in(deferred_here))
     cond: ColumnElement[bool] = in_month
     if previous_run_id is not None:
         carried = select(DIFF.settlement_id).where(DIFF.run_id == previous_run_id, DIFF.resolution == "deferred")
-        cond = or_(in_month, S.id.in_(carried))
+        cond = or_(in_month, P.settlement_id.in_(carried))
     kind = case((S.treatment_region == S.insured_region, literal(LOCAL)), else_=literal(OFFSITE))
     keep = {"kind", "advancing_region", "owing_region", "amount_fen"}
     settlement_cols = [
