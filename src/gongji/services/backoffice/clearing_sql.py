@@ -72,9 +72,7 @@ def first_day_after(month: str) -> date:
     return month_bounds(month)[1].date()
 
 
-def items(
-    province: str, month: str, *, run_id: int | None, previous_run_id: int | None, narrow: bool = False
-) -> Any:
+def items(province: str, month: str, *, run_id: int | None, previous_run_id: int | None, narrow: bool = False) -> Any:
     """The detail rows of the run of ``month``: settled or cancelled in the month and not deferred
     by a resolved difference of this run, plus the rows the previous month's run deferred.
     ``narrow``: only the columns the aggregates read (kind, both regions, amount)."""
@@ -167,16 +165,26 @@ def one_pass(detail: Select) -> Select:  # type: ignore[type-arg]
         func.count().label("n"),
         func.sum(d.c.amount_fen).label("fen"),
     ).group_by(d.c.kind, d.c.advancing_region, d.c.owing_region)
+    # the rows summed per region they were advanced by and per region they are owed by (no kind,
+    # no pair: not the lines' grouping), then per city
     signed = union_all(
-        select(city_of(d.c.advancing_region).label("city"), d.c.amount_fen.label("fen")),
-        select(city_of(d.c.owing_region).label("city"), (-d.c.amount_fen).label("fen")),
+        select(
+            city_of(d.c.advancing_region).label("city"),
+            func.count().label("n"),
+            func.sum(d.c.amount_fen).label("fen"),
+        ).group_by(d.c.advancing_region),
+        select(
+            city_of(d.c.owing_region).label("city"),
+            func.count().label("n"),
+            (-func.sum(d.c.amount_fen)).label("fen"),
+        ).group_by(d.c.owing_region),
     ).subquery()
     nets = select(
         literal(NET_ROW),
         cast(literal(None), String),
         signed.c.city,
         cast(literal(None), String),
-        func.count(),
+        func.sum(signed.c.n),
         func.sum(signed.c.fen),
     ).group_by(signed.c.city)
     return union_all(lines, nets)  # type: ignore[return-value]
