@@ -14,9 +14,9 @@ both queries. Timed, alternating, ``--repeat`` times each:
 * **bare scan**: ``SELECT count(*), sum(acct_mulaid_pay_fen) FROM settlement WHERE setl_time in
   the month`` — the least any monthly figure over the table costs;
 * **clearing**: ``services.backoffice.clearing.run_month`` for 2026-11 through the unit of work,
-  as ``gongji clearing run`` does (region-pair lines by INSERT … SELECT over
-  settlement_party ⋈ settlement, the balance table from the lines, the independent check of each
-  city's net against its detail rows — a second scan — and the commit). Regenerating a run
+  as ``gongji clearing run`` does (one statement over settlement_party ⋈ settlement giving the
+  region-pair lines and, independently of them, each city's net from its detail rows; the lines
+  and the balance table written; the nets compared; the commit). Regenerating a run
   replaces its lines, so every repetition does the full work.
 
 Prints medians and the ratio; writes bench/results/clearing-<UTC>.json (and clearing-latest.json
