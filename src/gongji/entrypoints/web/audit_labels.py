@@ -24,6 +24,8 @@ EXACT = {
     "family.binding_export": "导出家庭共济绑定",
     "subsidy.roster_export": "导出全额资助花名册",
     "offsite.export": "导出异地就医备案",
+    "reimburse.export": "导出零星报销申请",
+    "payment.export": "导出拨付结算单",
     "employer.register": "登记单位",
     "user.create": "创建账号",
     "demo.generate": "生成演示数据",

@@ -1,6 +1,7 @@
 """zh-CN staff pages of the monthly payment of institutions (拨付, issue 15 §2, §6).
 
-``/staff/payments?month=&region=&state=``: the statements of the clerk's regions, and prepare a
+``/staff/payments``: the statements of the clerk's regions on the list convention (issue 17:
+month or dates, region, state, sort, pages, ``.xlsx``), and prepare a
 region's month; ``/staff/payments/{id}``: the institutions with their shares (yuan), the
 reconciliation differences per institution and per settlement (explain each), approve (a second
 clerk), the payment order, the bank file and the bank's answer per institution; downloads of the
@@ -21,9 +22,12 @@ from gongji.adapters.db.models import Institution
 from gongji.domain import institution_payments as D
 from gongji.domain.errors import GongjiError, InvalidRequest
 from gongji.domain.registry import region_in_scope
+from gongji.adapters.xlsx_list import XCol
 from gongji.entrypoints.web.pages import _ctx, _gj, _need, act, error_page, render
+from gongji.entrypoints.web.staff_list_pages import _export, _list_page
 from gongji.services.auth import Principal, Role
 from gongji.services.backoffice import clearing_tables as T
+from gongji.services.backoffice import institution_payment_list as PL
 from gongji.services.backoffice import institution_payments as P
 from gongji.services.backoffice import institution_payments_excel as X
 
@@ -52,31 +56,59 @@ def runs_page(request: Request) -> Response:
     return _runs(request, principal)
 
 
+PAYMENT_COLS = [
+    XCol("结算单编号", "int", width=10),
+    XCol("结算月份", width=10),
+    XCol("统筹区", width=24),
+    XCol("编制时间", "date", width=20),
+    XCol("机构数", "int", width=8),
+    XCol("结算笔数", "int", width=10),
+    XCol("统筹基金（元）", "yuan", width=14),
+    XCol("个人账户（元）", "yuan", width=14),
+    XCol("家庭共济（元）", "yuan", width=14),
+    XCol("应拨付合计（元）", "yuan", width=16),
+    XCol("未处理差异", "int", width=10),
+    XCol("状态", width=12),
+    XCol("支付单号", width=20),
+]
+
+
+def _month(request: Request) -> str:
+    return (request.query_params.get("month") or "").strip()[:7]
+
+
 def _runs(request: Request, principal: Principal, error: GongjiError | None = None) -> Response:
     gj = _gj(request)
-    q = request.query_params
-    month, region, state = (q.get("month") or "")[:7], (q.get("region") or "")[:6], (q.get("state") or "")[:10]
+    month = _month(request)
     try:
-
-        def go(uow: Any) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-            found = P.list_runs(uow, principal, month=month or None, region=region or None, state=state or None)
-            return [P.run_view(uow, r) for r in found], _regions(uow, principal)
-
-        runs, regions = gj.run(go)
+        regions = gj.run(lambda uow: _regions(uow, principal))
     except GongjiError as err:
         return error_page(request, principal, err)
-    return render(
+    months = [{"name": "month", "label": "结算月份", "value": month, "maxlength": 7}]
+    return _list_page(
         request,
-        "staff_payments.html",
-        principal,
+        spec=PL.SPEC,
+        template="staff_payments.html",
+        unit="份",
+        export="/staff/payments.xlsx",
+        form_id="payment-filter",
+        load=lambda uow, ctx, lq: PL.page(uow, ctx, lq=lq, month=month),
+        extra=months,
         failed=error,
-        runs=runs,
         regions=regions,
-        month=month,
-        region=region,
-        state=state,
-        states=list(D.RUN_STATE_ZH.items()),
         default_month=_last_month(request),
+    )
+
+
+@router.get("/staff/payments.xlsx")
+def runs_export(request: Request) -> Response:
+    month = _month(request)
+    return _export(
+        request,
+        spec=PL.SPEC,
+        title="定点医药机构拨付结算单",
+        cols=PAYMENT_COLS,
+        rows=lambda uow, ctx, lq: PL.export_rows(uow, ctx, lq=lq, month=month),
     )
 
 

@@ -1,6 +1,7 @@
 """zh-CN staff pages of 零星报销 (issue 15 §2, §6; seed 003 附件二(四)).
 
-``/staff/reimbursements?month=&region=&state=`` the claims of the clerk's regions; ``…/new`` register
+``/staff/reimbursements`` the claims of the clerk's regions on the list convention (issue 17:
+month or dates, region, state, sort, pages, ``.xlsx``); ``…/new`` register
 one (invoices and fee list); ``…/{id}`` the claim with the engine's split, 核算, 审核支付 (a second
 clerk), 退回; ``…/advances?month=&region=`` the 个人账户家庭共济垫付资金清算表 and its Excel.
 Rules in ``services.backoffice.reimbursement``.
@@ -18,10 +19,13 @@ from starlette.background import BackgroundTask
 
 from gongji.domain import reimbursement as R
 from gongji.domain.errors import GongjiError, InvalidRequest
+from gongji.adapters.xlsx_list import XCol
 from gongji.entrypoints.web.pages import _ctx, _gj, _need, act, error_page, parse_yuan, render
+from gongji.entrypoints.web.staff_list_pages import _export, _list_page
 from gongji.services.auth import Principal, Role
 from gongji.services.backoffice import reimbursement as U
 from gongji.services.backoffice import reimbursement_advances as A
+from gongji.services.backoffice import reimbursement_list as RL
 from gongji.services.backoffice import reimbursement_views as V
 from gongji.services.backoffice.clearing_tables import to_tempfile
 
@@ -41,27 +45,50 @@ def _last_month(request: Request) -> str:
     return f"{year:04d}-{mon:02d}"
 
 
+REIMBURSE_COLS = [
+    XCol("申请编号", "int", width=10),
+    XCol("受理时间", "date", width=20),
+    XCol("姓名", width=10),
+    XCol("证件号码", width=22),
+    XCol("参保地", width=24),
+    XCol("报销原因", width=16),
+    XCol("就医日期", "date", width=12),
+    XCol("发票合计（元）", "yuan", width=14),
+    XCol("应支付（元）", "yuan", width=14),
+    XCol("申请状态", width=10),
+]
+
+
+def _month(request: Request) -> str:
+    return (request.query_params.get("month") or "").strip()[:7]
+
+
 @router.get("/staff/reimbursements")
 def list_page(request: Request) -> Response:
-    principal = _staff(request)
-    if isinstance(principal, Response):
-        return principal
-    q = request.query_params
-    month, region, state = (q.get("month") or "")[:7], (q.get("region") or "")[:6], (q.get("state") or "")[:12]
-    try:
-        claims = _gj(request).run(lambda uow: V.list_claims(uow, principal, month=month, region=region, state=state))
-    except GongjiError as err:
-        return error_page(request, principal, err)
-    return render(
+    month = _month(request)
+    months = [{"name": "month", "label": "受理月份", "value": month, "maxlength": 7}]
+    return _list_page(
         request,
-        "staff_reimbursements.html",
-        principal,
-        claims=claims,
-        month=month,
-        region=region,
-        state=state,
-        states=list(R.STATE_ZH.items()),
+        spec=RL.SPEC,
+        template="staff_reimbursements.html",
+        unit="件",
+        export="/staff/reimbursements.xlsx",
+        form_id="reimbursement-filter",
+        load=lambda uow, ctx, lq: RL.page(uow, ctx, lq=lq, month=month),
+        extra=months,
         default_month=_last_month(request),
+    )
+
+
+@router.get("/staff/reimbursements.xlsx")
+def list_export(request: Request) -> Response:
+    month = _month(request)
+    return _export(
+        request,
+        spec=RL.SPEC,
+        title="零星报销申请",
+        cols=REIMBURSE_COLS,
+        rows=lambda uow, ctx, lq: RL.export_rows(uow, ctx, lq=lq, month=month),
     )
 
 

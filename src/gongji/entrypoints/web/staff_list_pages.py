@@ -90,6 +90,7 @@ def _list_page(
     form_id: str,
     load: Callable[[Any, Any, ListQuery], Any],
     extra: list[dict[str, Any]] | None = None,
+    failed: GongjiError | None = None,
     **more: Any,
 ) -> Response:
     principal = _need(request, Role.STAFF)
@@ -111,7 +112,7 @@ def _list_page(
         lv.page = _gj(request).run(lambda uow: load(uow, ctx, q))
     except GongjiError as err:
         return render(request, template, principal, failed=err, lv=lv, **more)
-    return render(request, template, principal, lv=lv, **more)
+    return render(request, template, principal, failed=failed, lv=lv, **more)
 
 
 def _export(
