@@ -19,10 +19,10 @@ from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from gongji.adapters.db.models import Institution
+from gongji.adapters.xlsx_list import XCol
 from gongji.domain import institution_payments as D
 from gongji.domain.errors import GongjiError, InvalidRequest
 from gongji.domain.registry import region_in_scope
-from gongji.adapters.xlsx_list import XCol
 from gongji.entrypoints.web.pages import _ctx, _gj, _need, act, error_page, render
 from gongji.entrypoints.web.staff_list_pages import _export, _list_page
 from gongji.services.auth import Principal, Role

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
+from gongji.adapters.xlsx_list import XCol
 from gongji.domain import reimbursement as R
 from gongji.domain.errors import GongjiError, InvalidRequest
-from gongji.adapters.xlsx_list import XCol
 from gongji.entrypoints.web.pages import _ctx, _gj, _need, act, error_page, parse_yuan, render
 from gongji.entrypoints.web.staff_list_pages import _export, _list_page
 from gongji.services.auth import Principal, Role

@@ -19,7 +19,11 @@ from gongji.services.backoffice.institution_payments import run_view
 from gongji.services.registry.context import Ctx, audit_event
 
 SPEC = listing.ListSpec(
-    sorts={"month": ("结算月份", Run.month), "prepared": ("编制时间", Run.prepared_at), "total": ("应拨付合计", Run.total_fen)},
+    sorts={
+        "month": ("结算月份", Run.month),
+        "prepared": ("编制时间", Run.prepared_at),
+        "total": ("应拨付合计", Run.total_fen),
+    },
     default_sort="month",
     default_desc=True,
     states=D.RUN_STATE_ZH,

@@ -19,7 +19,11 @@ from gongji.services.backoffice.reimbursement_views import month_range, summary
 from gongji.services.registry.context import Ctx, audit_event
 
 SPEC = listing.ListSpec(
-    sorts={"registered": ("受理时间", C.registered_at), "begin": ("就医日期", C.begin_date), "total": ("发票金额", C.total_fen)},
+    sorts={
+        "registered": ("受理时间", C.registered_at),
+        "begin": ("就医日期", C.begin_date),
+        "total": ("发票金额", C.total_fen),
+    },
     default_sort="registered",
     default_desc=True,
     states=R.STATE_ZH,
