@@ -3,18 +3,12 @@ filter by date, region and status, sort, page, export to Excel (masked)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gongji.adapters import xlsx_list
 from gongji.adapters.xlsx_list import XCol
-from gongji.domain.errors import GongjiError
-from gongji.entrypoints.web.listing_view import ListView, params_of, region_options, xlsx_answer
-from gongji.entrypoints.web.pages import _ctx, _gj, _need, error_page, render
-from gongji.services.auth import Role
-from gongji.services.listing import ListQuery
+from gongji.entrypoints.web.pages import _gj
+from gongji.entrypoints.web.staff_list_pages import _export, _list_page
 from gongji.services.resident import refund_list as FL
 from gongji.services.resident import registration_list as RL
 
@@ -35,46 +29,27 @@ EXPORT_COLS = [
 
 @router.get("/staff/resident/registrations")
 def registrations(request: Request) -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
-    gj = _gj(request)
-    lv = ListView(
-        q=ListQuery.parse({}, RL.SPEC),
+    profile = _gj(request).profile
+    return _list_page(
+        request,
         spec=RL.SPEC,
+        template="resident_registrations.html",
         unit="份",
-        regions=region_options(principal.regions),
         export="/staff/resident/registrations.xlsx",
         form_id="registration-filter",
+        load=lambda uow, ctx, lq: RL.page(uow, ctx, lq=lq, profile=profile),
     )
-    try:
-        lv.q = ListQuery.parse(params_of(request.query_params), RL.SPEC)
-        lv.page = gj.run(lambda uow: RL.page(uow, ctx, lq=lv.q, profile=gj.profile))
-    except GongjiError as err:
-        return render(request, "resident_registrations.html", principal, failed=err, lv=lv)
-    return render(request, "resident_registrations.html", principal, lv=lv)
 
 
 @router.get("/staff/resident/registrations.xlsx")
 def registrations_export(request: Request) -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
-
-    def go(uow: Any) -> Any:
-        lq = ListQuery.parse(params_of(request.query_params), RL.SPEC)
-        rows = RL.export_rows(uow, ctx, lq=lq)
-        out = xlsx_list.write("参保登记表", EXPORT_COLS, rows, caption="参保登记表（已脱敏）")
-        uow.commit()  # the audit row of the export
-        return out
-
-    try:
-        out = _gj(request).run(go)
-    except GongjiError as err:
-        return error_page(request, principal, err)
-    return xlsx_answer("参保登记表.xlsx", out)
+    return _export(
+        request,
+        spec=RL.SPEC,
+        title="参保登记表",
+        cols=EXPORT_COLS,
+        rows=lambda uow, ctx, lq: RL.export_rows(uow, ctx, lq=lq),
+    )
 
 
 # --- premium refund requests (保费退费申请) on the list convention -------------------------------
@@ -96,42 +71,24 @@ REFUND_COLS = [
 
 @router.get("/staff/resident/refund-list")
 def refund_list(request: Request) -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
-    lv = ListView(
-        q=ListQuery.parse({}, FL.SPEC),
+    return _list_page(
+        request,
         spec=FL.SPEC,
+        template="premium_refund_list.html",
         unit="笔",
-        regions=region_options(principal.regions),
         export="/staff/resident/refund-list.xlsx",
         form_id="refund-filter",
+        load=lambda uow, ctx, lq: FL.page(uow, ctx, lq=lq),
     )
-    try:
-        lv.q = ListQuery.parse(params_of(request.query_params), FL.SPEC)
-        lv.page = _gj(request).run(lambda uow: FL.page(uow, ctx, lq=lv.q))
-    except GongjiError as err:
-        return render(request, "premium_refund_list.html", principal, failed=err, lv=lv)
-    return render(request, "premium_refund_list.html", principal, lv=lv)
 
 
 @router.get("/staff/resident/refund-list.xlsx")
 def refund_list_export(request: Request) -> Response:
-    principal = _need(request, Role.STAFF)
-    if isinstance(principal, Response):
-        return principal
-    ctx = _ctx(request, principal)
-
-    def go(uow: Any) -> Any:
-        lq = ListQuery.parse(params_of(request.query_params), FL.SPEC)
-        rows = FL.export_rows(uow, ctx, lq=lq)
-        out = xlsx_list.write("退费申请", REFUND_COLS, rows, caption="保费退费申请（已脱敏）")
-        uow.commit()  # the audit row of the export
-        return out
-
-    try:
-        out = _gj(request).run(go)
-    except GongjiError as err:
-        return error_page(request, principal, err)
-    return xlsx_answer("保费退费申请.xlsx", out)
+    return _export(
+        request,
+        spec=FL.SPEC,
+        title="保费退费申请",
+        sheet="退费申请",
+        cols=REFUND_COLS,
+        rows=lambda uow, ctx, lq: FL.export_rows(uow, ctx, lq=lq),
+    )

@@ -116,7 +116,13 @@ def _list_page(
 
 
 def _export(
-    request: Request, *, spec: ListSpec, title: str, cols: list[XCol], rows: Callable[[Any, Any, ListQuery], Any]
+    request: Request,
+    *,
+    spec: ListSpec,
+    title: str,
+    cols: list[XCol],
+    rows: Callable[[Any, Any, ListQuery], Any],
+    sheet: str | None = None,
 ) -> Response:
     principal = _need(request, Role.STAFF)
     if isinstance(principal, Response):
@@ -125,7 +131,7 @@ def _export(
 
     def go(uow: Any) -> Any:
         lq = ListQuery.parse(params_of(request.query_params), spec)
-        out = xlsx_list.write(title, cols, rows(uow, ctx, lq), caption=f"{title}（已脱敏）")
+        out = xlsx_list.write(sheet or title, cols, rows(uow, ctx, lq), caption=f"{title}（已脱敏）")
         uow.commit()  # the audit row of the export
         return out
 
